@@ -1,0 +1,209 @@
+"""The journey engine: one citizen, one service, one question per screen.
+
+A small state machine with three steps: `question` (one page at a time),
+`check` (every answer shown, any one can be changed) and `done`. Pages with a
+`show_if` condition appear only while an earlier answer matches; answers to
+pages that are hidden again are kept in memory (the citizen may change their
+mind back) but never submitted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from kiosk.definition import Page, Service
+from kiosk.validators import Invalid, validate
+
+QUESTION, CHECK, DONE = "question", "check", "done"
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    page: Page
+    value: Any
+
+
+class JourneyError(Exception):
+    """A call that does not fit the journey's state (a programming error, not the citizen's)."""
+
+
+class Journey:
+    def __init__(self, service: Service, language: str, *,
+                 clock: Callable[[], dt.datetime] | None = None, today: dt.date | None = None):
+        if language not in service.languages:
+            raise JourneyError(f"service {service.id} has no {language} text")
+        self.service = service
+        self.language = language
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._today = today
+        self.started_at = self._clock()
+        self.raw: dict[str, Any] = {}
+        self._valid: dict[str, Any] = {}
+        self.step = QUESTION
+        self._index = 0  # index into service.pages of the current page
+        self.returning_to_check = False
+        self.error: Invalid | None = None
+        self.consent_given = False
+        self._move_to_visible(forward=True)
+
+    # --- what is shown -----------------------------------------------------
+
+    @property
+    def page(self) -> Page | None:
+        return self.service.pages[self._index] if self.step == QUESTION else None
+
+    def is_visible(self, page: Page) -> bool:
+        return page.show_if is None or page.show_if.holds(self._valid_visible_before(page))
+
+    def _valid_visible_before(self, page: Page) -> dict[str, Any]:
+        # Conditions look only backwards, so one pass in page order is enough.
+        seen: dict[str, Any] = {}
+        for p in self.service.pages:
+            if p.id == page.id:
+                break
+            if (p.show_if is None or p.show_if.holds(seen)) and p.id in self._valid:
+                seen[p.id] = self._valid[p.id]
+        return seen
+
+    def visible_pages(self) -> list[Page]:
+        visible, seen = [], {}
+        for p in self.service.pages:
+            if p.show_if is None or p.show_if.holds(seen):
+                visible.append(p)
+                if p.id in self._valid:
+                    seen[p.id] = self._valid[p.id]
+        return visible
+
+    def progress(self) -> tuple[int, int]:
+        """(number of the current question, number of questions) as shown to the citizen."""
+        visible = self.visible_pages()
+        if self.page is None:
+            return len(visible), len(visible)
+        return visible.index(self.page) + 1, len(visible)
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The answers that will be submitted: visible pages only, skipped ones left out."""
+        return {p.id: self._valid[p.id] for p in self.visible_pages()
+                if p.id in self._valid and self._valid[p.id] is not None}
+
+    def summary(self) -> list[SummaryRow]:
+        return [SummaryRow(p, self._valid.get(p.id)) for p in self.visible_pages()]
+
+    def is_complete(self) -> bool:
+        return all(p.id in self._valid for p in self.visible_pages())
+
+    # --- moving ------------------------------------------------------------
+
+    def set_language(self, language: str) -> None:
+        """Change the language mid-journey; every answer is kept."""
+        if language not in self.service.languages:
+            raise JourneyError(f"service {self.service.id} has no {language} text")
+        self.language = language
+
+    def answer(self, raw: Any) -> Invalid | None:
+        """Record the answer to the current page; return why it was refused, if it was."""
+        page = self._require_question()
+        self.raw[page.id] = raw
+        result = validate(page, raw, national_id_kind=self.service.national_id,
+                          postcode_kind=self.service.postcode, today=self._today)
+        if isinstance(result, Invalid):
+            self._valid.pop(page.id, None)
+            self.error = result
+            return result
+        self._valid[page.id] = result
+        self.error = None
+        return None
+
+    def next(self, raw: Any = ...) -> Invalid | None:
+        """Accept the current page (with `raw` if given) and move on."""
+        page = self._require_question()
+        if raw is not ...:
+            problem = self.answer(raw)
+        elif page.id in self._valid:
+            problem = None
+        else:
+            problem = self.answer(self.raw.get(page.id))
+        if problem:
+            return problem
+        if self.returning_to_check:
+            # After a change, visit only pages that the change made appear and
+            # that have no answer yet, then go straight back to check.
+            nxt = self._first_unanswered()
+            if nxt is None:
+                self._go_check()
+            else:
+                self._index = nxt
+            return None
+        self._index += 1
+        self._move_to_visible(forward=True)
+        return None
+
+    def back(self) -> bool:
+        """Go to the previous visible page; False if this is the first one."""
+        self.error = None
+        if self.step == CHECK:
+            last = self.visible_pages()[-1]
+            self._index = self.service.pages.index(last)
+            self.step = QUESTION
+            return True
+        self._require_question()
+        if self.returning_to_check:
+            self._go_check()
+            return True
+        for i in range(self._index - 1, -1, -1):
+            if self.is_visible(self.service.pages[i]):
+                self._index = i
+                return True
+        return False
+
+    def change(self, page_id: str) -> None:
+        """From check answers, open one page; next() returns to check answers."""
+        if self.step != CHECK:
+            raise JourneyError("change() is only possible from check answers")
+        page = self.service.page(page_id)
+        if not self.is_visible(page):
+            raise JourneyError(f"page {page_id} is not shown in this journey")
+        self._index = self.service.pages.index(page)
+        self.step = QUESTION
+        self.returning_to_check = True
+        self.error = None
+
+    def give_consent(self, given: bool = True) -> None:
+        self.consent_given = given
+
+    def finish(self) -> None:
+        """Mark the journey as submitted (called once the queue has it on disk)."""
+        if self.step != CHECK or not self.is_complete():
+            raise JourneyError("only a complete journey at check answers can be submitted")
+        if not self.consent_given:
+            raise JourneyError("the citizen has not agreed to the consent statement")
+        self.step = DONE
+
+    # --- internals ---------------------------------------------------------
+
+    def _require_question(self) -> Page:
+        if self.step != QUESTION:
+            raise JourneyError(f"no question on the {self.step} step")
+        return self.service.pages[self._index]
+
+    def _move_to_visible(self, forward: bool) -> None:
+        while self._index < len(self.service.pages) and not self.is_visible(self.service.pages[self._index]):
+            self._index += 1
+        if self._index >= len(self.service.pages):
+            self._go_check()
+
+    def _first_unanswered(self) -> int | None:
+        for p in self.visible_pages():
+            if p.id not in self._valid:
+                return self.service.pages.index(p)
+        return None
+
+    def _go_check(self) -> None:
+        self.step = CHECK
+        self.returning_to_check = False
+        self.error = None
+
+    def now(self) -> dt.datetime:
+        return self._clock()

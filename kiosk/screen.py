@@ -1,0 +1,42 @@
+"""What one screen says, as plain data: for the screen, the voice and the mediator.
+
+The UI builds a `ScreenContent` every time the screen changes; voice guidance
+reads it aloud and builds its recognition grammar from it, the mediator panel
+shows it. Keeping it here (no Qt) lets all three be tested without a display.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from translations import text as tr
+
+# Screen kinds, in the order a citizen meets them.
+ATTRACT, LANGUAGE, SERVICES, QUESTION, CHECK, DONE = "attract", "language", "services", "question", "check", "done"
+
+
+@dataclass(frozen=True)
+class SpokenOption:
+    """One thing the citizen can choose on this screen: by touch, by number or by name."""
+
+    number: int
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ScreenContent:
+    kind: str
+    language: str
+    title: str
+    body: str = ""
+    hint: str = ""
+    error: str = ""
+    options: tuple[SpokenOption, ...] = ()
+    question_type: str = ""  # for QUESTION screens: the page's type
+    reference: str = ""  # for DONE: the reference number, undecorated
+    personal: bool = False  # the answer on this screen identifies a person
+    answer: str = ""  # the current answer as text (may be personal: see `personal`)
+    commands: tuple[str, ...] = field(default=("back", "next", "help", "repeat"))
+
+    def label_for(self, key: str) -> str:
+        return tr(self.language, key)

@@ -1,0 +1,321 @@
+"""What the mediator's console shows about the kiosk: queue and device health.
+
+Everything here is counts, sizes, ages and codes: never a payload, an answer
+or a reference number. Each probe degrades on its own: a part that is missing
+(the offline queue or voice not installed, no network) gives an "unavailable"
+entry with a reason instead of an exception, so the console always opens.
+
+The queue side calls the public functions of `offline_queue` (see
+docs/queue.md): `open_outbox(config)` and, on the outbox, whichever of
+`counts()`, `oldest_pending_age()`, `failed()`, `last_success()`,
+`destinations_status()`, `sync_now()`, `retry(item_id)`, `retry_all()`,
+`export_bundle(path)` and `put(kind, payload)` exist. Missing ones are
+reported in `QueueHealth.missing`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import importlib
+import shutil
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+# --- queue --------------------------------------------------------------------
+
+@dataclass
+class QueueHealth:
+    available: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    oldest_waiting_seconds: float | None = None
+    failed: list[dict] = field(default_factory=list)  # {"id", "state", "reason", "attempts"}: no payload
+    last_success: str | None = None
+    destinations: list[dict] = field(default_factory=list)  # {"name", "online", "detail"}
+    reason: str = ""
+    missing: list[str] = field(default_factory=list)
+
+
+_FAILED_KEYS = ("id", "state", "reason", "attempts", "destination", "service", "kind", "last_error", "updated_at")
+
+
+def _call(obj: Any, name: str, missing: list[str], *args, default=None):
+    fn = getattr(obj, name, None)
+    if not callable(fn):
+        missing.append(name)
+        return default
+    return fn(*args)
+
+
+def _as_dict(item: Any) -> dict:
+    if isinstance(item, dict):
+        return item
+    if hasattr(item, "_asdict"):
+        return item._asdict()
+    if hasattr(item, "__dataclass_fields__"):
+        return {k: getattr(item, k) for k in item.__dataclass_fields__}
+    return {k: getattr(item, k) for k in _FAILED_KEYS if hasattr(item, k)}
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return str(value)
+
+
+def open_queue(config) -> tuple[Any | None, str]:
+    """(outbox, "") or (None, why it is not available)."""
+    try:
+        module = importlib.import_module("offline_queue")
+    except ImportError as exc:
+        return None, f"offline_queue cannot be imported: {exc}"
+    opener = getattr(module, "open_outbox", None)
+    if opener is None:
+        return None, "offline_queue has no open_outbox() yet"
+    try:
+        return opener(config), ""
+    except Exception as exc:  # noqa: BLE001 - the console must open whatever the queue does
+        return None, f"the outbox cannot be opened: {type(exc).__name__}: {exc}"
+
+
+def queue_health(outbox: Any | None, reason: str = "") -> QueueHealth:
+    if outbox is None:
+        return QueueHealth(False, reason=reason or "no outbox")
+    missing: list[str] = []
+    health = QueueHealth(True, missing=missing)
+    try:
+        health.counts = {str(k): int(v) for k, v in dict(_call(outbox, "counts", missing, default={}) or {}).items()}
+        age = _call(outbox, "oldest_pending_age", missing)
+        health.oldest_waiting_seconds = age.total_seconds() if isinstance(age, dt.timedelta) else age
+        failed = _call(outbox, "failed", missing, default=[]) or []
+        health.failed = [{k: v for k, v in _as_dict(i).items() if k in _FAILED_KEYS} for i in failed]
+        health.last_success = _iso(_call(outbox, "last_success", missing))
+        dests = _call(outbox, "destinations_status", missing, default=[]) or []
+        if isinstance(dests, dict):
+            dests = [{"name": k, **(v if isinstance(v, dict) else {"online": bool(v)})} for k, v in dests.items()]
+        health.destinations = [_as_dict(d) for d in dests]
+    except Exception as exc:  # noqa: BLE001
+        health.reason = f"{type(exc).__name__}: {exc}"
+    return health
+
+
+# --- device -------------------------------------------------------------------
+
+@dataclass
+class DeviceHealth:
+    disk_free_bytes: int | None
+    disk_total_bytes: int | None
+    databases: dict[str, int]  # file name -> bytes
+    voice_models: dict[str, Any]  # language -> installed? (or "unavailable")
+    tts_voices: dict[str, Any]
+    clock_offset_seconds: float | None
+    clock_detail: str = ""
+    voice_detail: str = ""
+
+    @property
+    def disk_low(self) -> bool:
+        return self.disk_free_bytes is not None and self.disk_free_bytes < 500 * 1024 * 1024
+
+    @property
+    def clock_wrong(self) -> bool:
+        return self.clock_offset_seconds is not None and abs(self.clock_offset_seconds) > 60
+
+
+def disk(data_dir: Path) -> tuple[int | None, int | None]:
+    path = Path(data_dir)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return None, None
+    return usage.free, usage.total
+
+
+def databases(data_dir: Path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return out
+    for p in sorted(data_dir.glob("*.db")):
+        size = p.stat().st_size
+        for extra in (p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")):
+            if extra.exists():
+                size += extra.stat().st_size
+        out[p.name] = size
+    return out
+
+
+def voice_status(config, languages) -> tuple[dict, dict, str]:
+    """(models per language, TTS voices per language, detail) from the voice package, if present."""
+    try:
+        voice = importlib.import_module("voice")
+    except ImportError as exc:
+        return {}, {}, f"voice not installed: {exc}"
+    models: dict[str, Any] = {}
+    voices: dict[str, Any] = {}
+    detail = []
+    for name, target in (("model_status", models), ("models_status", models), ("installed_models", models),
+                         ("tts_status", voices), ("voices_status", voices), ("tts_voices", voices)):
+        fn = getattr(voice, name, None)
+        if callable(fn) and not target:
+            try:
+                try:
+                    result = fn(config)
+                except TypeError:
+                    result = fn()
+                if isinstance(result, dict):
+                    target.update({str(k): v for k, v in result.items()})
+                elif isinstance(result, (list, tuple, set)):
+                    target.update({lang: lang in result for lang in languages})
+            except Exception as exc:  # noqa: BLE001
+                detail.append(f"{name}: {type(exc).__name__}")
+    if not models:
+        detail.append("no voice model status function found")
+    if not voices:
+        detail.append("no TTS voice status function found")
+    return models, voices, "; ".join(detail)
+
+
+def backend_clock_offset(url: str, *, timeout: float = 3.0,
+                         now: Callable[[], dt.datetime] | None = None,
+                         fetch: Callable[[str, float], str | None] | None = None) -> tuple[float | None, str]:
+    """Seconds the kiosk's clock is ahead (+) or behind (-) the backend's HTTP Date header."""
+    now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    def default_fetch(u: str, t: float) -> str | None:
+        request = urllib.request.Request(u, method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=t) as response:  # noqa: S310 - configured backend URL
+                return response.headers.get("Date")
+        except urllib.error.HTTPError as exc:  # any answer carries the server's Date
+            return exc.headers.get("Date")
+
+    try:
+        before = now()
+        header = (fetch or default_fetch)(url, timeout)
+        after = now()
+    except Exception as exc:  # noqa: BLE001
+        return None, f"backend unreachable ({type(exc).__name__})"
+    if not header:
+        return None, "the backend sent no Date header"
+    try:
+        server = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None, "the backend's Date header cannot be read"
+    local = before + (after - before) / 2
+    return round((local - server).total_seconds(), 1), ""
+
+
+def device_health(config, *, clock_probe: bool = True, fetch=None) -> DeviceHealth:
+    free, total = disk(config.data_dir)
+    models, voices, voice_detail = voice_status(config, config.languages)
+    offset, clock_detail = None, "not checked"
+    if clock_probe:
+        dest = config.destination("*") or next(iter(config.destinations.values()), None)
+        if dest is not None:
+            offset, clock_detail = backend_clock_offset(dest.url, fetch=fetch)
+        else:
+            clock_detail = "no destination configured"
+    return DeviceHealth(free, total, databases(config.data_dir), models, voices, offset, clock_detail, voice_detail)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def human_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+# --- the console: what it shows and the actions behind its buttons --------------
+
+class Console:
+    """The mediator console's model: snapshot for the screen, audited actions.
+
+    `outbox` is the offline queue's outbox (or None: actions then report
+    "unavailable"); `audit` the AuditLog; `mediator` the signed-in account id.
+    """
+
+    def __init__(self, config, audit, mediator: str, *, outbox: Any | None = None, outbox_reason: str = "",
+                 stats=None, fetch=None, clock_probe: bool = True):
+        self.config = config
+        self.audit = audit
+        self.mediator = mediator
+        self.outbox = outbox
+        self.outbox_reason = outbox_reason
+        self.stats = stats
+        self.fetch = fetch
+        self.clock_probe = clock_probe
+
+    def queue(self) -> QueueHealth:
+        return queue_health(self.outbox, self.outbox_reason)
+
+    def device(self) -> DeviceHealth:
+        return device_health(self.config, clock_probe=self.clock_probe, fetch=self.fetch)
+
+    def today(self):
+        return self.stats.today() if self.stats is not None else None
+
+    def _act(self, name: str, *args) -> tuple[bool, str]:
+        if self.outbox is None:
+            return False, self.outbox_reason or "the offline queue is not available"
+        fn = getattr(self.outbox, name, None)
+        if not callable(fn):
+            return False, f"the offline queue has no {name}() yet"
+        try:
+            result = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - shown to the mediator, never raised into the UI
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, "" if result is None else str(result)
+
+    def sync_now(self) -> tuple[bool, str]:
+        ok, detail = self._act("sync_now")
+        self.audit.append("sync_now", self.mediator, outcome="ok" if ok else "failed")
+        return ok, detail
+
+    def retry(self, item_id: str | None = None) -> tuple[bool, str]:
+        ok, detail = self._act("retry", item_id) if item_id else self._act("retry_all")
+        self.audit.append("retry", self.mediator, item=item_id or "all", outcome="ok" if ok else "failed")
+        return ok, detail
+
+    def export_bundle(self, directory: Path | str) -> tuple[bool, str]:
+        """Write the pending submissions (sealed, as the queue stores them) for manual upload."""
+        directory = Path(directory)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = directory / f"ponte-{self.config.kiosk_id}-{stamp}.bundle"
+        ok, detail = self._act("export_bundle", target)
+        self.audit.append("export_bundle", self.mediator, outcome="ok" if ok else "failed",
+                          path_name=target.name[:64])
+        return ok, detail or str(target)
+
+    def export_audit(self, directory: Path | str) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = directory / f"ponte-audit-{self.config.kiosk_id}-{stamp}.jsonl"
+        self.audit.append("audit_export", self.mediator, path_name=target.name[:64])
+        self.audit.export(target)
+        return target

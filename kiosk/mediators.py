@@ -1,0 +1,175 @@
+"""Mediator accounts: who may unlock assisted mode and the console.
+
+Accounts live in their own SQLite file (`<data_dir>/mediators.db`), never in
+the submission queue. A row holds an id, a display name, a role (mediator or
+supervisor), the PIN's scrypt hash (see kiosk.pin) and the lock-out counters.
+`authenticate()` is the only way to test a PIN; it applies the lock-out rule
+and never says whether an unknown id or a wrong PIN was the problem.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from kiosk import pin as pins
+
+ROLES = ("mediator", "supervisor")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+# authenticate() outcomes
+OK, WRONG, LOCKED, DISABLED = "ok", "wrong", "locked", "disabled"
+
+
+class MediatorError(ValueError):
+    """A request the store refuses; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Mediator:
+    id: str
+    name: str
+    role: str
+    active: bool
+    failures: int = 0
+    locked_until: float = 0.0
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    outcome: str  # OK, WRONG, LOCKED or DISABLED
+    mediator: Mediator | None = None
+    retry_in: int = 0  # seconds until a new try is accepted (LOCKED, or WRONG that just locked)
+    failures: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+
+def db_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "mediators.db"
+
+
+class MediatorStore:
+    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS mediators ("
+            " id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+            " pin_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
+            " failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0,"
+            " created_at REAL NOT NULL)")
+        try:
+            self.path.chmod(0o600)
+        except OSError:
+            pass
+
+    @classmethod
+    def for_config(cls, config, **kwargs) -> "MediatorStore":
+        return cls(db_path(config.data_dir), **kwargs)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- accounts -------------------------------------------------------------
+
+    def add(self, mediator_id: str, name: str, role: str, pin: str, *, pin_hash: str | None = None) -> Mediator:
+        if not ID_PATTERN.match(mediator_id or ""):
+            raise MediatorError("an id has 2 to 32 lower-case letters, digits, '.', '_' or '-'")
+        if not name.strip():
+            raise MediatorError("give a display name")
+        if role not in ROLES:
+            raise MediatorError(f"role must be one of {', '.join(ROLES)}")
+        hashed = pin_hash or pins.hash_pin(pin)
+        try:
+            self._db.execute("INSERT INTO mediators (id, name, role, pin_hash, created_at) VALUES (?,?,?,?,?)",
+                             (mediator_id, name.strip(), role, hashed, self._clock()))
+        except sqlite3.IntegrityError:
+            raise MediatorError(f"'{mediator_id}' already exists") from None
+        return self.get(mediator_id)
+
+    def get(self, mediator_id: str) -> Mediator | None:
+        row = self._db.execute("SELECT * FROM mediators WHERE id=?", (mediator_id,)).fetchone()
+        return self._row(row) if row else None
+
+    def list(self) -> list[Mediator]:
+        return [self._row(r) for r in self._db.execute("SELECT * FROM mediators ORDER BY id")]
+
+    def active(self) -> list[Mediator]:
+        return [m for m in self.list() if m.active]
+
+    def disable(self, mediator_id: str) -> None:
+        if self._db.execute("UPDATE mediators SET active=0 WHERE id=?", (mediator_id,)).rowcount == 0:
+            raise MediatorError(f"no mediator '{mediator_id}'")
+
+    def enable(self, mediator_id: str) -> None:
+        if self._db.execute("UPDATE mediators SET active=1 WHERE id=?", (mediator_id,)).rowcount == 0:
+            raise MediatorError(f"no mediator '{mediator_id}'")
+
+    def unlock(self, mediator_id: str) -> None:
+        if self._db.execute("UPDATE mediators SET failures=0, locked_until=0 WHERE id=?",
+                            (mediator_id,)).rowcount == 0:
+            raise MediatorError(f"no mediator '{mediator_id}'")
+
+    def set_pin(self, mediator_id: str, pin: str) -> None:
+        if self._db.execute("UPDATE mediators SET pin_hash=?, failures=0, locked_until=0 WHERE id=?",
+                            (pins.hash_pin(pin), mediator_id)).rowcount == 0:
+            raise MediatorError(f"no mediator '{mediator_id}'")
+
+    # --- PIN check ------------------------------------------------------------
+
+    def authenticate(self, mediator_id: str, pin: str) -> AuthResult:
+        row = self._db.execute("SELECT * FROM mediators WHERE id=?", (mediator_id,)).fetchone()
+        now = self._clock()
+        if row is None:
+            # Spend the same time as a real check so ids cannot be probed by timing.
+            pins.verify_pin(pin, _DUMMY_HASH)
+            return AuthResult(WRONG)
+        mediator = self._row(row)
+        if not mediator.active:
+            return AuthResult(DISABLED, mediator)
+        if mediator.locked_until > now:
+            return AuthResult(LOCKED, mediator, retry_in=int(mediator.locked_until - now + 0.999),
+                              failures=mediator.failures)
+        if pins.verify_pin(pin, row["pin_hash"]):
+            self._db.execute("UPDATE mediators SET failures=0, locked_until=0 WHERE id=?", (mediator_id,))
+            return AuthResult(OK, self.get(mediator_id))
+        failures = mediator.failures + 1
+        wait = pins.lock_seconds(failures)
+        self._db.execute("UPDATE mediators SET failures=?, locked_until=? WHERE id=?",
+                         (failures, now + wait if wait else 0, mediator_id))
+        return AuthResult(LOCKED if wait else WRONG, self.get(mediator_id), retry_in=wait, failures=failures)
+
+    @staticmethod
+    def _row(row: sqlite3.Row) -> Mediator:
+        return Mediator(row["id"], row["name"], row["role"], bool(row["active"]),
+                        row["failures"], row["locked_until"])
+
+
+_DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
+
+
+def login(store: MediatorStore, audit, mediator_id: str, pin: str) -> AuthResult:
+    """Check a PIN and write the attempt to the audit log (the PIN itself never)."""
+    result = store.authenticate(mediator_id, pin)
+    known = result.mediator.id if result.mediator else None
+    if result.ok:
+        audit.append("login", known, role=result.mediator.role)
+    elif result.outcome == LOCKED:
+        audit.append("login_locked", known, retry_in=result.retry_in, failures=result.failures)
+    else:
+        audit.append("login_failed", known, reason=result.outcome, failures=result.failures)
+    return result

@@ -1,0 +1,184 @@
+"""Mediator accounts, PINs, lock-out and assisted sessions (no Qt)."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from kiosk import assist, pin
+from kiosk.assist import AssistError, AssistSession
+from kiosk.audit import AuditLog
+from kiosk.mediators import DISABLED, LOCKED, OK, WRONG, MediatorError, MediatorStore, login
+
+PIN = "482913"
+
+
+class Clock:
+    def __init__(self, t: float = 1_000_000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    s = MediatorStore(tmp_path / "mediators.db", clock=clock)
+    s.add("ana.s", "Ana Silva", "mediator", PIN)
+    return s
+
+
+@pytest.fixture
+def audit(tmp_path):
+    return AuditLog(tmp_path / "audit.db", kiosk_id="test", key=b"k" * 32)
+
+
+def test_pin_format():
+    for bad in ("12345", "abcdef", "111111", "123456", "987654", "１２３４５６"):
+        with pytest.raises(pin.PinError):
+            pin.check_pin_format(bad)
+    pin.check_pin_format("482913")
+
+
+def test_pin_hash_is_salted_and_slow_scheme():
+    a, b = pin.hash_pin(PIN), pin.hash_pin(PIN)
+    assert a != b and a.startswith("scrypt$16384$8$1$") and PIN not in a
+    assert pin.verify_pin(PIN, a) and not pin.verify_pin("482914", a)
+    assert not pin.verify_pin(PIN, "garbage")
+
+
+def test_pin_is_stored_only_hashed(store, tmp_path):
+    raw = (tmp_path / "mediators.db").read_bytes()
+    assert PIN.encode() not in raw
+
+
+def test_shuffled_keypad_has_every_digit_once():
+    layouts = {tuple(pin.shuffled_keypad()) for _ in range(20)}
+    assert all(sorted(l) == list("0123456789") for l in layouts)
+    assert len(layouts) > 1
+    assert pin.shuffled_keypad(random.Random(1)) == pin.shuffled_keypad(random.Random(1))
+
+
+def test_lockout_grows(store, clock):
+    for i in range(4):
+        assert store.authenticate("ana.s", "000000").outcome == WRONG
+    fifth = store.authenticate("ana.s", "000000")
+    assert fifth.outcome == LOCKED and fifth.retry_in == 60
+    # Even the right PIN is refused while locked.
+    assert store.authenticate("ana.s", PIN).outcome == LOCKED
+    clock.t += 61
+    sixth = store.authenticate("ana.s", "000000")
+    assert sixth.outcome == LOCKED and sixth.retry_in == 120
+    clock.t += 121
+    assert store.authenticate("ana.s", PIN).outcome == OK
+    assert store.get("ana.s").failures == 0
+
+
+def test_lock_seconds_capped():
+    assert pin.lock_seconds(4) == 0 and pin.lock_seconds(5) == 60 and pin.lock_seconds(50) == 3600
+
+
+def test_disabled_and_unknown(store):
+    store.disable("ana.s")
+    assert store.authenticate("ana.s", PIN).outcome == DISABLED
+    assert store.authenticate("nobody", PIN).outcome == WRONG
+    with pytest.raises(MediatorError):
+        store.add("ana.s", "Other", "mediator", "593817")
+    with pytest.raises(MediatorError):
+        store.add("Bad Id", "Other", "mediator", "593817")
+    with pytest.raises(MediatorError):
+        store.add("bob", "Bob", "admin", "593817")
+
+
+def test_login_audits_without_pin(store, audit):
+    assert login(store, audit, "ana.s", "000000").outcome == WRONG
+    assert login(store, audit, "ana.s", PIN).ok
+    actions = [e.action for e in audit.entries()]
+    assert actions == ["login_failed", "login"]
+    dump = repr([e.body() for e in audit.entries()])  # bodies: hashes are hex and may hold any digits
+    assert PIN not in dump and "000000" not in dump
+
+
+def _session(store, audit, service="change-of-address"):
+    return AssistSession(store.get("ana.s"), audit, service=service, language="pt",
+                         clock=lambda: dt.datetime(2026, 11, 23, 18, 40, tzinfo=dt.timezone.utc))
+
+
+def test_assisted_with_consent(store, audit):
+    s = _session(store, audit)
+    assert not s.may_fill
+    with pytest.raises(AssistError):
+        s.fill("street")
+    s.ask_consent()
+    s.accept_consent()
+    assert s.may_fill
+    s.fill("street")
+    s.check_identity("id_card")
+    s.end()
+    payload = s.record().to_payload()
+    assert payload == {"assisted": True, "mediator_id": "ana.s", "consent_at": "2026-11-23T18:40:00+00:00",
+                       "consent_withdrawn_at": None, "filled_on_behalf": True, "identity_checked": True,
+                       "identity_document": "id_card", "service": "change-of-address"}
+    assert [e.action for e in audit.entries()] == ["assist_start", "consent_shown", "consent_given",
+                                                   "fill_on_behalf", "identity_checked", "assist_end"]
+    assert audit.verify().ok
+
+
+def test_refused_consent(store, audit):
+    s = _session(store, audit)
+    s.ask_consent()
+    s.refuse_consent()
+    assert not s.may_fill and s.state == assist.HELPING
+    assert s.record().to_payload()["consent_at"] is None
+    with pytest.raises(AssistError):
+        s.fill("street")
+
+
+def test_withdrawn_consent(store, audit):
+    s = _session(store, audit)
+    s.ask_consent()
+    s.accept_consent()
+    s.fill("street")
+    s.withdraw_consent()
+    assert not s.may_fill
+    with pytest.raises(AssistError):
+        s.fill("postcode")
+    p = s.record().to_payload()
+    assert p["consent_withdrawn_at"] and p["filled_on_behalf"]
+
+
+def test_consent_is_for_one_service(store, audit):
+    s = _session(store, audit)
+    s.ask_consent()
+    s.accept_consent()
+    s.set_context("birth-certificate")
+    assert not s.may_fill
+    assert audit.entries()[-1].details["reason"] == "service_changed"
+
+
+def test_consent_needs_a_service(store, audit):
+    s = _session(store, audit, service=None)
+    with pytest.raises(AssistError):
+        s.ask_consent()
+
+
+def test_current_record(store, audit):
+    assist.reset_current()
+    assert assist.current_record().to_payload()["assisted"] is False
+    s = _session(store, audit)
+    assist.set_current(s)
+    assert assist.current_record().mediator_id == "ana.s"
+    assist.reset_current()
+    assert s.state == assist.ENDED
+    assert assist.current_record().assisted is False
+
+
+def test_unknown_document_kind(store, audit):
+    with pytest.raises(AssistError):
+        _session(store, audit).check_identity("123456789")

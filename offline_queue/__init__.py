@@ -1,0 +1,11 @@
+"""Ponte's offline queue: a sealed SQLite outbox and the sync worker that empties it.
+
+    from offline_queue import open_outbox, QueueWriteError
+    outbox = open_outbox(config)
+    outbox.enqueue(payload, destination)
+
+No Qt widgets here: the CLI and the UI both drive it.
+"""
+from offline_queue.outbox import STATES, Outbox, QueueError, QueueItem, QueueWriteError, open_outbox
+
+__all__ = ["open_outbox", "Outbox", "QueueError", "QueueWriteError", "QueueItem", "STATES"]

@@ -1,0 +1,26 @@
+"""Connectors: how a submission is rendered at enqueue and delivered by the sync worker."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DELIVERED, RETRY, DEAD = "delivered", "retry", "dead"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt means for the outbox."""
+
+    kind: str  # DELIVERED, RETRY or DEAD
+    reason: str = ""  # no personal data: status codes, server messages about format
+    remote_ref: str | None = None
+    retry_after: float | None = None  # seconds, from Retry-After
+    error_kind: str = "http"  # "http", "network" or "tls": network errors are lifted by a health probe
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A body rendered once at enqueue; exactly these bytes are sent on every attempt."""
+
+    body: bytes
+    content_type: str
+    seal: str  # "none": body is safe at rest as is; "device": body must be sealed with the device key

@@ -1,0 +1,122 @@
+"""The outbox on its own: states, sealing, recovery, errors. No network."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from offline_queue import QueueWriteError, open_outbox
+from offline_queue.keys import generate_keypair
+from offline_queue.seal import SealError, open_sealed, seal
+from tests.queue_fixtures import make_queue_config, sample_payload
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    config, private = make_queue_config(tmp_path, destinations={
+        "*": {"url": "http://127.0.0.1:9"},
+        "odk": {"kind": "openrosa", "url": "http://127.0.0.1:9/submission"},
+    })
+    outbox = open_outbox(config)
+    yield config, private, outbox
+    outbox.close()
+
+
+def test_enqueue_counts_and_open(setup):
+    config, private, outbox = setup
+    payload = sample_payload()
+    outbox.enqueue(payload, config.destination("any"))
+    assert outbox.counts() == {"queued": 1, "sending": 0, "delivered": 0, "failed": 0, "dead": 0}
+    assert outbox.open_payload("ABCD1234", private) == payload
+
+
+def test_openrosa_payload_opens_with_backend_key(setup):
+    config, private, outbox = setup
+    payload = sample_payload("QQQQ1111")
+    outbox.enqueue(payload, config.destination("odk"))
+    assert outbox.open_payload("QQQQ1111", private) == payload
+    (claimed,) = outbox.claim()
+    assert f"<instanceID>uuid:{payload['submission_id']}</instanceID>".encode() in claimed.body
+
+
+def test_same_submission_twice_is_one_row(setup):
+    config, _, outbox = setup
+    payload = sample_payload()
+    outbox.enqueue(payload, config.destination("x"))
+    outbox.enqueue(payload, config.destination("x"))
+    assert outbox.counts()["queued"] == 1
+
+
+def test_crash_while_sending_goes_back_to_queued(setup):
+    config, _, outbox = setup
+    outbox.enqueue(sample_payload(), config.destination("x"))
+    assert len(outbox.claim()) == 1
+    assert outbox.counts()["sending"] == 1
+    outbox.close()
+    reopened = open_outbox(config)
+    assert reopened.counts()["queued"] == 1
+    assert reopened.items()[0].attempts == 1
+    reopened.close()
+
+
+def test_delivered_purges_payload_keeps_receipt(setup):
+    config, private, outbox = setup
+    outbox.enqueue(sample_payload(), config.destination("x"))
+    (claimed,) = outbox.claim()
+    outbox.mark_delivered([(claimed.item.id, "CASE-1")])
+    item = outbox.get("ABCD1234")
+    assert item.state == "delivered" and item.remote_ref == "CASE-1"
+    with pytest.raises(Exception, match="purged"):
+        outbox.open_payload("ABCD1234", private)
+    assert outbox.purge_receipts(older_than_seconds=-1) == 1
+    assert outbox.get("ABCD1234") is None
+
+
+def test_dead_and_retry(setup):
+    config, _, outbox = setup
+    outbox.enqueue(sample_payload(), config.destination("x"))
+    (claimed,) = outbox.claim()
+    outbox.mark_dead(claimed.item.id, "HTTP 400: field postcode invalid")
+    item = outbox.get("ABCD1234")
+    assert item.state == "dead" and "postcode" in item.last_error
+    assert outbox.retry("ABCD1234") == 1
+    assert outbox.counts()["queued"] == 1
+
+
+def test_seal_roundtrip_and_wrong_key():
+    pair, other = generate_keypair(), generate_keypair()
+    blob = seal(b"secret", pair.public)
+    assert open_sealed(blob, pair.private) == b"secret"
+    with pytest.raises(SealError):
+        open_sealed(blob, other.private)
+    with pytest.raises(SealError):
+        open_sealed(blob[:-1] + bytes([blob[-1] ^ 1]), pair.private)
+
+
+def test_schema_is_versioned(setup):
+    config, _, outbox = setup
+    conn = sqlite3.connect(config.queue_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_write_error_is_queue_write_error(setup):
+    config, _, outbox = setup
+    outbox.enqueue(sample_payload("AAAA0001"), config.destination("x"))
+    # A read-only database file: the error is clear and carries the key the UI translates.
+    outbox.close()
+    config.queue_path.chmod(0o444)
+    conn = sqlite3.connect(f"file:{config.queue_path}?mode=ro", uri=True, isolation_level=None)
+    box = open_outbox(config)
+    box._conn.close()
+    box._conn = conn
+    payload = sample_payload("BBBB0002", answers={"full_name": "Joana Secret"})
+    with pytest.raises(QueueWriteError) as info:
+        box.enqueue(payload, config.destination("x"))
+    assert info.value.key == "queue_write_failed"
+    assert "Joana" not in str(info.value) and "read-only" in str(info.value)
+    conn.close()
+    config.queue_path.chmod(0o644)

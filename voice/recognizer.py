@@ -1,0 +1,159 @@
+"""Recognition of short spoken answers with vosk and a per-screen grammar.
+
+`ModelStore` loads models lazily on a background thread (the Korean small
+model takes seconds and hundreds of MB): the first screens never wait, and the
+microphone appears when the model is ready. A model folder that was not
+installed with `kiosk voice install-model` is first loaded once in a child
+process, so a corrupt model cannot take the kiosk down with it.
+
+`Recognition` is one push-to-talk turn: 16 kHz mono 16-bit PCM in, the text
+and its intent (see `voice.grammar`) out.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from voice.grammar import Grammar, Intent
+from voice.models import ModelError, check_loads, is_checked, mark_checked, model_path
+
+SAMPLE_RATE = 16000
+
+ABSENT, LOADING, READY, FAILED = "absent", "loading", "ready", "failed"
+
+
+def _vosk():
+    import vosk
+    vosk.SetLogLevel(-2)
+    return vosk
+
+
+class ModelStore:
+    """Vosk models by language, loaded in the background on first need."""
+
+    def __init__(self, data_dir: Path | str, *, on_change: Callable[[str, str, str], None] | None = None):
+        self.data_dir = Path(data_dir)
+        self.on_change = on_change  # (language, state, message), called on the loading thread
+        self._models: dict[str, object] = {}
+        self._state: dict[str, tuple[str, str]] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self.load_seconds: dict[str, float] = {}
+
+    def state(self, language: str) -> tuple[str, str]:
+        """(state, message) for a language; an unknown language with no model folder is ABSENT."""
+        with self._lock:
+            if language in self._state:
+                return self._state[language]
+        if model_path(self.data_dir, language) is None:
+            return ABSENT, f"no speech recognition model for '{language}' in {self.data_dir / 'voice-models'}"
+        return ABSENT, "not loaded yet"
+
+    def has_model(self, language: str) -> bool:
+        return model_path(self.data_dir, language) is not None
+
+    def preload(self, language: str) -> None:
+        """Start loading the model for a language in the background (once)."""
+        with self._lock:
+            if language in self._threads or language in self._models:
+                return
+            path = model_path(self.data_dir, language)
+            if path is None:
+                self._state[language] = (ABSENT, f"no speech recognition model for '{language}'")
+                notify = (ABSENT, self._state[language][1])
+            else:
+                self._state[language] = (LOADING, str(path))
+                thread = threading.Thread(target=self._load, args=(language, path),
+                                          name=f"voice-model-{language}", daemon=True)
+                self._threads[language] = thread
+                thread.start()
+                notify = (LOADING, str(path))
+        if self.on_change:
+            self.on_change(language, *notify)
+
+    def _load(self, language: str, path: Path) -> None:
+        started = time.perf_counter()
+        try:
+            if not is_checked(path):
+                check_loads(path)  # in a child process: a bad model cannot crash us
+                try:
+                    mark_checked(path)
+                except OSError:
+                    pass  # read-only model folder: check again next time
+            model = _vosk().Model(str(path))
+        except ModelError as exc:
+            result = (FAILED, str(exc))
+        except Exception as exc:
+            result = (FAILED, f"{path}: {exc}")
+        else:
+            with self._lock:
+                self._models[language] = model
+            result = (READY, str(path))
+            self.load_seconds[language] = time.perf_counter() - started
+        with self._lock:
+            self._state[language] = result
+        if self.on_change:
+            self.on_change(language, *result)
+
+    def model(self, language: str, wait: float | None = 0.0):
+        """The loaded model, or None. `wait` seconds to wait for a load in progress (None: forever)."""
+        with self._lock:
+            thread = self._threads.get(language)
+        if thread is not None and wait != 0.0:
+            thread.join(wait)
+        with self._lock:
+            return self._models.get(language)
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    intent: Intent | None
+    seconds_of_audio: float
+    seconds_spent: float
+
+
+class Recognition:
+    """One push-to-talk turn with the grammar of the current screen."""
+
+    def __init__(self, model, grammar: Grammar, sample_rate: int = SAMPLE_RATE):
+        self.grammar = grammar
+        self.sample_rate = sample_rate
+        started = time.perf_counter()
+        self._rec = _vosk().KaldiRecognizer(model, sample_rate, grammar.vosk_grammar())
+        self._spent = time.perf_counter() - started
+        self._bytes = 0
+        self._texts: list[str] = []
+
+    def feed(self, pcm: bytes) -> None:
+        if not pcm:
+            return
+        started = time.perf_counter()
+        self._bytes += len(pcm)
+        if self._rec.AcceptWaveform(pcm):  # end of an utterance: keep its text
+            self._keep(self._rec.Result())
+        self._spent += time.perf_counter() - started
+
+    def _keep(self, result_json: str) -> None:
+        text = json.loads(result_json).get("text", "").strip()
+        if text:
+            self._texts.append(text)
+
+    def finish(self) -> Heard:
+        started = time.perf_counter()
+        self._keep(self._rec.FinalResult())
+        self._spent += time.perf_counter() - started
+        text = " ".join(self._texts)
+        return Heard(text, self.grammar.intent(text), self._bytes / 2 / self.sample_rate, self._spent)
+
+
+def recognise_pcm(model, grammar: Grammar, pcm: bytes, chunk: int = 3200) -> Heard:
+    """Recognise a whole buffer of 16 kHz mono 16-bit PCM (tests, CLI, benchmarks)."""
+    recognition = Recognition(model, grammar)
+    for i in range(0, len(pcm), chunk):
+        recognition.feed(pcm[i:i + chunk])
+    return recognition.finish()

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "offline_queue.cli",
     "voice.cli",
     "kiosk.cli_mediators",
+    "kiosk.cli_submit",  # after offline_queue.cli: adds `queue add` to its parser
 )
 
 
@@ -40,11 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        args = parser.parse_args(["run", *(argv or [])]) if "run" in parser._subparsers._group_actions[0].choices else args
-        if not getattr(args, "handler", None):
-            parser.print_help()
-            return 2
+    if args.command is None:  # plain `kiosk` starts the kiosk
+        args = parser.parse_args([*(argv or []), "run"])
     try:
         config = load_config(args.config)
     except ConfigError as exc:

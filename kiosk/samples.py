@@ -1,0 +1,39 @@
+"""Plausible fake answers for any question: for screenshots, demos and tests.
+
+Values are obviously fictitious (no real person's data) and pass the same
+validation a citizen's answer must pass.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.definition import Page, Service
+
+NATIONAL_IDS = {"pt-nif": "123456789", "es-dni": "12345678Z", "luhn": "79927398713",
+                "fr-nir": "255081416802538", "none": "AB123456"}
+POSTCODES = {"PT": "1000-001", "ES": "28001", "FR": "75001", "GB": "SW1A 1AA", "any": "1000"}
+
+
+def sample_answer(page: Page, service: Service) -> Any:
+    kind = page.type
+    if kind == "yes_no":
+        return "yes"  # "yes" usually opens the conditional pages, so more screens are seen
+    if kind == "single_choice":
+        return page.options[0].value
+    if kind == "multiple_choice":
+        return [page.options[0].value]
+    if kind == "number":
+        return str(int(page.min) if page.min is not None and page.min > 0 else 2)
+    if kind == "date":
+        return "14/03/2001" if page.date_range != "future" else "14/03/2099"
+    if kind == "phone":
+        return "912 345 678"
+    if kind == "email":
+        return "ana.exemplo@example.org"
+    if kind == "postcode":
+        return POSTCODES.get(service.postcode, "1000")
+    if kind == "national_id":
+        return NATIONAL_IDS.get(service.national_id, "AB123456")
+    if kind == "long_text":
+        return "Sample text for a long answer."
+    return "Ana Exemplo"

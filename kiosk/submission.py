@@ -1,0 +1,73 @@
+"""Turn a finished journey into a queued submission, the one way the UI and CLI both use.
+
+The payload is written durably to the outbox *before* the journey is marked
+done, so the citizen never sees a reference number for something not on disk.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.config import Config
+from kiosk.journey import Journey
+from kiosk.reference import new_reference
+
+
+class SubmitError(Exception):
+    """Submitting failed; `key` names the message to show (translations core: error.<key>)."""
+
+    def __init__(self, key: str, detail: str = ""):
+        super().__init__(detail or key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reference: str
+    submission_id: str
+    service_id: str
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build_payload(journey: Journey, config: Config, *, assisted: dict | None = None) -> dict[str, Any]:
+    service = journey.service
+    answers = journey.answers
+    submission_id = str(uuid.uuid4())
+    payload: dict[str, Any] = {
+        "submission_id": submission_id,
+        "idempotency_key": submission_id,
+        "reference": new_reference(),
+        "service": {"id": service.id, "version": service.version},
+        "language": journey.language,
+        "kiosk_id": config.kiosk_id,
+        "started_at": _iso(journey.started_at),
+        "submitted_at": _iso(journey.now()),
+        "answers": answers,
+        "fields": {service.mapping.get(k, k): v for k, v in answers.items()},
+        "assisted": assisted or {"assisted": False},
+    }
+    if service.openrosa:
+        payload["form"] = {"id": service.openrosa.get("form_id", service.id),
+                           "version": service.openrosa.get("form_version", str(service.version))}
+    return payload
+
+
+def submit(journey: Journey, config: Config, outbox, *, assisted: dict | None = None) -> Receipt:
+    """Queue the journey's answers durably, then mark it done; raise SubmitError if not on disk."""
+    from offline_queue import QueueWriteError
+
+    destination = config.destination(journey.service.destination)
+    if destination is None:
+        raise SubmitError("queue_write_failed", f"no destination named {journey.service.destination!r} in the configuration")
+    payload = build_payload(journey, config, assisted=assisted)
+    try:
+        outbox.enqueue(payload, destination)
+    except QueueWriteError as exc:
+        raise SubmitError(getattr(exc, "key", "queue_write_failed"), str(exc)) from exc
+    journey.finish()
+    return Receipt(payload["reference"], payload["submission_id"], journey.service.id)

@@ -1,0 +1,109 @@
+"""Start the touch UI: one QGuiApplication, one QML engine, the bridge as `kiosk`."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+QML_DIR = Path(__file__).parent / "qml"
+
+
+def prepare_environment(offscreen: bool = False) -> None:
+    """Set what Qt reads at start-up: the virtual keyboard, and offscreen where asked."""
+    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+    os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
+    if offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+from PySide6.QtCore import QEvent, QObject, Property, Signal  # noqa: E402
+
+
+class AppState(QObject):
+    """What QML may ask of the application itself (exit is for the mediator only)."""
+
+    changed = Signal()
+
+    def __init__(self, allow_exit: bool = False):
+        super().__init__()
+        self._allow_exit = allow_exit
+
+    def _get_allow_exit(self) -> bool:
+        return self._allow_exit
+
+    def set_allow_exit(self, value: bool) -> None:
+        self._allow_exit = value
+        self.changed.emit()
+
+    allowExit = Property(bool, _get_allow_exit, notify=changed)
+
+
+class ActivityFilter(QObject):
+    """Every touch, click or key press anywhere counts as the citizen being there."""
+
+    KINDS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
+
+    def __init__(self, bridge):
+        super().__init__()
+        self.bridge = bridge
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if event.type() in self.KINDS:
+            self.bridge.touch()
+        return False
+
+
+class KioskApp:
+    """The running kiosk: engine, bridge and window, for `kiosk run`, screenshots and tests."""
+
+    def __init__(self, config, *, windowed: bool = False, size: tuple[int, int] = (1366, 768),
+                 outbox_factory=None, clock=None):
+        from PySide6.QtGui import QGuiApplication
+        from PySide6 import QtQuick  # noqa: F401 - so the root window comes back as a QQuickWindow
+        from PySide6.QtQml import QQmlApplicationEngine
+
+        from kiosk.definition import load_catalogue
+        from ui.bridge import KioskBridge, QueueWriter
+
+        self.qt = QGuiApplication.instance() or QGuiApplication(sys.argv)
+        self.config = config
+        self.catalogue = load_catalogue(config.services_dirs)
+        if outbox_factory is None:
+            from offline_queue import open_outbox
+
+            def outbox_factory():
+                return open_outbox(config)
+        self.writer = QueueWriter(outbox_factory)
+        self.bridge = KioskBridge(config, self.catalogue, self.writer, clock=clock)
+        self.state = AppState(allow_exit=windowed)
+        self.engine = QQmlApplicationEngine()
+        ctx = self.engine.rootContext()
+        ctx.setContextProperty("kiosk", self.bridge)
+        ctx.setContextProperty("app", self.state)
+        self.extras = {}
+        # VOICE: create the VoiceController here
+        # MEDIATOR: create the MediatorController here
+        self.engine.load(str(QML_DIR / "Main.qml"))
+        if not self.engine.rootObjects():
+            raise RuntimeError("the kiosk screens could not be loaded (QML error above)")
+        self.window = self.engine.rootObjects()[0]
+        self.window.resize(*size)
+        self.activity = ActivityFilter(self.bridge)
+        self.qt.installEventFilter(self.activity)
+        if windowed:
+            self.window.show()
+        else:
+            from PySide6.QtCore import Qt
+            self.window.setFlags(self.window.flags() | Qt.WindowType.FramelessWindowHint)
+            self.window.showFullScreen()
+
+    def item(self, name: str):
+        """The QML item with this objectName (for tests and screenshots)."""
+        from PySide6.QtQuick import QQuickItem
+        return self.window.findChild(QQuickItem, name)
+
+    def close(self) -> None:
+        self.state.set_allow_exit(True)
+        self.window.close()
+        self.writer.close()
+        self.engine.deleteLater()

@@ -1,0 +1,518 @@
+"""The journey engine as seen from QML: properties to bind, slots to call.
+
+`KioskBridge` holds no rule of its own: it asks `kiosk.journey.Journey`,
+`kiosk.session.InactivityTimer` and `kiosk.submission.submit`, and turns the
+answers into plain values (strings, lists of dicts) for QML. After every
+change it builds a `ScreenContent` for voice guidance and the mediator panel.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
+
+from kiosk import RIGHT_TO_LEFT
+from kiosk.config import Config
+from kiosk.definition import Catalogue, Page, Service
+from kiosk.journey import CHECK, DONE, Journey
+from kiosk.reference import display
+from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, ScreenContent, SpokenOption
+from kiosk.session import ACTIVE, EXPIRED, WARNING, InactivityTimer
+from kiosk.submission import SubmitError, submit
+from translations import table
+from translations import text as tr
+
+log = logging.getLogger(__name__)
+
+# Qt Virtual Keyboard layout per session language.
+KEYBOARD_LOCALES = {"en": "en_GB", "pt": "pt_PT", "fr": "fr_FR", "es": "es_ES", "ar": "ar_AR"}
+
+
+def _url(path: Path | None) -> str:
+    return QUrl.fromLocalFile(str(path)).toString() if path and path.is_file() else ""
+
+
+class QueueWriter:
+    """Owns the outbox on one worker thread: SQLite connections stay on the thread that opened them."""
+
+    def __init__(self, open_outbox: Callable[[], Any]):
+        self._open = open_outbox
+        self._outbox = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="queue-writer")
+
+    def submit(self, fn: Callable[[Any], Any]) -> concurrent.futures.Future:
+        def run():
+            if self._outbox is None:
+                self._outbox = self._open()
+            return fn(self._outbox)
+        return self._pool.submit(run)
+
+    def close(self) -> None:
+        def shut():
+            if self._outbox is not None:
+                self._outbox.close()
+        self._pool.submit(shut).result(timeout=10)
+        self._pool.shutdown(wait=True)
+
+
+class KioskBridge(QObject):
+    changed = Signal()
+    idleChanged = Signal()
+    # Python-side listeners (voice, mediator) get every new screen.
+    screenShown = Signal(object)
+    submitted = Signal(str)  # the reference
+    _submitDone = Signal(object)  # from the writer thread back to the GUI thread
+
+    def __init__(self, config: Config, catalogue: Catalogue, writer: QueueWriter, *,
+                 clock: Callable[[], float] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.config = config
+        self.catalogue = catalogue
+        self.writer = writer
+        self._clock_args = {"clock": clock} if clock else {}
+        self.idle = InactivityTimer(config.idle_seconds, config.warning_seconds, **self._clock_args)
+        self._screen = ATTRACT
+        self._language = config.default_language
+        self.journey: Journey | None = None
+        self._submit_error = ""
+        self._busy = False
+        self._reference = ""
+        self._idle_phase = ACTIVE
+        self._idle_seconds = 0
+        # Extra payload fields another part supplies at submit time (the mediator's assist record).
+        self.assisted_provider: Callable[[], dict | None] = lambda: None
+        self._submitDone.connect(self._on_submit_done)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(250)
+        self._ticker.timeout.connect(self._tick)
+        self._ticker.start()
+
+    # --- state exposed to QML ------------------------------------------------
+
+    def _get_screen(self) -> str:
+        return self._screen
+
+    screen = Property(str, _get_screen, notify=changed)
+
+    @Property(str, notify=changed)
+    def language(self) -> str:
+        return self._language
+
+    @Property(bool, notify=changed)
+    def rtl(self) -> bool:
+        return self._language in RIGHT_TO_LEFT
+
+    @Property("QVariantMap", notify=changed)
+    def t(self) -> dict:
+        """Every interface string in the session language (English where one is missing)."""
+        return {**table("en"), **table(self._language)}
+
+    @Property(str, notify=changed)
+    def keyboardLocale(self) -> str:
+        return KEYBOARD_LOCALES.get(self._language, "en_GB")
+
+    @Property("QVariantList", constant=True)
+    def languages(self) -> list:
+        return [{"code": code, "name": tr(code, "language.own_name"), "rtl": code in RIGHT_TO_LEFT}
+                for code in self.config.languages]
+
+    @Property("QVariantList", notify=changed)
+    def services(self) -> list:
+        return [{"id": s.id, "title": s.text(s.title, self._language),
+                 "description": s.text(s.description, self._language),
+                 "pictogram": _url(s.pictogram),
+                 "questions": tr(self._language, "services.questions", count=len(s.pages))}
+                for s in self.catalogue.for_language(self._language)]
+
+    def _service(self) -> Service | None:
+        return self.journey.service if self.journey else None
+
+    def _page(self) -> Page | None:
+        return self.journey.page if self.journey else None
+
+    def _s(self, texts: dict) -> str:
+        service = self._service()
+        return service.text(texts, self._language) if service and texts else ""
+
+    @Property(str, notify=changed)
+    def serviceTitle(self) -> str:
+        service = self._service()
+        return self._s(service.title) if service else ""
+
+    @Property(str, notify=changed)
+    def question(self) -> str:
+        page = self._page()
+        return self._s(page.question) if page else ""
+
+    @Property(str, notify=changed)
+    def hint(self) -> str:
+        page = self._page()
+        if not page:
+            return ""
+        hint = self._s(page.hint)
+        if not page.required:
+            hint = (hint + " " if hint else "") + tr(self._language, "question.optional")
+        if page.type == "multiple_choice":
+            hint = (hint + " " if hint else "") + tr(self._language, "answer.choose_all")
+        return hint
+
+    @Property(str, notify=changed)
+    def questionType(self) -> str:
+        page = self._page()
+        return page.type if page else ""
+
+    @Property(str, notify=changed)
+    def pageId(self) -> str:
+        page = self._page()
+        return page.id if page else ""
+
+    @Property(str, notify=changed)
+    def pictogram(self) -> str:
+        page = self._page()
+        return _url(page.pictogram) if page else ""
+
+    @Property(str, notify=changed)
+    def keypad(self) -> str:
+        page = self._page()
+        return page.keypad if page else "text"
+
+    @Property(int, notify=changed)
+    def maxLength(self) -> int:
+        page = self._page()
+        if not page:
+            return 0
+        return page.max_length or {"short_text": 100, "long_text": 1000}.get(page.type, 254)
+
+    @Property(str, notify=changed)
+    def error(self) -> str:
+        if not self.journey or not self.journey.error:
+            return ""
+        return self._error_text(self.journey.page, self.journey.error)
+
+    def _error_text(self, page: Page | None, problem) -> str:
+        # A definition may word an error its own way for one question.
+        custom = page.errors.get(problem.key) if page else None
+        return self._s(custom) if custom else tr(self._language, f"error.{problem.key}", **problem.params)
+
+    @Property(str, notify=changed)
+    def progressText(self) -> str:
+        if not self.journey or self.journey.step != "question":
+            return ""
+        n, total = self.journey.progress()
+        return tr(self._language, "progress", n=n, total=total)
+
+    @Property(float, notify=changed)
+    def progressFraction(self) -> float:
+        if not self.journey:
+            return 0.0
+        n, total = self.journey.progress()
+        return n / total if total else 0.0
+
+    @Property("QVariantList", notify=changed)
+    def options(self) -> list:
+        page = self._page()
+        if not page:
+            return []
+        current = self.journey.raw.get(page.id)
+        if page.type == "yes_no":
+            return [{"value": v, "label": tr(self._language, f"answer.{v}"), "pictogram": "",
+                     "selected": current == v, "number": i + 1} for i, v in enumerate(("yes", "no"))]
+        chosen = set(current) if isinstance(current, (list, tuple)) else {current}
+        return [{"value": o.value, "label": self._s(o.label), "pictogram": _url(o.pictogram),
+                 "selected": o.value in chosen, "number": i + 1} for i, o in enumerate(page.options)]
+
+    @Property(str, notify=changed)
+    def answerText(self) -> str:
+        page = self._page()
+        if not page:
+            return ""
+        raw = self.journey.raw.get(page.id)
+        return raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+
+    @Property("QVariantList", notify=changed)
+    def summary(self) -> list:
+        if not self.journey:
+            return []
+        return [{"pageId": row.page.id, "question": self._s(row.page.question),
+                 "answer": self.format_answer(row.page, row.value)} for row in self.journey.summary()]
+
+    def format_answer(self, page: Page, value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return tr(self._language, "answer.not_given")
+        if page.type == "yes_no":
+            return tr(self._language, f"answer.{value}")
+        if page.type in ("single_choice", "multiple_choice"):
+            values = value if isinstance(value, list) else [value]
+            return ", ".join(self._s(page.option(v).label) for v in values if page.option(v))
+        if page.type == "date":
+            year, month, day = str(value).split("-")
+            return f"{day}/{month}/{year}"
+        return str(value)
+
+    @Property(str, notify=changed)
+    def consentText(self) -> str:
+        service = self._service()
+        return self._s(service.consent) if service else ""
+
+    @Property(bool, notify=changed)
+    def consentGiven(self) -> bool:
+        return bool(self.journey and self.journey.consent_given)
+
+    @Property(bool, notify=changed)
+    def canGoBack(self) -> bool:
+        return self._screen in (LANGUAGE, SERVICES, QUESTION, CHECK)
+
+    @Property(bool, notify=changed)
+    def busy(self) -> bool:
+        return self._busy
+
+    @Property(str, notify=changed)
+    def submitError(self) -> str:
+        return self._submit_error
+
+    @Property(str, notify=changed)
+    def reference(self) -> str:
+        return display(self._reference) if self._reference else ""
+
+    @Property(str, notify=idleChanged)
+    def idlePhase(self) -> str:
+        return self._idle_phase
+
+    @Property(int, notify=idleChanged)
+    def idleSecondsLeft(self) -> int:
+        return self._idle_seconds
+
+    @Property(str, notify=idleChanged)
+    def idleCountdownText(self) -> str:
+        return tr(self._language, "idle.countdown", seconds=self._idle_seconds)
+
+    # --- actions from QML ----------------------------------------------------
+
+    def _show(self, screen: str) -> None:
+        self._screen = screen
+        self.changed.emit()
+        self.screenShown.emit(self.screen_content())
+
+    def _refresh(self) -> None:
+        # Same screen, new content (an error, a new page): listeners hear it too.
+        self._show(self._screen)
+
+    @Slot()
+    def start(self) -> None:
+        self.idle.touch()
+        self._show(LANGUAGE)
+
+    @Slot(str)
+    def chooseLanguage(self, code: str) -> None:
+        if code not in self.config.languages:
+            return
+        self._language = code
+        if self.journey:
+            # Mid-journey: keep every answer, just speak another language.
+            if code in self.journey.service.languages:
+                self.journey.set_language(code)
+            self._refresh()
+        else:
+            self._show(SERVICES)
+
+    @Slot(str)
+    def chooseService(self, service_id: str) -> None:
+        service = self.catalogue.services.get(service_id)
+        if service is None or self._language not in service.languages:
+            return
+        self.journey = Journey(service, self._language)
+        self._submit_error = ""
+        self._show(QUESTION)
+
+    @Slot("QVariant")
+    def setAnswer(self, value: Any) -> None:
+        """Record what the citizen typed or touched; shown errors clear once they act."""
+        if not self._page():
+            return
+        self.journey.raw[self.journey.page.id] = value
+        if self.journey.error:
+            self.journey.error = None
+            self._refresh()
+
+    @Slot(str)
+    def chooseOption(self, value: str) -> None:
+        page = self._page()
+        if not page:
+            return
+        if page.type == "multiple_choice":
+            current = list(self.journey.raw.get(page.id) or [])
+            current = [v for v in current if v != value] if value in current else current + [value]
+            self.journey.answer(current)
+            self.journey.error = None
+        else:
+            self.journey.answer(value)
+        self._refresh()
+
+    @Slot(str, str, str)
+    def setDateAnswer(self, day: str, month: str, year: str) -> None:
+        parts = [p.strip() for p in (day, month, year)]
+        self.setAnswer("" if not any(parts) else "/".join(p.zfill(2) if i < 2 else p for i, p in enumerate(parts)))
+
+    @Slot()
+    def next(self) -> None:
+        if self._screen == ATTRACT:
+            return self.start()
+        if not self._page():
+            return
+        page = self.journey.page
+        self.journey.next(self.journey.raw.get(page.id))
+        self._show(CHECK if self.journey.step == CHECK else QUESTION)
+
+    @Slot()
+    def back(self) -> None:
+        if self._screen == LANGUAGE:
+            return self._show(ATTRACT)
+        if self._screen == SERVICES:
+            return self._show(LANGUAGE)
+        if not self.journey or self.journey.step == DONE:
+            return
+        if self.journey.back():
+            self._show(QUESTION)
+        else:
+            # Back from the first question: choose another service, nothing kept.
+            self.journey = None
+            self._show(SERVICES)
+
+    @Slot(str)
+    def change(self, page_id: str) -> None:
+        if self.journey and self.journey.step == CHECK:
+            self.journey.change(page_id)
+            self._show(QUESTION)
+
+    @Slot(bool)
+    def giveConsent(self, given: bool) -> None:
+        if self.journey:
+            self.journey.give_consent(given)
+            self._submit_error = ""
+            self._refresh()
+
+    @Slot()
+    def submit(self) -> None:
+        journey = self.journey
+        if not journey or journey.step != CHECK or self._busy:
+            return
+        if not journey.consent_given:
+            self._submit_error = tr(self._language, "consent.needed")
+            return self._refresh()
+        self._busy = True
+        self._submit_error = ""
+        self.changed.emit()
+        assisted = self.assisted_provider()
+
+        def write(outbox):
+            try:
+                return submit(journey, self.config, outbox, assisted=assisted)
+            except SubmitError as exc:
+                return exc
+            except Exception as exc:  # noqa: BLE001 - whatever happens, the citizen keeps their answers
+                log.error("submission could not be queued: %s", type(exc).__name__)
+                return SubmitError("queue_write_failed")
+
+        future = self.writer.submit(write)
+        future.add_done_callback(lambda f: self._submitDone.emit(
+            f.result() if not f.exception() else SubmitError("queue_write_failed")))
+
+    def _on_submit_done(self, result) -> None:
+        self._busy = False
+        if isinstance(result, SubmitError):
+            # The answers stay on the check screen; a person can help from here.
+            self._submit_error = tr(self._language, f"error.{result.key}")
+            return self._refresh()
+        self._reference = result.reference
+        self.submitted.emit(result.reference)
+        self._show(DONE)
+
+    @Slot()
+    def finish(self) -> None:
+        self.wipe()
+
+    @Slot()
+    def moreTime(self) -> None:
+        self.idle.touch()
+        self._tick()
+
+    @Slot()
+    def touch(self) -> None:
+        if self._idle_phase == ACTIVE:
+            self.idle.touch()
+
+    def wipe(self) -> None:
+        """Forget the citizen: answers, language, reference. The next person starts clean."""
+        self.journey = None
+        self._reference = ""
+        self._submit_error = ""
+        self._busy = False
+        self._language = self.config.default_language
+        self._idle_phase, self._idle_seconds = ACTIVE, 0
+        self.idle.touch()
+        self.idleChanged.emit()
+        self._show(ATTRACT)
+
+    def _tick(self) -> None:
+        if self._screen == ATTRACT or self._busy:
+            self.idle.touch()
+            return
+        state = self.idle.state()
+        if state.phase == EXPIRED:
+            return self.wipe()
+        if (state.phase, state.seconds_left) != (self._idle_phase, self._idle_seconds):
+            self._idle_phase, self._idle_seconds = state.phase, state.seconds_left
+            self.idleChanged.emit()
+
+    # --- voice intents -------------------------------------------------------
+
+    @Slot(str, str)
+    def applyIntent(self, kind: str, value: str) -> None:
+        """Act on what voice recognition understood (after the citizen confirmed it)."""
+        self.idle.touch()
+        if kind == "command":
+            {"back": self.back, "next": self.next, "repeat": self._refresh}.get(value, lambda: None)()
+            return
+        options = self.screen_content().options
+        if kind == "number":
+            match = next((o for o in options if str(o.number) == value), None)
+            if match is None and self._screen == QUESTION and self.questionType == "number":
+                self.setAnswer(value)
+                return self._refresh()
+            value = match.value if match else ""
+        if not value:
+            return
+        if self._screen == LANGUAGE:
+            self.chooseLanguage(value)
+        elif self._screen == SERVICES:
+            self.chooseService(value)
+        elif self._screen == QUESTION:
+            self.chooseOption(value)
+
+    # --- what the screen says ------------------------------------------------
+
+    def screen_content(self) -> ScreenContent:
+        lang = self._language
+        if self._screen == ATTRACT:
+            return ScreenContent(ATTRACT, lang, tr(lang, "attract.welcome"), tr(lang, "attract.touch_to_start"))
+        if self._screen == LANGUAGE:
+            opts = tuple(SpokenOption(i + 1, l["code"], l["name"]) for i, l in enumerate(self.languages))
+            return ScreenContent(LANGUAGE, lang, tr(lang, "language.title"), options=opts)
+        if self._screen == SERVICES:
+            opts = tuple(SpokenOption(i + 1, s["id"], s["title"]) for i, s in enumerate(self.services))
+            return ScreenContent(SERVICES, lang, tr(lang, "services.title"), options=opts)
+        if self._screen == QUESTION and self._page():
+            page = self.journey.page
+            opts = tuple(SpokenOption(o["number"], o["value"], o["label"]) for o in self.options)
+            return ScreenContent(QUESTION, lang, self.question, body=self.progressText, hint=self.hint,
+                                 error=self.error, options=opts, question_type=page.type,
+                                 personal=page.personal, answer=self.answerText)
+        if self._screen == CHECK:
+            body = "\n".join(f"{row['question']} {row['answer']}" for row in self.summary)
+            return ScreenContent(CHECK, lang, tr(lang, "check.title"), body=body, hint=self.consentText,
+                                 error=self._submit_error, personal=True)
+        return ScreenContent(DONE, lang, tr(lang, "done.title"), body=tr(lang, "done.reference_help"),
+                             reference=self._reference)

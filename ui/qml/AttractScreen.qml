@@ -1,0 +1,50 @@
+import QtQuick
+import QtQuick.Controls
+
+// The screen nobody is using: big invitation, languages in their own names.
+Item {
+    id: screen
+    MouseArea {
+        anchors.fill: parent
+        objectName: "attractArea"
+        onClicked: kiosk.start()
+    }
+    Column {
+        anchors.centerIn: parent
+        width: parent.width - 2 * Theme.margin
+        spacing: Theme.margin
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            text: kiosk.languages.map(l => l.name).join("  ·  ")
+            color: Theme.secondaryText
+            font.pixelSize: Theme.body
+            wrapMode: Text.Wrap
+        }
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            text: kiosk.t["attract.welcome"]
+            color: Theme.text
+            font.pixelSize: Theme.huge
+            font.bold: true
+        }
+        BigButton {
+            objectName: "startButton"
+            anchors.horizontalCenter: parent.horizontalCenter
+            text: kiosk.t["attract.touch_to_start"]
+            fill: Theme.primary; ink: Theme.primaryText
+            fontSize: Theme.large
+            implicitHeight: Theme.touch * 1.5
+            onClicked: kiosk.start()
+        }
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            text: kiosk.t["attract.help_available"]
+            color: Theme.secondaryText
+            font.pixelSize: Theme.body
+            wrapMode: Text.Wrap
+        }
+    }
+}

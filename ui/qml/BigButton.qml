@@ -1,0 +1,59 @@
+import QtQuick
+import QtQuick.Controls
+
+// A large, high-contrast touch target with a visible focus ring.
+AbstractButton {
+    id: control
+    property color fill: Theme.secondary
+    property color ink: Theme.text
+    property bool selected: false
+    property string iconSource: ""
+    property real fontSize: Theme.body
+    readonly property real iconSize: iconSource !== "" ? fontSize * 1.8 : 0
+    // Natural size from the unwrapped label (not from the Row, whose width depends on ours).
+    implicitHeight: Math.max(Theme.touch, content.implicitHeight + 2 * Theme.gap)
+    implicitWidth: Math.max(Theme.touch * 2, label.implicitWidth + iconSize + (iconSize ? Theme.gap : 0) + 3 * Theme.gap)
+    focusPolicy: Qt.StrongFocus
+    Accessible.role: Accessible.Button
+    Accessible.name: text
+
+    background: Rectangle {
+        radius: Theme.radius
+        color: control.selected ? Theme.selected : control.fill
+        opacity: control.enabled ? 1.0 : 0.45
+        border.width: control.visualFocus ? Math.round(5 * Theme.u) : Math.round(2 * Theme.u)
+        border.color: control.visualFocus ? Theme.focus : Theme.border
+        Rectangle { // pressed feedback
+            anchors.fill: parent; radius: parent.radius
+            color: "#000000"; opacity: control.down ? 0.18 : 0
+        }
+    }
+    contentItem: Item {
+        implicitWidth: content.implicitWidth
+        implicitHeight: content.implicitHeight
+        Row {
+            id: content
+            anchors.centerIn: parent
+            spacing: Theme.gap
+            layoutDirection: control.mirrored ? Qt.RightToLeft : Qt.LeftToRight
+            Image {
+                visible: control.iconSource !== ""
+                source: control.iconSource
+                width: control.iconSize; height: width
+                sourceSize.width: width; sourceSize.height: height
+                anchors.verticalCenter: parent.verticalCenter
+            }
+            Text {
+                id: label
+                text: control.text
+                color: control.selected ? Theme.selectedText : control.ink
+                font.pixelSize: control.fontSize
+                font.bold: true
+                wrapMode: Text.Wrap
+                width: Math.min(implicitWidth, control.width - 3 * Theme.gap - control.iconSize - (control.iconSize ? Theme.gap : 0))
+                horizontalAlignment: Text.AlignHCenter
+                anchors.verticalCenter: parent.verticalCenter
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+// One question per screen. Which input appears depends only on the question
+// type the bridge reports; checking the answer happens in Python.
+Flickable {
+    id: flick
+    contentWidth: width
+    contentHeight: column.implicitHeight + 2 * Theme.margin
+    clip: true
+    boundsBehavior: Flickable.StopAtBounds
+    ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
+
+    readonly property string type: kiosk.questionType
+    readonly property bool isChoice: type === "single_choice" || type === "multiple_choice" || type === "yes_no"
+    readonly property bool isText: !isChoice && type !== "date" && type !== ""
+
+    // Keep the field in view when the on-screen keyboard takes the bottom half.
+    function ensureVisible(item) {
+        var p = item.mapToItem(column, 0, 0)
+        if (p.y + item.height > contentY + height) contentY = Math.min(p.y + item.height - height + Theme.gap, contentHeight - height)
+        else if (p.y < contentY) contentY = Math.max(0, p.y - Theme.gap)
+    }
+
+    ColumnLayout {
+        id: column
+        x: Theme.margin; y: Theme.margin
+        width: flick.width - 2 * Theme.margin
+        spacing: Theme.gap
+
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: Theme.margin
+            Image {
+                visible: kiosk.pictogram !== ""
+                source: kiosk.pictogram
+                Layout.preferredWidth: 96 * Theme.u; Layout.preferredHeight: 96 * Theme.u
+                sourceSize.width: width; sourceSize.height: height
+                Layout.alignment: Qt.AlignTop
+                Accessible.ignored: true
+            }
+            Text {
+                id: questionText
+                objectName: "questionText"
+                Layout.fillWidth: true
+                text: kiosk.question
+                font.pixelSize: Theme.large; font.bold: true
+                color: Theme.text
+                wrapMode: Text.Wrap
+                Accessible.role: Accessible.Heading
+                Accessible.name: text
+            }
+        }
+        Text {
+            objectName: "hintText"
+            visible: text !== ""
+            Layout.fillWidth: true
+            text: kiosk.hint
+            font.pixelSize: Theme.body
+            color: Theme.secondaryText
+            wrapMode: Text.Wrap
+            Accessible.role: Accessible.StaticText
+            Accessible.name: text
+        }
+        Rectangle { // the error, next to the field, in words a person understands
+            objectName: "errorBox"
+            visible: kiosk.error !== ""
+            Layout.fillWidth: true
+            implicitHeight: errorText.implicitHeight + 2 * Theme.gap
+            color: "#fdecee"
+            border.color: Theme.error; border.width: 3 * Theme.u
+            radius: Theme.radius
+            Text {
+                id: errorText
+                objectName: "errorText"
+                anchors.fill: parent; anchors.margins: Theme.gap
+                text: kiosk.error
+                color: Theme.error
+                font.pixelSize: Theme.body; font.bold: true
+                wrapMode: Text.Wrap
+                Accessible.role: Accessible.AlertMessage
+                Accessible.name: text
+            }
+        }
+
+        // Choices: one big button per option.
+        Repeater {
+            model: flick.isChoice ? kiosk.options : []
+            BigButton {
+                required property var modelData
+                objectName: "option_" + modelData.value
+                Layout.fillWidth: true
+                text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ") : "") + modelData.label
+                iconSource: modelData.pictogram
+                selected: modelData.selected
+                checkable: false
+                Accessible.role: kiosk.questionType === "multiple_choice" ? Accessible.CheckBox : Accessible.RadioButton
+                Accessible.checkable: true
+                Accessible.checked: modelData.selected
+                onClicked: kiosk.chooseOption(modelData.value)
+            }
+        }
+
+        // Text, numbers, phone, email, postcode, ID number.
+        TextField {
+            id: field
+            objectName: "answerField"
+            visible: flick.isText && kiosk.questionType !== "long_text"
+            Layout.fillWidth: true
+            Layout.preferredHeight: Theme.touch
+            font.pixelSize: Theme.large
+            text: kiosk.answerText
+            maximumLength: kiosk.maxLength
+            color: Theme.text
+            inputMethodHints: kiosk.questionType === "phone" ? Qt.ImhDialableCharactersOnly
+                            : kiosk.questionType === "number" ? Qt.ImhFormattedNumbersOnly
+                            : kiosk.questionType === "national_id" ? (Qt.ImhPreferNumbers | Qt.ImhNoPredictiveText | Qt.ImhNoAutoUppercase)
+                            : kiosk.questionType === "email" ? (Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase)
+                            : kiosk.questionType === "postcode" ? (Qt.ImhPreferNumbers | Qt.ImhNoPredictiveText)
+                            : Qt.ImhNoPredictiveText
+            Accessible.name: kiosk.question
+            Accessible.role: Accessible.EditableText
+            background: Rectangle {
+                border.width: field.activeFocus ? 5 * Theme.u : 3 * Theme.u
+                border.color: kiosk.error !== "" ? Theme.error : (field.activeFocus ? Theme.selected : Theme.border)
+                radius: Theme.radius / 2
+            }
+            onTextEdited: kiosk.setAnswer(text)
+            onAccepted: kiosk.next()
+            onActiveFocusChanged: if (activeFocus) flick.ensureVisible(field)
+        }
+        TextArea {
+            id: area
+            objectName: "answerArea"
+            visible: kiosk.questionType === "long_text"
+            Layout.fillWidth: true
+            Layout.preferredHeight: Theme.touch * 2.5
+            font.pixelSize: Theme.body
+            wrapMode: TextArea.Wrap
+            text: kiosk.answerText
+            color: Theme.text
+            inputMethodHints: Qt.ImhNoPredictiveText
+            Accessible.name: kiosk.question
+            Accessible.role: Accessible.EditableText
+            background: Rectangle {
+                border.width: area.activeFocus ? 5 * Theme.u : 3 * Theme.u
+                border.color: kiosk.error !== "" ? Theme.error : (area.activeFocus ? Theme.selected : Theme.border)
+                radius: Theme.radius / 2
+            }
+            onTextChanged: if (activeFocus) kiosk.setAnswer(text)
+            onActiveFocusChanged: if (activeFocus) flick.ensureVisible(area)
+        }
+
+        // Dates: day, month, year in three boxes with a numeric keypad.
+        RowLayout {
+            visible: kiosk.questionType === "date"
+            Layout.fillWidth: true
+            spacing: Theme.gap
+            // Day first in reading order: leftmost in LTR, rightmost in RTL.
+            Repeater {
+                id: dateParts
+                model: [
+                    {"name": "day", "label": kiosk.t["date.day"], "len": 2},
+                    {"name": "month", "label": kiosk.t["date.month"], "len": 2},
+                    {"name": "year", "label": kiosk.t["date.year"], "len": 4}
+                ]
+                ColumnLayout {
+                    required property var modelData
+                    required property int index
+                    property alias value: part.text
+                    spacing: Theme.gap / 2
+                    Text { text: modelData.label; font.pixelSize: Theme.body; color: Theme.text }
+                    TextField {
+                        id: part
+                        objectName: modelData.name + "Field"
+                        Layout.preferredWidth: (modelData.len === 4 ? 160 : 110) * Theme.u
+                        Layout.preferredHeight: Theme.touch
+                        font.pixelSize: Theme.large
+                        maximumLength: modelData.len
+                        inputMethodHints: Qt.ImhDigitsOnly
+                        color: Theme.text
+                        Accessible.name: modelData.label
+                        Accessible.role: Accessible.EditableText
+                        text: {
+                            var raw = kiosk.answerText
+                            var m = raw.match(/^(\d{4})-(\d{2})-(\d{2})$/)
+                            var parts = m ? [m[3], m[2], m[1]] : raw.split("/")
+                            return parts.length === 3 ? parts[index] : ""
+                        }
+                        background: Rectangle {
+                            border.width: part.activeFocus ? 5 * Theme.u : 3 * Theme.u
+                            border.color: kiosk.error !== "" ? Theme.error : (part.activeFocus ? Theme.selected : Theme.border)
+                            radius: Theme.radius / 2
+                        }
+                        onTextEdited: kiosk.setDateAnswer(dateParts.itemAt(0).value, dateParts.itemAt(1).value, dateParts.itemAt(2).value)
+                        onActiveFocusChanged: if (activeFocus) flick.ensureVisible(part)
+                    }
+                }
+            }
+            Item { Layout.fillWidth: true }
+        }
+    }
+}

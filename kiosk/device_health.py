@@ -84,25 +84,56 @@ def open_queue(config) -> tuple[Any | None, str]:
         return None, f"the outbox cannot be opened: {type(exc).__name__}: {exc}"
 
 
-def queue_health(outbox: Any | None, reason: str = "") -> QueueHealth:
+def queue_health(outbox: Any | None, reason: str = "", *, config=None,
+                 now: Callable[[], float] | None = None) -> QueueHealth:
+    """Counts, ages and reasons from the outbox's public reading functions; never a payload.
+
+    Uses `counts()` and `items(states)` (offline_queue.Outbox); optional
+    `last_success()` and `destinations_status()` when the queue offers them.
+    Without `destinations_status()`, destinations come from the configuration
+    (connectivity then comes from the console's probe).
+    """
+    import time as _time
+    now = now or _time.time
     if outbox is None:
         return QueueHealth(False, reason=reason or "no outbox")
     missing: list[str] = []
     health = QueueHealth(True, missing=missing)
     try:
         health.counts = {str(k): int(v) for k, v in dict(_call(outbox, "counts", missing, default={}) or {}).items()}
-        age = _call(outbox, "oldest_pending_age", missing)
-        health.oldest_waiting_seconds = age.total_seconds() if isinstance(age, dt.timedelta) else age
-        failed = _call(outbox, "failed", missing, default=[]) or []
-        health.failed = [{k: v for k, v in _as_dict(i).items() if k in _FAILED_KEYS} for i in failed]
-        health.last_success = _iso(_call(outbox, "last_success", missing))
-        dests = _call(outbox, "destinations_status", missing, default=[]) or []
-        if isinstance(dests, dict):
-            dests = [{"name": k, **(v if isinstance(v, dict) else {"online": bool(v)})} for k, v in dests.items()]
-        health.destinations = [_as_dict(d) for d in dests]
+        items = getattr(outbox, "items", None)
+        if callable(items):
+            waiting = items(["queued", "sending", "failed"], 1)
+            if waiting:
+                health.oldest_waiting_seconds = max(0.0, now() - float(waiting[0].created_at))
+            health.failed = [{"id": str(i.id)[:8], "state": i.state, "reason": i.last_error or "",
+                              "attempts": i.attempts, "destination": i.destination, "service": i.service_id}
+                             for i in items(["failed", "dead"])]
+            if callable(getattr(outbox, "last_success", None)):
+                health.last_success = _iso(outbox.last_success())
+            else:
+                delivered = [i.delivered_at for i in items(["delivered"]) if i.delivered_at]
+                health.last_success = _iso(max(delivered)) if delivered else None
+        else:
+            missing.append("items")
+        dests = getattr(outbox, "destinations_status", None)
+        if callable(dests):
+            result = dests()
+            if isinstance(result, dict):
+                result = [{"name": k, **(v if isinstance(v, dict) else {"online": bool(v)})} for k, v in result.items()]
+            health.destinations = [_as_dict(d) for d in result]
+        elif config is not None:
+            health.destinations = [{"name": d.name, "url": d.url, "online": None} for d in config.destinations.values()]
     except Exception as exc:  # noqa: BLE001
         health.reason = f"{type(exc).__name__}: {exc}"
     return health
+
+
+def probe_destination(url: str, *, timeout: float = 3.0, fetch=None) -> tuple[bool, float | None, str]:
+    """(reachable, clock offset in seconds, detail) for one backend URL."""
+    offset, detail = backend_clock_offset(url, timeout=timeout, fetch=fetch)
+    reachable = not detail.startswith("backend unreachable")
+    return reachable, offset, detail
 
 
 # --- device -------------------------------------------------------------------
@@ -271,7 +302,7 @@ class Console:
         self.clock_probe = clock_probe
 
     def queue(self) -> QueueHealth:
-        return queue_health(self.outbox, self.outbox_reason)
+        return queue_health(self.outbox, self.outbox_reason, config=self.config)
 
     def device(self) -> DeviceHealth:
         return device_health(self.config, clock_probe=self.clock_probe, fetch=self.fetch)
@@ -279,37 +310,76 @@ class Console:
     def today(self):
         return self.stats.today() if self.stats is not None else None
 
-    def _act(self, name: str, *args) -> tuple[bool, str]:
+    def _guard(self, fn: Callable[[], Any]) -> tuple[bool, str]:
         if self.outbox is None:
             return False, self.outbox_reason or "the offline queue is not available"
-        fn = getattr(self.outbox, name, None)
-        if not callable(fn):
-            return False, f"the offline queue has no {name}() yet"
         try:
-            result = fn(*args)
+            result = fn()
         except Exception as exc:  # noqa: BLE001 - shown to the mediator, never raised into the UI
             return False, f"{type(exc).__name__}: {exc}"
         return True, "" if result is None else str(result)
 
     def sync_now(self) -> tuple[bool, str]:
-        ok, detail = self._act("sync_now")
+        """Ask the queue to send now: its sync_now() if it has one, else make waiting items due now."""
+        def run():
+            if callable(getattr(self.outbox, "sync_now", None)):
+                return self.outbox.sync_now()
+            n = 0
+            for dest in self.config.destinations.values():
+                n += self.outbox.lift_network_failures(dest.name) or 0
+            return n
+        ok, detail = self._guard(run)
         self.audit.append("sync_now", self.mediator, outcome="ok" if ok else "failed")
         return ok, detail
 
     def retry(self, item_id: str | None = None) -> tuple[bool, str]:
-        ok, detail = self._act("retry", item_id) if item_id else self._act("retry_all")
-        self.audit.append("retry", self.mediator, item=item_id or "all", outcome="ok" if ok else "failed")
+        """Make one failed or dead submission (or all of them) due again."""
+        def run():
+            ids = [item_id] if item_id else [i.id for i in self.outbox.items(["failed", "dead"])]
+            return sum(self.outbox.retry(i) or 0 for i in ids)
+        ok, detail = self._guard(run)
+        self.audit.append("retry", self.mediator, item=(item_id or "all")[:36], outcome="ok" if ok else "failed")
         return ok, detail
 
     def export_bundle(self, directory: Path | str) -> tuple[bool, str]:
-        """Write the pending submissions (sealed, as the queue stores them) for manual upload."""
+        """Write the undelivered submissions, still sealed for the backend, for manual upload.
+
+        Uses the queue's own export_bundle(path) when it has one. Otherwise a
+        JSON-lines file: one line per submission with its metadata and the
+        sealed payload (base64; only the backend's private key opens it).
+        """
         directory = Path(directory)
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        target = directory / f"ponte-{self.config.kiosk_id}-{stamp}.bundle"
-        ok, detail = self._act("export_bundle", target)
+        target = directory / f"ponte-{self.config.kiosk_id}-{stamp}.bundle.jsonl"
+
+        def run():
+            directory.mkdir(parents=True, exist_ok=True)
+            if callable(getattr(self.outbox, "export_bundle", None)):
+                self.outbox.export_bundle(target)
+                return target
+            import base64
+            import json
+            count = 0
+            tmp = target.with_name(target.name + ".tmp")
+            with tmp.open("w", encoding="utf-8") as f:
+                for item, body, body_seal, content_type, payload_sealed in self.outbox.exportable():
+                    if payload_sealed is not None:
+                        data, form = payload_sealed, "payload_sealed"
+                    elif body_seal != "device":
+                        data, form = body, "body"
+                    else:
+                        continue  # sealed with this device's own key: only the queue can re-send it
+                    f.write(json.dumps({"id": item.id, "service": item.service_id,
+                                        "service_version": item.service_version, "destination": item.destination,
+                                        "kind": item.kind, "content_type": content_type, "form": form,
+                                        "data": base64.b64encode(data).decode()}) + "\n")
+                    count += 1
+            tmp.replace(target)
+            return target
+        ok, detail = self._guard(run)
         self.audit.append("export_bundle", self.mediator, outcome="ok" if ok else "failed",
                           path_name=target.name[:64])
-        return ok, detail or str(target)
+        return ok, detail
 
     def export_audit(self, directory: Path | str) -> Path:
         directory = Path(directory)

@@ -1,0 +1,115 @@
+"""The console model against the real offline queue: health without personal data, audited actions."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+
+from kiosk.audit import AuditLog
+from kiosk.device_health import Console, backend_clock_offset, databases, human_age, human_bytes, open_queue, queue_health
+from kiosk.stats import Stats
+from tests.queue_fixtures import make_queue_config, sample_payload
+
+CANARY = "Zorbatinsky"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    outbox, reason = open_queue(config)
+    assert outbox is not None, reason
+    dest = config.destination("x")
+    refs = []
+    for i in range(3):
+        p = sample_payload(reference=f"REF{i}AAAA")
+        p["answers"] = {"name": CANARY, "street": f"{CANARY} street"}
+        outbox.enqueue(p, dest)
+        refs.append(p["submission_id"])
+    outbox.claim()
+    outbox.mark_failed(refs[0], "HTTP 503 from the backend", time.time() + 3600, "network")
+    outbox.mark_dead(refs[1], "HTTP 422: field postcode rejected")
+    audit = AuditLog(config.data_dir / "audit.db", kiosk_id=config.kiosk_id)
+    console = Console(config, audit, "ana.s", outbox=outbox, stats=Stats(config.data_dir / "stats.db"),
+                      clock_probe=False)
+    outbox.release([refs[2]])
+    yield config, outbox, audit, console, refs
+    outbox.close()
+
+
+def test_queue_health(setup):
+    config, outbox, audit, console, refs = setup
+    q = console.queue()
+    assert q.available and q.counts["failed"] == 1 and q.counts["dead"] == 1 and q.counts["queued"] == 1
+    assert q.oldest_waiting_seconds is not None and q.oldest_waiting_seconds < 60
+    reasons = {f["state"]: f["reason"] for f in q.failed}
+    assert reasons == {"failed": "HTTP 503 from the backend", "dead": "HTTP 422: field postcode rejected"}
+    assert q.last_success is None
+    assert q.destinations[0]["name"] == "*"
+    assert CANARY not in json.dumps(dataclasses.asdict(q), default=str)
+
+
+def test_retry_one_and_all(setup):
+    config, outbox, audit, console, refs = setup
+    ok, _ = console.retry(refs[1])
+    assert ok and outbox.counts()["dead"] == 0
+    ok, _ = console.retry()
+    assert ok and outbox.counts()["failed"] == 0 and outbox.counts()["queued"] == 3
+    assert [e.action for e in audit.entries()] == ["retry", "retry"]
+
+
+def test_sync_now(setup):
+    config, outbox, audit, console, refs = setup
+    ok, detail = console.sync_now()
+    assert ok and detail == "1"  # the network failure is due now
+    assert audit.entries()[-1].details == {"outcome": "ok"}
+
+
+def test_export_bundle_is_sealed(setup, tmp_path):
+    config, outbox, audit, console, refs = setup
+    ok, path = console.export_bundle(tmp_path / "usb")
+    assert ok
+    text = open(path, encoding="utf-8").read()
+    assert len(text.splitlines()) == 3 and CANARY not in text
+    assert audit.entries()[-1].action == "export_bundle"
+
+
+def test_export_audit(setup, tmp_path):
+    config, outbox, audit, console, refs = setup
+    console.sync_now()
+    out = console.export_audit(tmp_path / "usb")
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_no_queue():
+    q = queue_health(None, "offline_queue has no open_outbox() yet")
+    assert not q.available and "open_outbox" in q.reason
+
+
+def test_actions_without_queue(tmp_path):
+    config, _ = make_queue_config(tmp_path)
+    audit = AuditLog(tmp_path / "a.db")
+    console = Console(config, audit, "ana.s", outbox=None, outbox_reason="queue missing", clock_probe=False)
+    assert console.sync_now() == (False, "queue missing")
+    assert console.retry() == (False, "queue missing")
+    assert audit.entries()[-1].details["outcome"] == "failed"
+
+
+def test_clock_offset():
+    import datetime as dt
+    now = lambda: dt.datetime(2026, 11, 23, 18, 0, 30, tzinfo=dt.timezone.utc)  # noqa: E731
+    offset, detail = backend_clock_offset("http://x", now=now, fetch=lambda u, t: "Mon, 23 Nov 2026 18:00:00 GMT")
+    assert offset == 30.0 and detail == ""
+
+    def down(u, t):
+        raise OSError("refused")
+
+    assert backend_clock_offset("http://x", fetch=down)[0] is None
+    assert backend_clock_offset("http://x", fetch=lambda u, t: None)[1] == "the backend sent no Date header"
+
+
+def test_device_helpers(setup):
+    config, *_ = setup
+    assert "queue.db" in databases(config.data_dir)
+    assert human_bytes(2048) == "2.0 KB" and human_age(30) == "30 s" and human_age(3600) == "60 min"

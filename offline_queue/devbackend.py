@@ -1,0 +1,290 @@
+"""`kiosk dev-backend`: a reference backend for the REST contract (docs/sync-api.yaml).
+
+SQLite storage, deduplication by idempotency key, sealed payloads opened with
+its private key, and fault injection (error rate, latency, a hang, dropping the
+connection after reading the body, a captive-portal page) for demos and tests.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from offline_queue.connectors.rest import open_envelope
+from offline_queue.keys import ensure_keypair, key_id, load_private_key
+from offline_queue.seal import SealError
+
+log = logging.getLogger("offline_queue.devbackend")
+
+CAPTIVE_PAGE = b"<!DOCTYPE html><html><head><title>Welcome to FreeCityWiFi</title></head>" \
+               b"<body><form>Accept the terms to continue</form></body></html>"
+
+
+@dataclass
+class Faults:
+    """What the server does wrong, on purpose. `script` actions are used first, one per POST."""
+
+    error_rate: float = 0.0      # fraction of POSTs answered with error_status
+    error_status: int = 503
+    retry_after: float | None = None
+    latency: float = 0.0         # seconds added before answering
+    drop_rate: float = 0.0       # fraction of POSTs stored, then the connection dropped without an answer
+    hang: bool = False           # POSTs never answered (until the server stops)
+    captive: bool = False        # answer 200 with an HTML page, as a captive portal does
+    script: list = field(default_factory=list)  # e.g. ["503", "429:2", "drop", "hang", "captive", "400"]
+
+    def next_action(self, rng: random.Random) -> str:
+        if self.script:
+            return str(self.script.pop(0))
+        if self.hang:
+            return "hang"
+        if self.captive:
+            return "captive"
+        if self.error_rate and rng.random() < self.error_rate:
+            return str(self.error_status) + (f":{self.retry_after:g}" if self.retry_after is not None else "")
+        if self.drop_rate and rng.random() < self.drop_rate:
+            return "drop"
+        return "ok"
+
+
+class Store:
+    """The backend's own database: one row per idempotency key."""
+
+    def __init__(self, path: Path | str):
+        self._lock = threading.Lock()
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS submissions (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                          "idempotency_key TEXT UNIQUE NOT NULL, reference TEXT, service_id TEXT, "
+                          "received_at REAL, payload TEXT, duplicates INTEGER DEFAULT 0)")
+
+    def store(self, key: str, reference: str, service_id: str, payload: dict) -> tuple[str, bool]:
+        """(case reference, was a duplicate)."""
+        with self._lock:
+            row = self.conn.execute("SELECT seq FROM submissions WHERE idempotency_key=?", (key,)).fetchone()
+            if row:
+                self.conn.execute("UPDATE submissions SET duplicates=duplicates+1 WHERE seq=?", (row[0],))
+                return f"DEV-{row[0]:06d}", True
+            cur = self.conn.execute("INSERT INTO submissions (idempotency_key, reference, service_id, received_at, "
+                                    "payload) VALUES (?,?,?,?,?)",
+                                    (key, reference, service_id, time.time(), json.dumps(payload)))
+            return f"DEV-{cur.lastrowid:06d}", False
+
+    def rows(self) -> list[dict]:
+        with self._lock:
+            cur = self.conn.execute("SELECT seq, idempotency_key, reference, service_id, payload, duplicates "
+                                    "FROM submissions ORDER BY seq")
+            return [{"seq": s, "idempotency_key": k, "reference": r, "service_id": sv,
+                     "payload": json.loads(p), "duplicates": d} for s, k, r, sv, p, d in cur]
+
+    def count(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real backend behind a proxy would
+    server: "_Server"
+
+    def log_message(self, fmt, *args) -> None:  # no request lines with references on stderr
+        log.debug("dev-backend: " + fmt, *args)
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, value: dict, headers: dict | None = None) -> None:
+        self._send(status, json.dumps(value).encode(), headers=headers)
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._json(200, {"status": "ok", "service": "ponte-dev-backend"})
+        elif self.path == "/_stats":
+            self._json(200, {"submissions": self.server.store.count(), "requests": self.server.requests})
+        else:
+            self._json(404, {"error": "not_found", "reason": "unknown path"})
+
+    def do_HEAD(self) -> None:
+        self.send_response(204 if self.path == "/health" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if self.path == "/_faults":
+            return self._set_faults(body)
+        if self.path != "/submissions":
+            return self._json(404, {"error": "not_found", "reason": "POST /submissions"})
+        with self.server.lock:
+            self.server.requests += 1
+            action = self.server.faults.next_action(self.server.rng)
+            latency = self.server.faults.latency
+        if latency:
+            time.sleep(latency)
+        if action == "hang":
+            self.server.stopping.wait(3600)
+            self.close_connection = True
+            return
+        if action == "captive":
+            return self._send(200, CAPTIVE_PAGE, "text/html; charset=utf-8")
+        status, _, after = action.partition(":")
+        if status.isdigit():
+            headers = {"Retry-After": after} if after else None
+            return self._json(int(status), {"error": "injected", "reason": f"injected fault {status}"}, headers)
+        result = self._accept(body)
+        if result is None:
+            return
+        status, answer = result
+        if action == "drop":
+            # Stored, then the connection is cut before the answer: the kiosk must resend, we must dedup.
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self._json(status, answer)
+
+    def _accept(self, body: bytes):
+        key = self.headers.get("Idempotency-Key", "")
+        try:
+            envelope = json.loads(body)
+            assert isinstance(envelope, dict)
+        except (ValueError, AssertionError):
+            self._json(400, {"error": "invalid_json", "reason": "the body is not a JSON object"})
+            return None
+        if not key or envelope.get("idempotency_key") != key:
+            self._json(400, {"error": "idempotency_key", "reason": "Idempotency-Key header missing or not the "
+                                                                  "envelope's idempotency_key"})
+            return None
+        try:
+            payload = open_envelope(envelope, self.server.private_keys)
+        except (SealError, ValueError) as exc:
+            self._json(400, {"error": "sealed", "reason": f"cannot open the sealed payload: {exc}"})
+            return None
+        if payload.get("submission_id") != key:
+            self._json(400, {"error": "idempotency_key", "reason": "payload submission_id differs from the key"})
+            return None
+        missing = [k for k in ("reference", "service", "submitted_at") if k not in payload]
+        if missing:
+            self._json(400, {"error": "validation", "reason": f"missing fields: {', '.join(missing)}"})
+            return None
+        service = payload.get("service") or {}
+        case, duplicate = self.server.store.store(key, str(payload["reference"]), str(service.get("id", "")),
+                                                  payload)
+        answer = {"idempotency_key": key, "case_reference": case, "duplicate": duplicate, "status": "accepted"}
+        return (200 if duplicate else 201), answer
+
+    def _set_faults(self, body: bytes) -> None:
+        try:
+            spec = json.loads(body or b"{}")
+            faults = Faults(**spec)
+        except (ValueError, TypeError) as exc:
+            return self._json(400, {"error": "faults", "reason": str(exc)})
+        with self.server.lock:
+            self.server.faults = faults
+        self._json(200, {"faults": spec})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class DevBackend:
+    """A running dev-backend; `url`, `faults`, `rows()`, `stop()`."""
+
+    def __init__(self, db_path: Path | str, private_keys, host: str = "127.0.0.1", port: int = 0,
+                 faults: Faults | None = None, seed: int | None = None):
+        self.store = Store(db_path)
+        self.server = _Server((host, port), _Handler)
+        self.server.store = self.store
+        self.server.private_keys = {key_id(k.public_key()): k for k in private_keys}
+        self.server.faults = faults or Faults()
+        self.server.rng = random.Random(seed)
+        self.server.lock = threading.Lock()
+        self.server.requests = 0
+        self.server.stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        with self.server.lock:
+            self.server.faults = value
+
+    @property
+    def requests(self) -> int:
+        return self.server.requests
+
+    def rows(self) -> list[dict]:
+        return self.store.rows()
+
+    def start(self) -> "DevBackend":
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="ponte-dev-backend", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.5)
+
+    def stop(self) -> None:
+        self.server.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread:
+            self._thread.join(5)
+        self.store.close()
+
+    def __enter__(self) -> "DevBackend":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_dev_backend(db_path: Path | str, private_keys=None, key_dir: Path | str | None = None,
+                      port: int = 0, faults: Faults | None = None, seed: int | None = None) -> DevBackend:
+    """Start a dev-backend in a daemon thread on 127.0.0.1 (port 0: an ephemeral port; see `.url`)."""
+    if private_keys is None:
+        if key_dir is None:
+            raise ValueError("give private_keys or key_dir")
+        private_keys = [ensure_keypair(key_dir).private]
+    return DevBackend(db_path, list(private_keys), port=port, faults=faults, seed=seed).start()
+
+
+def load_keys(key_dir: Path | str) -> list:
+    """Every private*.pem in key_dir: the current key and the ones kept during a rotation."""
+    ensure_keypair(key_dir)
+    return [load_private_key(p) for p in sorted(Path(key_dir).glob("private*.pem"))]

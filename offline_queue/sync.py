@@ -1,0 +1,223 @@
+"""The sync worker: claims due submissions, sends them, records what each answer means.
+
+At-least-once delivery; the idempotency key (submission id) lets the backend
+drop duplicates, so the backend sees each submission exactly once.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from offline_queue.connectors import DEAD, DELIVERED, Outcome
+from offline_queue.outbox import Outbox, QueueError
+
+log = logging.getLogger("offline_queue.sync")
+
+# Destination-level blocking: these errors say "the backend is unreachable or misconfigured", so
+# trying the next submission at once would only repeat the failure (and hammer a broken TLS setup).
+_BLOCKING_KINDS = frozenset({"network", "tls", "config"})
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    base_delay: float = 2.0        # first retry within 0..2 s
+    max_delay: float = 900.0       # cap of the exponential backoff
+    tls_delay: float = 3600.0      # certificate problems need a person: try again hourly at most
+    max_retry_after: float = 86400.0
+    batch: int = 50
+    timer: float = 60.0            # wake up at least this often
+    probe_interval: float = 30.0   # health probe of unreachable destinations
+    receipt_days: float = 30.0     # delivered receipts kept this long
+    flush_every: int = 50          # delivered marks are written in groups (a crash just resends; dedup)
+
+    @classmethod
+    def from_config(cls, config) -> "SyncPolicy":
+        q = config.raw.get("queue", {})
+        keys = {k: float(q[k]) for k in ("base_delay", "max_delay", "tls_delay", "timer", "probe_interval",
+                                         "receipt_days") if k in q}
+        return cls(**keys)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    remaining: int = 0             # queued + sending + failed after the pass
+    errors: tuple[str, ...] = ()   # one line per blocked destination, no personal data
+
+
+def backoff(attempts: int, policy: SyncPolicy, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2^(attempts-1)))."""
+    return rng.uniform(0, min(policy.max_delay, policy.base_delay * 2 ** max(0, min(attempts - 1, 30))))
+
+
+def make_connector(destination):
+    if destination.kind == "openrosa":
+        from offline_queue.connectors.openrosa import OpenRosaConnector
+        return OpenRosaConnector(destination)
+    from offline_queue.connectors.rest import RestConnector
+    return RestConnector(destination)
+
+
+class Syncer:
+    """One sync pass at a time; no thread of its own (the CLI uses it directly)."""
+
+    def __init__(self, outbox: Outbox, config, policy: SyncPolicy | None = None, rng: random.Random | None = None):
+        self.outbox = outbox
+        self.config = config
+        self.policy = policy or SyncPolicy.from_config(config)
+        self.rng = rng or random.Random()
+        self._connectors: dict[str, object] = {}
+        self.blocked_until: dict[str, float] = {}   # destination name (as stored) -> epoch seconds
+        self.block_reason: dict[str, str] = {}
+        self._stop = threading.Event()
+
+    def connector(self, name: str):
+        destination = self.config.destination(name)
+        if destination is None:
+            return None
+        if destination.name not in self._connectors:
+            self._connectors[destination.name] = make_connector(destination)
+        return self._connectors[destination.name]
+
+    def run_once(self) -> SyncResult:
+        """Send everything that is due now, once; failures get their next attempt time."""
+        start = time.time()
+        delivered, retried, dead, errors = 0, 0, 0, []
+        pending: list[tuple[str, str | None]] = []
+        blocked = {d for d, t in self.blocked_until.items() if t > start}
+        try:
+            while not self._stop.is_set():
+                # Claim with the pass's start time: what failed in this pass is not retried in it.
+                batch = self.outbox.claim(self.policy.batch, now=start, exclude=blocked)
+                if not batch:
+                    break
+                for index, claimed in enumerate(batch):
+                    item = claimed.item
+                    if self._stop.is_set():
+                        self.outbox.release([c.item.id for c in batch[index:]])
+                        break
+                    if item.destination in blocked:  # paused earlier in this batch
+                        self.outbox.release([item.id])
+                        continue
+                    outcome = self._send(item.destination, item.id, claimed)
+                    if outcome.kind == DELIVERED:
+                        pending.append((item.id, outcome.remote_ref))
+                        delivered += 1
+                        if len(pending) >= self.policy.flush_every:
+                            self.outbox.mark_delivered(pending)
+                            pending = []
+                    elif outcome.kind == DEAD:
+                        self.outbox.mark_dead(item.id, outcome.reason)
+                        log.warning("submission %s refused: %s", item.reference, outcome.reason)
+                        dead += 1
+                    else:
+                        retried += 1
+                        next_at = self._next_attempt(item.attempts, outcome)
+                        self.outbox.mark_failed(item.id, outcome.reason, next_at, outcome.error_kind)
+                        if outcome.error_kind in _BLOCKING_KINDS or outcome.retry_after is not None:
+                            blocked.add(item.destination)
+                            self.blocked_until[item.destination] = next_at
+                            self.block_reason[item.destination] = outcome.reason
+                            errors.append(f"{item.destination}: {outcome.reason}")
+                            log.warning("destination %s paused: %s", item.destination, outcome.reason)
+        finally:
+            if pending:
+                self.outbox.mark_delivered(pending)
+        for name in list(self.blocked_until):
+            if name not in blocked:
+                self.blocked_until.pop(name, None)
+        return SyncResult(delivered, retried, dead, self.outbox.pending(), tuple(errors))
+
+    def _send(self, name: str, sid: str, claimed) -> Outcome:
+        connector = self.connector(name)
+        if connector is None:
+            return Outcome("retry", f"no destination named '{name}' in the configuration", error_kind="config")
+        return connector.send(sid, claimed.body, claimed.content_type)
+
+    def _next_attempt(self, attempts: int, outcome: Outcome) -> float:
+        now = time.time()
+        if outcome.retry_after is not None:
+            # Honour the server's Retry-After; a little jitter so kiosks do not come back in step.
+            return now + min(outcome.retry_after, self.policy.max_retry_after) + self.rng.uniform(0, 1)
+        if outcome.error_kind == "tls":
+            return now + self.policy.tls_delay * self.rng.uniform(0.9, 1.1)
+        return now + backoff(attempts, self.policy, self.rng)
+
+    def probe(self) -> None:
+        """Probe destinations paused by network errors; one that answers again is retried at once."""
+        for name in [n for n, t in self.blocked_until.items() if t > time.time()]:
+            connector = self.connector(name)
+            if connector is not None and connector.probe():
+                log.info("destination %s reachable again", name)
+                self.blocked_until.pop(name, None)
+                self.outbox.lift_network_failures(name)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class SyncWorker(threading.Thread):
+    """The sync loop in its own thread: woken on enqueue, on connectivity changes and on a timer."""
+
+    def __init__(self, outbox: Outbox, config, policy: SyncPolicy | None = None):
+        super().__init__(name="ponte-sync", daemon=True)
+        self.syncer = Syncer(outbox, config, policy)
+        self.outbox = outbox
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self.last_result: SyncResult | None = None
+        self.last_success: float | None = None
+        outbox.add_listener(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def connectivity_changed(self, online: bool = True) -> None:
+        """Network came back (QNetworkInformation, or the OS): probe now instead of waiting for backoff."""
+        if online:
+            self.syncer.blocked_until = {k: 0.0 for k in self.syncer.blocked_until}
+            for name in list(self.syncer.blocked_until):
+                self.outbox.lift_network_failures(name)
+        self.wake()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self.syncer.stop()
+        self._wake.set()
+        self.outbox.remove_listener(self.wake)
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)
+
+    def _sleep_time(self) -> float:
+        policy = self.syncer.policy
+        due = self.outbox.next_due()
+        wait = policy.timer if due is None else max(0.0, due - time.time())
+        if any(t > time.time() for t in self.syncer.blocked_until.values()):
+            wait = min(wait, policy.probe_interval)
+        return min(wait, policy.timer)
+
+    def run(self) -> None:
+        last_purge = 0.0
+        while not self._stopping.is_set():
+            try:
+                self.syncer.probe()
+                result = self.syncer.run_once()
+                self.last_result = result
+                if result.delivered:
+                    self.last_success = time.time()
+                if time.time() - last_purge > 3600:
+                    self.outbox.purge_receipts(self.syncer.policy.receipt_days * 86400)
+                    last_purge = time.time()
+            except QueueError as exc:
+                log.error("sync pass failed: %s", exc)
+            except Exception:  # noqa: BLE001 - the worker must survive anything and try again later
+                log.exception("sync pass failed")
+            if self._stopping.is_set():
+                break
+            self._wake.wait(self._sleep_time())
+            self._wake.clear()

@@ -129,19 +129,23 @@ class Recognition:
         self._bytes = 0
         self._texts: list[str] = []
 
-    def feed(self, pcm: bytes) -> None:
+    def feed(self, pcm: bytes) -> bool:
+        """Recognise a chunk; True once an utterance with words has ended (the turn can stop)."""
         if not pcm:
-            return
+            return False
         started = time.perf_counter()
         self._bytes += len(pcm)
+        ended = False
         if self._rec.AcceptWaveform(pcm):  # end of an utterance: keep its text
-            self._keep(self._rec.Result())
+            ended = self._keep(self._rec.Result())
         self._spent += time.perf_counter() - started
+        return ended
 
-    def _keep(self, result_json: str) -> None:
-        text = json.loads(result_json).get("text", "").strip()
+    def _keep(self, result_json: str) -> bool:
+        text = json.loads(result_json).get("text", "").replace("[unk]", " ").strip()
         if text:
             self._texts.append(text)
+        return bool(text)
 
     def finish(self) -> Heard:
         started = time.perf_counter()

@@ -1,0 +1,114 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+// Voice guidance controls, on every screen that has a footer:
+// Listen again, voice on/off, slower, faster, and the push-to-talk microphone.
+// Everything reads the `voice` context property (ui/voice_bridge.py); without
+// it (voice not installed) the bar shows nothing.
+RowLayout {
+    id: bar
+    objectName: "voiceBar"
+    readonly property bool ready: typeof voice !== "undefined" && voice !== null
+    readonly property var vt: ready ? voice.t : ({})
+    function tr(key, fallback) { return (vt && vt[key]) ? vt[key] : fallback }
+    visible: ready
+    spacing: Math.round(8 * Theme.u)
+
+    BigButton {
+        objectName: "voiceListenAgain"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        text: "🔊 " + bar.tr("voice.listen_again", "Listen again")
+        Accessible.name: bar.tr("voice.listen_again", "Listen again")
+        fontSize: Math.max(24, Theme.small)
+        fill: bar.ready && voice.speaking ? Theme.selected : Theme.background
+        ink: bar.ready && voice.speaking ? Theme.selectedText : Theme.text
+        onClicked: voice.listenAgain()
+    }
+    BigButton {
+        objectName: "voiceToggle"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        text: bar.ready && voice.enabled ? bar.tr("voice.on", "Voice on") : bar.tr("voice.off", "Voice off")
+        Accessible.name: text
+        Accessible.checkable: true
+        Accessible.checked: bar.ready && voice.enabled
+        selected: bar.ready && voice.enabled
+        fontSize: Math.max(24, Theme.small)
+        onClicked: voice.toggle()
+    }
+    BigButton {
+        objectName: "voiceSlower"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        text: "−"
+        Accessible.name: bar.tr("voice.slower", "Slower")
+        fontSize: Math.max(24, Theme.large)
+        enabled: bar.ready && voice.rate > 50
+        onClicked: voice.slower()
+    }
+    BigButton {
+        objectName: "voiceFaster"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        text: "+"
+        Accessible.name: bar.tr("voice.faster", "Faster")
+        fontSize: Math.max(24, Theme.large)
+        enabled: bar.ready && voice.rate < 200
+        onClicked: voice.faster()
+    }
+    BigButton {
+        objectName: "voiceMicrophone"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        // Hidden when this language has no recognition model or there is no microphone.
+        visible: bar.ready && voice.micAvailable
+        text: "🎤 " + (bar.ready && voice.listening ? bar.tr("voice.stop_listening", "Stop")
+                                                    : bar.tr("voice.microphone", "Speak"))
+        Accessible.name: bar.ready && voice.listening ? bar.tr("voice.listening", "Listening")
+                                                      : bar.tr("voice.microphone", "Speak")
+        fontSize: Math.max(24, Theme.small)
+        fill: bar.ready && voice.listening ? Theme.error : Theme.primary
+        ink: Theme.primaryText
+        onClicked: voice.listening ? voice.stopListening() : voice.startListening()
+    }
+    BigButton {
+        objectName: "voiceReadAnswer"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        visible: bar.ready && voice.canReadPersonal
+        text: bar.tr("voice.read_answer", "Read my answer aloud")
+        Accessible.name: text
+        fontSize: Math.max(24, Theme.small)
+        onClicked: voice.readPersonalAnswer()
+    }
+
+    // "Use headphones" while voice is on: floats just above the bar.
+    Rectangle {
+        objectName: "voiceHeadphonesHint"
+        parent: bar
+        visible: bar.ready && voice.headphonesHint
+        x: 0
+        y: -height - Math.round(6 * Theme.u)
+        width: hint.implicitWidth + 2 * Theme.gap
+        height: hint.implicitHeight + Theme.gap
+        radius: Theme.radius
+        color: Theme.band
+        Text {
+            id: hint
+            anchors.centerIn: parent
+            text: "🎧 " + bar.tr("voice.headphones", "Use headphones")
+            color: Theme.bandText
+            font.pixelSize: Math.max(24, Theme.small)
+        }
+    }
+
+    VoiceConfirm { }
+}

@@ -1,0 +1,413 @@
+"""Voice guidance and voice answers as seen from QML: the `voice` context property.
+
+`VoiceController` holds no voice logic of its own: what to say comes from
+`voice.script`, what the screen accepts from `voice.grammar`, clips from
+`voice.tts.Synthesizer` (a worker thread and process), models from
+`voice.recognizer.ModelStore` (loaded in the background). It plays clips with
+QtMultimedia and listens through an audio source from `voice.audio_qt`
+(the microphone, or a WAV file in tests and demos).
+
+The lead's bridge calls `show(screen)` on every screen change and connects
+`intent(kind, value)` to act on what the citizen said, after they confirmed it.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
+
+from kiosk.config import Config
+from kiosk.screen import ScreenContent
+from translations import table
+from translations import text as tr
+from voice import script as scripts
+from voice.grammar import Grammar, Intent, build_grammar, confirmation_grammar
+from voice.recognizer import ABSENT, FAILED, LOADING, READY, ModelStore, Recognition
+from voice.tts import MAX_RATE, MIN_RATE, Synthesizer
+
+log = logging.getLogger(__name__)
+
+RATE_STEP = 15
+MAX_LISTEN_MS = 8000  # push-to-talk never stays open longer than this
+
+
+class VoiceController(QObject):
+    changed = Signal()
+    intent = Signal(str, str)  # ("choose", value) | ("number", "n") | ("command", name)
+    mediatorNotice = Signal(str)  # something the mediator should know (no voice, no model ...)
+    spoke = Signal(str)  # the text of every clip that starts playing (tests, mediator log)
+    heard = Signal(str, str, str)  # text, intent kind, intent value ("" when not understood)
+    _synthesised = Signal(int, object, str)  # from the synthesis thread
+    _modelState = Signal(str, str, str)  # from the model loading thread
+
+    def __init__(self, config: Config, *, synthesizer: Synthesizer | None = None,
+                 models: ModelStore | None = None, audio_input=None, enabled: bool | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        voice_cfg = config.raw.get("voice", {}) if isinstance(config.raw, dict) else {}
+        self.config = config
+        self.synth = synthesizer or Synthesizer(config.data_dir / "voice-cache")
+        self.models = models or ModelStore(config.data_dir)
+        self.models.on_change = lambda lang, state, msg: self._modelState.emit(lang, state, msg)
+        if audio_input is None:
+            from voice.audio_qt import QtMicrophone
+            audio_input = QtMicrophone(voice_cfg.get("microphone", ""), parent=self)
+        self.audio_input = audio_input
+        self._enabled = bool(voice_cfg.get("on_by_default", False)) if enabled is None else enabled
+        self._rate = int(voice_cfg.get("rate", 100))
+        self._screen: ScreenContent | None = None
+        self._language = config.default_language
+        self._generation = 0
+        self._speaking = False
+        self._listening = False
+        self._recognition: Recognition | None = None
+        self._heard_text = ""
+        self._pending: Intent | None = None
+        self._notice = ""
+        self._notices_sent: set[str] = set()
+        self._headphones_said = False
+        self._current_text = ""
+        self.last_clip: Path | None = None
+        self.last_spoken = ""
+        self.last_error = ""
+        self._synthesised.connect(self._on_synthesised)
+        self._modelState.connect(self._on_model_state)
+        self._listen_timer = QTimer(self)
+        self._listen_timer.setSingleShot(True)
+        self._listen_timer.timeout.connect(self.stopListening)
+        self._audio_out = QAudioOutput(self)
+        self._player = QMediaPlayer(self)
+        self._player.setAudioOutput(self._audio_out)
+        self._player.playbackStateChanged.connect(self._on_playback)
+        self._player.errorOccurred.connect(self._on_player_error)
+
+    # --- properties for QML ---------------------------------------------------
+
+    def _get_enabled(self) -> bool:
+        return self._enabled
+
+    def _set_enabled(self, value: bool) -> None:
+        if bool(value) != self._enabled:
+            self.toggle()
+
+    enabled = Property(bool, _get_enabled, _set_enabled, notify=changed)
+
+    @Property(int, notify=changed)
+    def rate(self) -> int:
+        return self._rate
+
+    @Property(bool, notify=changed)
+    def speaking(self) -> bool:
+        return self._speaking
+
+    @Property(bool, notify=changed)
+    def listening(self) -> bool:
+        return self._listening
+
+    @Property(bool, notify=changed)
+    def micAvailable(self) -> bool:
+        return self._mic_state()[0] == READY
+
+    @Property(str, notify=changed)
+    def micState(self) -> str:
+        """ready | loading | absent | failed | no-device: why the microphone is (not) there."""
+        return self._mic_state()[0]
+
+    @Property(str, notify=changed)
+    def heardText(self) -> str:
+        return self._heard_text
+
+    @Property(bool, notify=changed)
+    def confirmPending(self) -> bool:
+        return self._pending is not None
+
+    @Property(str, notify=changed)
+    def confirmQuestion(self) -> str:
+        return tr(self._language, "voice.you_said", text=self._heard_text) if self._pending else ""
+
+    @Property(bool, notify=changed)
+    def canReadPersonal(self) -> bool:
+        s = self._screen
+        return bool(self._enabled and s and s.personal and s.answer)
+
+    @Property(bool, notify=changed)
+    def headphonesHint(self) -> bool:
+        return self._enabled
+
+    @Property(str, notify=changed)
+    def notice(self) -> str:
+        return self._notice
+
+    @Property("QVariantMap", notify=changed)
+    def t(self) -> dict:
+        return {k: v for k, v in {**table("en"), **table(self._language)}.items() if k.startswith("voice.")}
+
+    # --- screens --------------------------------------------------------------------
+
+    @Slot(object)
+    def show(self, screen: ScreenContent) -> None:
+        """A new screen: stop speaking and listening at once, then read it (if voice is on)."""
+        self._cancel_listening()
+        self._pending = None
+        self._heard_text = ""
+        self._screen = screen
+        if screen.language != self._language:
+            self._language = screen.language
+            self._notices_sent.clear()
+        self.models.preload(self._language)  # background; the microphone appears when ready
+        self._check_mic_notice()
+        self.changed.emit()
+        if self._enabled:
+            self._say(self._screen_text())
+        else:
+            self._stop_speech()
+
+    def _screen_text(self, read_personal: bool = False) -> str:
+        return scripts.script(self._screen, read_personal=read_personal) if self._screen else ""
+
+    # --- speaking --------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        self._stop_speech()
+        self._generation += 1
+        self._current_text = text
+        if not text:
+            return
+        self._check_voice_notice()
+        generation = self._generation
+        self.synth.request(text, self._language, self._rate,
+                           lambda path, error: self._synthesised.emit(generation, path, error))
+
+    def _stop_speech(self) -> None:
+        self._generation += 1
+        self.synth.cancel()
+        if self._player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
+            self._player.stop()
+        self._set_speaking(False)
+
+    def _on_synthesised(self, generation: int, path, error: str) -> None:
+        if generation != self._generation:
+            return  # an older screen's speech: never play it
+        if path is None:
+            self.last_error = error
+            self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=error))
+            return
+        self.last_clip = Path(path)
+        self.last_spoken = self._current_text
+        self.spoke.emit(self._current_text)
+        if not QMediaDevices.audioOutputs():
+            self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason="no audio output device"))
+            return
+        self._player.setSource(QUrl.fromLocalFile(str(path)))
+        self._player.play()
+
+    def _on_playback(self, state) -> None:
+        self._set_speaking(state == QMediaPlayer.PlaybackState.PlayingState)
+
+    def _on_player_error(self, error, message: str) -> None:
+        log.warning("voice playback failed: %s", message)
+        self.last_error = message
+        self._set_speaking(False)
+
+    def _set_speaking(self, value: bool) -> None:
+        if value != self._speaking:
+            self._speaking = value
+            self.changed.emit()
+
+    @Slot()
+    def listenAgain(self) -> None:
+        """Say the screen again (the clip is cached: instant). Works even with voice off."""
+        self._say(self._screen_text())
+
+    @Slot()
+    def readToMe(self) -> None:
+        """The citizen chose "read to me": voice on for this session."""
+        if not self._enabled:
+            self.toggle()
+
+    @Slot()
+    def toggle(self) -> None:
+        self._enabled = not self._enabled
+        self.changed.emit()
+        if self._enabled:
+            intro = "" if self._headphones_said else tr(self._language, "voice.headphones") + " "
+            self._headphones_said = True
+            self._say(intro + self._screen_text())
+        else:
+            self._stop_speech()
+
+    def _change_rate(self, delta: int) -> None:
+        rate = max(MIN_RATE, min(MAX_RATE, self._rate + delta))
+        if rate != self._rate:
+            self._rate = rate
+            self.changed.emit()
+        if self._enabled:
+            self._say(self._screen_text())
+
+    @Slot()
+    def slower(self) -> None:
+        self._change_rate(-RATE_STEP)
+
+    @Slot()
+    def faster(self) -> None:
+        self._change_rate(RATE_STEP)
+
+    @Slot()
+    def readPersonalAnswer(self) -> None:
+        """The citizen asked to hear their own (personal) answer on this screen."""
+        if self._screen is not None:
+            self._say(self._screen_text(read_personal=True))
+
+    @Slot()
+    def reset(self) -> None:
+        """A new citizen: voice back to the kiosk's default, nothing pending."""
+        self._cancel_listening()
+        self._stop_speech()
+        self._pending, self._heard_text = None, ""
+        self._headphones_said = False
+        voice_cfg = self.config.raw.get("voice", {}) if isinstance(self.config.raw, dict) else {}
+        self._enabled = bool(voice_cfg.get("on_by_default", False))
+        self._rate = int(voice_cfg.get("rate", 100))
+        self.changed.emit()
+
+    # --- listening ---------------------------------------------------------------------------
+
+    def _mic_state(self) -> tuple[str, str]:
+        ok, reason = self.audio_input.available()
+        if not ok:
+            return "no-device", reason
+        return self.models.state(self._language)
+
+    def grammar(self) -> Grammar:
+        if self._pending is not None:
+            return confirmation_grammar(self._language)
+        return build_grammar(self._screen) if self._screen else confirmation_grammar(self._language)
+
+    @Slot()
+    def startListening(self) -> None:
+        if self._listening or self._screen is None:
+            return
+        model = self.models.model(self._language)
+        if model is None or self._mic_state()[0] != READY:
+            self._check_mic_notice()
+            return
+        self._stop_speech()  # never record our own voice
+        self._recognition = Recognition(model, self.grammar())
+        try:
+            self.audio_input.start(self._on_pcm, self.stopListening)
+        except RuntimeError as exc:
+            self._recognition = None
+            self._tell_mediator(tr(self._language, "voice.mediator.no_microphone") + f" ({exc})")
+            return
+        self._listening = True
+        self._listen_timer.start(MAX_LISTEN_MS)
+        self.changed.emit()
+
+    def _on_pcm(self, pcm: bytes) -> None:
+        if self._recognition is not None and self._recognition.feed(pcm):
+            QTimer.singleShot(0, self.stopListening)  # the citizen stopped speaking
+
+    @Slot()
+    def stopListening(self) -> None:
+        if not self._listening:
+            return
+        self._listen_timer.stop()
+        self.audio_input.stop()
+        self._listening = False
+        recognition, self._recognition = self._recognition, None
+        result = recognition.finish() if recognition else None
+        self.changed.emit()
+        if result is not None:
+            self._on_heard(result.text, result.intent)
+
+    def _cancel_listening(self) -> None:
+        if self._listening:
+            self._listen_timer.stop()
+            self.audio_input.stop()
+            self._listening = False
+            self._recognition = None
+
+    def _on_heard(self, text: str, intent: Intent | None) -> None:
+        self.heard.emit(text, *(intent or ("", "")))
+        if self._pending is not None:  # the answer to "Is that right?"
+            if intent == ("command", "yes"):
+                return self.confirm(True)
+            if intent == ("command", "no"):
+                return self.confirm(False)
+            return self._say(tr(self._language, "voice.not_understood"))
+        if intent is None:
+            self._heard_text = ""
+            self.changed.emit()
+            return self._say(tr(self._language, "voice.not_understood"))
+        self._pending = intent
+        self._heard_text = self._describe(text, intent)
+        self.changed.emit()
+        self._say(tr(self._language, "voice.you_said", text=self._heard_text))
+
+    def _describe(self, text: str, intent: Intent) -> str:
+        kind, value = intent
+        if kind == "choose" and self._screen is not None:
+            option = next((o for o in self._screen.options if o.value == value), None)
+            if option is not None:
+                return option.label
+        if kind == "number":
+            return value
+        return text
+
+    @Slot(bool)
+    def confirm(self, right: bool) -> None:
+        """The citizen's answer to "You said X. Is that right?" (touch or voice)."""
+        pending, self._pending = self._pending, None
+        self._heard_text = ""
+        self.changed.emit()
+        if pending is None:
+            return
+        if right:
+            self._stop_speech()
+            self.intent.emit(*pending)
+        else:
+            self._say(tr(self._language, "voice.try_again"))
+
+    # --- notices for the mediator ---------------------------------------------------------------
+
+    def _tell_mediator(self, message: str) -> None:
+        if message in self._notices_sent:
+            return
+        self._notices_sent.add(message)
+        self._notice = message
+        log.info("voice: %s", message)
+        self.mediatorNotice.emit(message)
+        self.changed.emit()
+
+    def _check_voice_notice(self) -> None:
+        try:
+            choice = self.synth.voice_for(self._language)
+        except Exception as exc:  # the engine itself is missing
+            return self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=str(exc)))
+        if choice.fallback:
+            fallback = choice.voice.name if choice.voice else "-"
+            self._tell_mediator(tr(self._language, "voice.mediator.no_voice", language=self._language,
+                                   fallback=fallback))
+
+    def _check_mic_notice(self) -> None:
+        state, message = self._mic_state()
+        if state == "no-device":
+            self._tell_mediator(tr(self._language, "voice.mediator.no_microphone"))
+        elif state == ABSENT and not self.models.has_model(self._language):
+            self._tell_mediator(tr(self._language, "voice.mediator.no_model", language=self._language))
+        elif state == FAILED:
+            self._tell_mediator(tr(self._language, "voice.mediator.model_failed", language=self._language,
+                                   reason=message))
+
+    def _on_model_state(self, language: str, state: str, message: str) -> None:
+        if language == self._language:
+            if state in (FAILED, ABSENT):
+                self._check_mic_notice()
+            self.changed.emit()
+
+    def close(self) -> None:
+        self._cancel_listening()
+        self._stop_speech()
+        self.synth.close()

@@ -50,11 +50,11 @@ class HttpClient:
         self.destination = destination
         self.session = session or requests.Session()
         # TLS verification is never switched off: only a different CA bundle can be named.
-        self.session.verify = str(Path(options["ca_bundle"]).expanduser()) if options.get("ca_bundle") else True
+        self.verify: str | bool = str(Path(options["ca_bundle"]).expanduser()) if options.get("ca_bundle") else True
+        self.cert = None
         if options.get("client_cert"):
             cert = str(Path(options["client_cert"]).expanduser())
-            self.session.cert = (cert, str(Path(options["client_key"]).expanduser())) \
-                if options.get("client_key") else cert
+            self.cert = (cert, str(Path(options["client_key"]).expanduser())) if options.get("client_key") else cert
         self.timeout = (float(options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
                         float(options.get("read_timeout", DEFAULT_READ_TIMEOUT)))
         self.auth = None
@@ -62,8 +62,10 @@ class HttpClient:
 
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
+        # verify/cert per request: a Session attribute loses to $REQUESTS_CA_BUNDLE (requests merges the
+        # environment first), which would silently ignore the configured ca_bundle.
         return self.session.request(method, url, headers=headers, timeout=self.timeout, auth=self.auth,
-                                    allow_redirects=False, **kwargs)
+                                    verify=self.verify, cert=self.cert, allow_redirects=False, **kwargs)
 
     def close(self) -> None:
         self.session.close()

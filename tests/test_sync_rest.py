@@ -1,0 +1,279 @@
+"""Sync to the REST dev-backend over real HTTP on 127.0.0.1, with faults injected."""
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from offline_queue import open_outbox
+from offline_queue.devbackend import Faults, start_dev_backend
+from offline_queue.sync import SyncPolicy, Syncer, SyncWorker
+from tests.queue_fixtures import FAST, drain, free_port, make_cert, make_queue_config, sample_payload, with_destinations
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def env(tmp_path):
+    """(config, private key, backend, outbox): a kiosk queue and a dev-backend that can open its payloads."""
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "backend.db", [private])
+    config = with_destinations(config, {"*": {"url": backend.url, "read_timeout": 1.0, "connect_timeout": 1.0}})
+    outbox = open_outbox(config)
+    yield config, private, backend, outbox
+    outbox.close()
+    backend.stop()
+
+
+def enqueue(outbox, config, n: int, prefix: str = "R") -> list[dict]:
+    payloads = [sample_payload(f"{prefix}{i:07d}"[:8]) for i in range(n)]
+    for p in payloads:
+        outbox.enqueue(p, config.destination("anything"))
+    return payloads
+
+
+def assert_exactly_once(backend, payloads) -> None:
+    rows = backend.rows()
+    assert sorted(r["idempotency_key"] for r in rows) == sorted(p["submission_id"] for p in payloads)
+    by_key = {r["idempotency_key"]: r["payload"] for r in rows}
+    for p in payloads:
+        assert by_key[p["submission_id"]] == p
+
+
+def test_delivers_stores_case_reference_and_purges(env):
+    config, private, backend, outbox = env
+    payloads = enqueue(outbox, config, 3)
+    result = Syncer(outbox, config, FAST).run_once()
+    assert (result.delivered, result.remaining) == (3, 0)
+    assert_exactly_once(backend, payloads)
+    items = outbox.items()
+    assert all(i.state == "delivered" and i.remote_ref.startswith("DEV-") for i in items)
+    with pytest.raises(Exception, match="purged"):
+        outbox.open_payload(payloads[0]["reference"], private)
+
+
+def test_server_down_then_back(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    port = free_port()
+    config = with_destinations(config, {"*": {"url": f"http://127.0.0.1:{port}", "connect_timeout": 1}})
+    outbox = open_outbox(config)
+    payloads = enqueue(outbox, config, 4)
+    syncer = Syncer(outbox, config, SyncPolicy(base_delay=30, max_delay=60))
+    result = syncer.run_once()
+    # One attempt for the unreachable destination, the rest wait: no hammering.
+    assert result.retried == 1 and result.delivered == 0 and "cannot reach" in result.errors[0]
+    counts = outbox.counts()
+    assert counts["failed"] == 1 and counts["queued"] == 3
+    assert syncer.run_once().retried == 0  # still paused
+    backend = start_dev_backend(tmp_path / "b.db", [private], port=port)
+    try:
+        syncer.probe()  # the health probe lifts the pause and the backoff of network failures
+        assert syncer.run_once().delivered == 4
+        assert_exactly_once(backend, payloads)
+    finally:
+        backend.stop()
+        outbox.close()
+
+
+def test_500s_are_retried_until_delivered(env):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 5)
+    backend.faults = Faults(error_rate=1.0, error_status=500)
+    syncer = Syncer(outbox, config, FAST)
+    result = syncer.run_once()
+    assert result.delivered == 0 and result.retried == 5
+    assert all(i.state == "failed" and i.last_error == "HTTP 500" for i in outbox.items())
+    backend.faults = Faults(error_rate=0.5, error_status=502)
+    drain(syncer)
+    assert_exactly_once(backend, payloads)
+
+
+def test_slow_answer_times_out_then_no_duplicate(env):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 1)
+    backend.faults = Faults(latency=2.0)  # read_timeout is 1 s: the server still stores it, late
+    syncer = Syncer(outbox, config, FAST)
+    result = syncer.run_once()
+    assert result.delivered == 0 and "timeout" in outbox.items()[0].last_error
+    time.sleep(1.5)
+    backend.faults = Faults()
+    drain(syncer)
+    assert_exactly_once(backend, payloads)
+    assert backend.rows()[0]["duplicates"] == 1  # the resend was recognised by its idempotency key
+
+
+def test_hang_is_cut_by_read_timeout(env):
+    config, _, backend, outbox = env
+    enqueue(outbox, config, 2)
+    backend.faults = Faults(hang=True)
+    t0 = time.monotonic()
+    result = Syncer(outbox, config, FAST).run_once()
+    assert result.delivered == 0 and result.retried == 1
+    assert time.monotonic() - t0 < 10
+
+
+def test_429_retry_after_is_honoured(env):
+    config, _, backend, outbox = env
+    enqueue(outbox, config, 3)
+    backend.faults = Faults(script=["429:120"])
+    syncer = Syncer(outbox, config, FAST)
+    before = time.time()
+    result = syncer.run_once()
+    assert result.retried == 1 and result.delivered == 0
+    failed = outbox.items(["failed"])[0]
+    assert failed.next_attempt_at >= before + 120
+    requests_seen = backend.requests
+    syncer.run_once()
+    assert backend.requests == requests_seen  # the destination waits as asked
+
+
+def test_reset_after_body_read_is_not_duplicated(env):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 3)
+    backend.faults = Faults(script=["drop", "ok", "drop"])
+    drain(Syncer(outbox, config, FAST))
+    assert_exactly_once(backend, payloads)
+    assert sum(r["duplicates"] for r in backend.rows()) == 2
+
+
+def test_400_is_dead_with_reason_and_does_not_block_others(env):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 4)
+    backend.faults = Faults(script=["400"])
+    result = Syncer(outbox, config, FAST).run_once()
+    assert (result.delivered, result.dead) == (3, 1)
+    dead = outbox.items(["dead"])[0]
+    assert dead.last_error.startswith("HTTP 400") and "injected" in dead.last_error
+    assert dead.reference == payloads[0]["reference"]
+
+
+def test_validation_refusal_reason_from_backend(env):
+    config, _, backend, outbox = env
+    payload = sample_payload()
+    del payload["submitted_at"]
+    outbox.enqueue(payload, config.destination("x"))
+    Syncer(outbox, config, FAST).run_once()
+    assert "missing fields: submitted_at" in outbox.items()[0].last_error
+
+
+def test_captive_portal_is_never_delivered(env):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 2)
+    backend.faults = Faults(captive=True)
+    syncer = Syncer(outbox, config, FAST)
+    result = syncer.run_once()
+    assert result.delivered == 0
+    assert outbox.counts()["delivered"] == 0 and "captive" in outbox.items(["failed"])[0].last_error
+    assert backend.rows() == []
+    backend.faults = Faults()
+    drain(syncer)
+    assert_exactly_once(backend, payloads)
+
+
+def test_worker_thread_wakes_on_enqueue(env):
+    config, _, backend, outbox = env
+    worker = SyncWorker(outbox, config, SyncPolicy(timer=30))
+    worker.start()
+    try:
+        payloads = enqueue(outbox, config, 3)
+        deadline = time.time() + 20
+        while outbox.counts()["delivered"] < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        assert outbox.counts()["delivered"] == 3
+        assert_exactly_once(backend, payloads)
+    finally:
+        worker.stop()
+    assert not worker.is_alive()
+
+
+def test_idempotency_key_header_matches_payload(env):
+    config, _, backend, outbox = env
+    payload = enqueue(outbox, config, 1)[0]
+    (claimed,) = outbox.claim()
+    import requests
+    r = requests.post(f"{backend.url}/submissions", data=claimed.body, timeout=5,
+                      headers={"Idempotency-Key": "something-else", "Content-Type": "application/json"})
+    assert r.status_code == 400
+    r = requests.post(f"{backend.url}/submissions", data=claimed.body, timeout=5,
+                      headers={"Idempotency-Key": payload["submission_id"], "Content-Type": "application/json"})
+    assert r.status_code == 201 and r.json()["idempotency_key"] == payload["submission_id"]
+
+
+# --- TLS -----------------------------------------------------------------------------------------
+
+class TlsServer:
+    """Accepts TLS connections with a given certificate and counts them (handshakes fail on the client)."""
+
+    def __init__(self, cert, key):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            try:
+                conn.settimeout(2)
+                self.ctx.wrap_socket(conn, server_side=True).close()
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+    def close(self):
+        self._stop = True
+        self.sock.close()
+
+
+@pytest.mark.parametrize("problem", ["expired", "wrong_ca"])
+def test_tls_problem_is_clear_and_no_retry_storm(tmp_path, problem):
+    config, _ = make_queue_config(tmp_path)
+    ca, cert, key = make_cert(tmp_path / "certs", expired=problem == "expired")
+    other_ca, _, _ = make_cert(tmp_path / "other", name="other")
+    server = TlsServer(cert, key)
+    bundle = ca if problem == "expired" else other_ca
+    config = with_destinations(config, {"*": {"url": f"https://127.0.0.1:{server.port}", "ca_bundle": str(bundle)}})
+    outbox = open_outbox(config)
+    try:
+        enqueue(outbox, config, 5)
+        syncer = Syncer(outbox, config, SyncPolicy(base_delay=0.01, max_delay=0.05, tls_delay=3600))
+        result = syncer.run_once()
+        expected = "certificate expired" if problem == "expired" else "not trusted"
+        assert result.delivered == 0 and expected in result.errors[0]
+        assert server.connections == 1
+        for _ in range(5):
+            syncer.run_once()
+        assert server.connections == 1  # paused for tls_delay, not hammering
+        failed = outbox.items(["failed"])[0]
+        assert failed.next_attempt_at > time.time() + 3000 and expected in failed.last_error
+    finally:
+        outbox.close()
+        server.close()
+
+
+def test_tls_with_custom_ca_bundle_delivers(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    ca, cert, key = make_cert(tmp_path / "certs")
+    backend = start_dev_backend(tmp_path / "b.db", [private])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    backend.server.socket = ctx.wrap_socket(backend.server.socket, server_side=True)
+    config = with_destinations(config, {"*": {"url": f"https://127.0.0.1:{backend.port}", "ca_bundle": str(ca)}})
+    outbox = open_outbox(config)
+    try:
+        payloads = enqueue(outbox, config, 2)
+        assert Syncer(outbox, config, FAST).run_once().delivered == 2
+        assert_exactly_once(backend, payloads)
+    finally:
+        outbox.close()
+        backend.stop()

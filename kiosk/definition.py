@@ -25,6 +25,13 @@ CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
 NUMERIC_KEYPAD_TYPES = frozenset({"number", "phone", "national_id"})
 # Answers of these types identify a person whatever the definition says.
 ALWAYS_PERSONAL = frozenset({"phone", "email", "national_id", "postcode"})
+# Keys of the messages the validators give (translations/core: "error.<key>"); a
+# page's `errors:` may replace any of them, or "invalid_<its type>".
+ERROR_KEYS = frozenset({
+    "required", "too_long", "invalid_number", "too_small", "too_large", "invalid_date", "date_in_future",
+    "date_in_past", "invalid_phone", "invalid_email", "invalid_postcode", "invalid_national_id",
+    "choose_one", "choose_from_list",
+})
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,9 @@ class Condition:
     contains: str | None = None
 
     def holds(self, answers: dict[str, Any]) -> bool:
-        if self.page not in answers:
+        value = answers.get(self.page)
+        if value is None:  # not answered, hidden or skipped
             return False
-        value = answers[self.page]
         if self.contains is not None:
             return isinstance(value, (list, tuple)) and self.contains in value
         if self.any_of:
@@ -203,6 +210,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"'{missing}' is missing here; add it"
     if error.validator == "additionalProperties":
         return f"{error.message.split('(')[-1].rstrip(')')}: not a known field; check the spelling"
+    if error.validator == "enum" and "propertyNames" in error.schema_path:
+        return f"'{error.instance}' is not a supported language code; use one of: {', '.join(error.validator_value)}"
     if error.validator == "enum":
         return f"'{error.instance}' is not allowed for {name}; use one of: {', '.join(map(str, error.validator_value))}"
     if error.validator == "propertyNames":
@@ -222,6 +231,10 @@ def parse(text: str, source: str) -> Any:
     """Parse YAML or JSON text; syntax errors become Problems with a line."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        raise DefinitionError([Problem(source, line, "", "not valid YAML: the file holds a character that is not "
+                                       "allowed in text (is it a binary file?)")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise DefinitionError([Problem(source, mark.line + 1 if mark else None, "",
@@ -236,8 +249,11 @@ def load_service(path: Path | str) -> Service:
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError([Problem(source, None, "", f"cannot read the file: {exc}")]) from None
+    except UnicodeDecodeError:
+        raise DefinitionError([Problem(source, None, "", "cannot read the file: it is not UTF-8 text "
+                                       "(is it a binary file? save it as UTF-8)")]) from None
+    except OSError as exc:
+        raise DefinitionError([Problem(source, None, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     doc = parse(text, source)
     problems = check_document(doc, source)
     if problems:
@@ -287,6 +303,8 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                 texts(base + [key], page[key])
         for key, value in page.get("errors", {}).items():
             texts(base + ["errors", key], value)
+            if key not in ERROR_KEYS and key != "invalid_" + page["type"]:
+                add(base + ["errors", key], f"'{key}' is not an error key; use one of: {', '.join(sorted(ERROR_KEYS))}")
         kind = page["type"]
         if kind in CHOICE_TYPES and "options" not in page:
             add(base, f"a {kind} question needs options")
@@ -309,11 +327,29 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                 add(base + ["show_if", "contains"], "'contains' only works on a multiple_choice page")
             if sum(k in cond for k in ("equals", "in", "contains")) != 1:
                 add(base + ["show_if"], "give exactly one of equals, in or contains")
+            elif cond["page"] in earlier:
+                possible = _possible_answers(earlier[cond["page"]])
+                wanted = [cond["equals"]] if "equals" in cond else cond.get("in", [cond.get("contains")])
+                impossible = [w for w in wanted if possible is not None and w not in possible]
+                if not wanted:
+                    add(base + ["show_if", "in"], "'in' is empty, so this page would never show")
+                elif impossible:
+                    add(base + ["show_if"], f"'{', '.join(map(str, impossible))}' is never an answer to "
+                        f"'{cond['page']}', so this page would never show; use one of: {', '.join(possible or [])}")
         seen.setdefault(page["id"], i)
     for answer_id in doc.get("mapping", {}):
         if answer_id not in seen:
             add(["mapping", answer_id], f"'{answer_id}' is not a page id")
     return problems
+
+
+def _possible_answers(page: dict) -> list | None:
+    """The answers a page can give that a condition may test, or None if any value is possible."""
+    if page["type"] == "yes_no":
+        return ["yes", "no"]
+    if page["type"] in CHOICE_TYPES:
+        return [o["value"] for o in page.get("options", [])]
+    return None
 
 
 def _pictogram(base: Path, name: str | None) -> Path | None:
@@ -363,6 +399,13 @@ def definition_files(dirs: Iterable[Path]) -> list[Path]:
     return files
 
 
+def _id_line(path: Path) -> int | None:
+    try:
+        return _line_of(parse(path.read_text(encoding="utf-8"), str(path)), ["id"])
+    except (OSError, UnicodeDecodeError, DefinitionError):
+        return None
+
+
 def load_catalogue(dirs: Iterable[Path]) -> Catalogue:
     """Every loadable service; broken ones are left out and reported, never raised."""
     services: dict[str, Service] = {}
@@ -374,7 +417,7 @@ def load_catalogue(dirs: Iterable[Path]) -> Catalogue:
             problems.extend(exc.problems)
             continue
         if service.id in services:
-            problems.append(Problem(str(path), None, "/id",
+            problems.append(Problem(str(path), _id_line(path), "/id",
                                     f"service id '{service.id}' is already used by {services[service.id].source}"))
             continue
         services[service.id] = service

@@ -16,6 +16,64 @@ from __future__ import annotations
 import json
 import os
 import sys
+import wave
+
+
+# pyttsx3's espeak driver sometimes returns from runAndWait before the clip is
+# written, or writes an empty or truncated clip (measured: the call after a
+# long text; see docs/voice.md). Every clip is checked against the length of
+# its text and made again if it is too short.
+MIN_SECONDS_PER_CHAR = 1 / 40  # far faster than any espeak-ng rate we use
+ATTEMPTS = 4
+
+
+def _seconds(path: str) -> float:
+    try:
+        with wave.open(path) as w:
+            return w.getnframes() / float(w.getframerate())
+    except (OSError, EOFError, wave.Error):
+        return 0.0
+
+
+def save(engine, request: dict) -> str:
+    out = request["out"]
+    text = request["text"]
+    if request.get("voice"):
+        engine.setProperty("voice", request["voice"])
+    engine.setProperty("rate", int(request.get("rate") or 170))
+    wpm = int(request.get("rate") or 170)
+    expected = max(0.05, len(text.strip()) * MIN_SECONDS_PER_CHAR * 165 / max(wpm, 1))
+    for attempt in range(1, ATTEMPTS + 1):
+        save.attempts = attempt
+        save.counter += 1
+        tmp = f"{out}.{os.getpid()}-{save.counter}.part.wav"
+        engine.save_to_file(text, tmp)
+        engine.runAndWait()
+        seconds = _seconds(tmp)
+        if seconds >= expected:
+            os.replace(tmp, out)
+            _sweep(out)
+            return out
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+    raise RuntimeError(f"the engine wrote no usable audio after {ATTEMPTS} attempts")
+
+
+save.counter = 0
+save.attempts = 0
+
+
+def _sweep(out: str) -> None:
+    """Remove part files that a late write of the driver may have left behind."""
+    folder = os.path.dirname(out) or "."
+    for name in os.listdir(folder):
+        if name.endswith(".part.wav") and f".{os.getpid()}-" in name:
+            try:
+                os.remove(os.path.join(folder, name))
+            except OSError:
+                pass
 
 
 def main() -> int:
@@ -28,6 +86,12 @@ def main() -> int:
         engine, init_error = None, f"{type(exc).__name__}: {exc}"
     else:
         init_error = ""
+        try:  # the first clip of a fresh engine is the least reliable: make a throwaway one
+            import tempfile
+            with tempfile.TemporaryDirectory() as tmp:
+                save(engine, {"text": "ready", "out": os.path.join(tmp, "warm.wav"), "rate": 170})
+        except Exception:
+            pass
     for line in sys.stdin:
         try:
             request = json.loads(line)
@@ -38,17 +102,7 @@ def main() -> int:
                           for v in engine.getProperty("voices")]
                 answer = {"ok": True, "voices": voices}
             else:
-                out = request["out"]
-                tmp = f"{out}.{os.getpid()}.part.wav"
-                if request.get("voice"):
-                    engine.setProperty("voice", request["voice"])
-                engine.setProperty("rate", int(request.get("rate") or 170))
-                engine.save_to_file(request["text"], tmp)
-                engine.runAndWait()
-                if not os.path.isfile(tmp) or os.path.getsize(tmp) <= 44:
-                    raise RuntimeError("the engine wrote no audio")
-                os.replace(tmp, out)
-                answer = {"ok": True, "out": out}
+                answer = {"ok": True, "out": save(engine, request), "attempts": save.attempts}
         except Exception as exc:
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         reply.write(json.dumps(answer) + "\n")

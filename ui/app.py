@@ -103,7 +103,13 @@ class KioskApp:
         return self.window.findChild(QQuickItem, name)
 
     def close(self) -> None:
+        from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
         self.window.close()
-        self.writer.close()
+        self.qt.removeEventFilter(self.activity)
+        self.bridge._ticker.stop()
+        # Destroy the QML scene now, while the Python objects it binds to still exist.
+        self.window.deleteLater()
         self.engine.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        self.writer.close()

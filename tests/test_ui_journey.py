@@ -1,0 +1,276 @@
+"""The citizen journey through the real QML screens, offscreen, into a real SQLite queue."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kiosk.definition import load_catalogue
+from kiosk.reference import is_valid
+from kiosk.validators import validate
+from offline_queue import open_outbox
+from tests.queue_fixtures import make_queue_config
+from tests.ui_driver import Driver
+from translations import text as tr
+
+pytestmark = pytest.mark.timeout(300)
+
+CATALOGUE = load_catalogue([Path(__file__).parents[1] / "kiosk" / "services"])
+JOURNEYS = [(s.id, lang) for s in sorted(CATALOGUE.services.values(), key=lambda s: s.id) for lang in s.languages]
+
+
+class FakeClock:
+    """Monotonic seconds we move by hand, so the inactivity test takes no real minute."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path):
+    from ui.app import KioskApp
+
+    config, private_key = make_queue_config(tmp_path)
+    clock = FakeClock()
+    app = KioskApp(config, windowed=True, size=(1366, 768), clock=clock)
+    qtbot.waitExposed(app.window)
+    driver = Driver(app, qtbot)
+    driver.config, driver.private_key, driver.clock = config, private_key, clock
+    yield driver
+    app.close()
+
+
+def start(driver: Driver, language: str, service_id: str) -> None:
+    driver.click("startButton")
+    driver.click(f"lang_{language}")
+    driver.click(f"service_{service_id}")
+    assert driver.app.bridge.screen == "question"
+
+
+def submit(driver: Driver) -> str:
+    driver.click("consentButton")
+    driver.click("submitButton")
+    driver.qtbot.waitUntil(lambda: driver.app.bridge.screen == "done" or bool(driver.app.bridge.submitError), timeout=10000)
+    assert driver.app.bridge.screen == "done", driver.app.bridge.submitError
+    return driver.text_of("referenceText")
+
+
+def queued(driver: Driver) -> list:
+    with open_outbox(driver.config) as outbox:
+        items = outbox.items()
+        return [(item, outbox.open_payload(item.reference, driver.private_key)) for item in items]
+
+
+@pytest.mark.parametrize("service_id,language", JOURNEYS)
+def test_every_service_in_every_language_reaches_the_queue(kiosk, service_id, language):
+    service = CATALOGUE.services[service_id]
+    start(kiosk, language, service_id)
+    assert kiosk.text_of("questionText") == service.text(service.pages[0].question, language)
+    entered = kiosk.complete_questions(service)
+    shown_reference = submit(kiosk)
+    assert is_valid(shown_reference)
+
+    rows = queued(kiosk)
+    assert len(rows) == 1, "exactly one submission per journey"
+    item, payload = rows[0]
+    assert item.state == "queued"
+    assert item.reference == shown_reference.replace("-", "") == payload["reference"]
+    assert payload["service"] == {"id": service_id, "version": service.version}
+    assert payload["language"] == language
+    assert payload["kiosk_id"] == "test-kiosk"
+    # What is queued is what was entered, normalised by the same validators.
+    for page_id, raw in entered.items():
+        expected = validate(service.page(page_id), raw, national_id_kind=service.national_id,
+                            postcode_kind=service.postcode)
+        assert payload["answers"][page_id] == expected, page_id
+    assert set(payload["answers"]) == set(entered)
+
+
+def test_rtl_layout_for_arabic(kiosk):
+    start(kiosk, "ar", "change-of-address")
+    back, nxt = kiosk.item("backButton"), kiosk.item("nextButton")
+    # Right to left: Back sits on the right, Next on the left.
+    assert back.mapToScene(back.boundingRect().center()).x() > nxt.mapToScene(nxt.boundingRect().center()).x()
+    kiosk.click("switchLang_en") if kiosk.has("switchLang_en") else None
+    kiosk.click("languageButton")
+    kiosk.click("switchLang_en")
+    back, nxt = kiosk.item("backButton"), kiosk.item("nextButton")
+    assert back.mapToScene(back.boundingRect().center()).x() < nxt.mapToScene(nxt.boundingRect().center()).x()
+
+
+def test_touch_targets_and_text_sizes_at_1366x768(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    for name in ("backButton", "nextButton", "callHelperButton", "languageButton"):
+        item = kiosk.item(name)
+        assert item.width() >= 44 and item.height() >= 44, name
+    assert kiosk.item("questionText").property("font").pixelSize() >= 24
+    kiosk.click("nextButton")  # empty required answer
+    error = kiosk.item("errorText")
+    assert error.property("text") == tr("en", "error.required")
+    assert error.property("font").pixelSize() >= 24
+
+
+def test_language_switch_mid_journey_keeps_answers(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "pt", service.id)
+    first = service.pages[0]
+    kiosk.answer_page(first, service)
+    kiosk.click("nextButton")
+    kiosk.click("languageButton")
+    kiosk.click("switchLang_fr")
+    assert kiosk.app.bridge.language == "fr"
+    assert kiosk.text_of("questionText") == service.text(service.pages[1].question, "fr")
+    kiosk.click("backButton")
+    assert kiosk.text_of("answerField") == "123456789"
+
+
+def test_check_answers_change_returns_to_check(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    kiosk.complete_questions(service)
+    kiosk.click("change_full_name")
+    assert kiosk.app.bridge.pageId == "full_name"
+    kiosk.type_into("answerField", "Rui Exemplo")
+    kiosk.click("nextButton")
+    assert kiosk.app.bridge.screen == "check"
+    assert kiosk.text_of("answer_full_name") == "Rui Exemplo"
+
+
+def test_submit_needs_consent_and_keeps_answers(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    kiosk.complete_questions(service)
+    kiosk.click("submitButton")
+    assert kiosk.app.bridge.screen == "check"
+    assert kiosk.text_of("submitErrorText") == tr("en", "consent.needed")
+    assert queued(kiosk) == []
+
+
+def test_inactivity_warns_then_wipes_everything(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    canary = "Zeferino Canario"
+    kiosk.click("nextButton")  # an error on screen too
+    kiosk.answer_page(service.pages[0], service)
+    kiosk.click("nextButton")
+    kiosk.type_into("answerField", canary)
+
+    kiosk.clock.now += 61
+    kiosk.qtbot.waitUntil(lambda: kiosk.has("idleOverlay"), timeout=3000)
+    assert "30" in kiosk.text_of("idleCountdown") or "29" in kiosk.text_of("idleCountdown")
+    kiosk.click("moreTimeButton")
+    assert not kiosk.has("idleOverlay")
+    assert kiosk.text_of("answerField") == canary, "more time keeps the answers"
+
+    kiosk.clock.now += 60 + 30 + 1
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.bridge.screen == "attract", timeout=3000)
+    assert kiosk.app.bridge.journey is None
+    assert kiosk.app.bridge.language == "en"
+    kiosk.settle()
+    assert canary not in kiosk.all_text()
+    assert not kiosk.has("idleOverlay")
+    assert queued(kiosk) == [], "an abandoned journey is never submitted"
+
+
+def test_touching_the_screen_keeps_the_session_alive(kiosk):
+    start(kiosk, "en", "change-of-address")
+    kiosk.clock.now += 50
+    kiosk.click("hintText") if kiosk.has("hintText") else kiosk.click("questionText")
+    kiosk.clock.now += 50
+    kiosk.settle()
+    kiosk.qtbot.wait(400)
+    assert not kiosk.has("idleOverlay")
+    assert kiosk.app.bridge.screen == "question"
+
+
+def _can_mount() -> bool:
+    return os.geteuid() == 0 and shutil.which("mount") is not None
+
+
+@pytest.mark.skipif(not _can_mount(), reason="mounting a small tmpfs needs root")
+def test_full_disk_tells_the_citizen_and_loses_nothing(qtbot, tmp_path):
+    from ui.app import KioskApp
+
+    mountpoint = tmp_path / "small-disk"
+    mountpoint.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mountpoint)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    try:
+        config, private_key = make_queue_config(tmp_path)
+        import dataclasses
+        config = dataclasses.replace(config, data_dir=mountpoint / "data")
+        app = KioskApp(config, windowed=True, size=(1366, 768))
+        driver = Driver(app, qtbot)
+        service = CATALOGUE.services["change-of-address"]
+        start(driver, "en", service.id)
+        driver.complete_questions(service, {"full_name": "Zeferino Canario"})
+        # Fill the disk to the last byte.
+        filler = mountpoint / "filler"
+        try:
+            with open(filler, "wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError:
+            pass
+        driver.click("consentButton")
+        driver.click("submitButton")
+        qtbot.waitUntil(lambda: app.bridge.submitError != "", timeout=10000)
+        assert app.bridge.screen == "check"
+        assert driver.text_of("submitErrorText") == tr("en", "error.queue_write_failed")
+        assert driver.text_of("answer_full_name") == "Zeferino Canario", "answers stay on screen"
+        # A mediator frees space; the same answers go through.
+        filler.unlink()
+        driver.click("submitButton")
+        qtbot.waitUntil(lambda: app.bridge.screen == "done", timeout=10000)
+        reference = driver.text_of("referenceText").replace("-", "")
+        app.close()
+        with open_outbox(config) as outbox:
+            items = outbox.items()
+            assert [i.reference for i in items] == [reference]
+            assert outbox.open_payload(reference, private_key)["answers"]["full_name"] == "Zeferino Canario"
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def test_broken_definition_is_left_out_not_fatal(qtbot, tmp_path):
+    from kiosk.config import config_from_dict
+    from ui.app import KioskApp
+
+    extra = tmp_path / "services"
+    extra.mkdir()
+    (extra / "broken.yaml").write_text("id: broken\npages: [\n", encoding="utf-8")
+    config, _ = make_queue_config(tmp_path)
+    raw = dict(config.raw, services={"dirs": [str(extra)], "include_samples": True})
+    config = config_from_dict(raw, base=tmp_path)
+    app = KioskApp(config, windowed=True, size=(1366, 768))
+    try:
+        assert any("broken.yaml" in p.file for p in app.catalogue.problems)
+        assert len(app.bridge.services) == len(CATALOGUE.services)
+    finally:
+        app.close()
+
+
+def test_unique_submission_ids(kiosk):
+    # Two journeys in a row on the same kiosk: two rows, two different ids and references.
+    service = CATALOGUE.services["change-of-address"]
+    refs = []
+    for _ in range(2):
+        start(kiosk, "en", service.id)
+        kiosk.complete_questions(service)
+        refs.append(submit(kiosk))
+        kiosk.click("finishButton")
+        assert kiosk.app.bridge.screen == "attract"
+    rows = queued(kiosk)
+    assert len(rows) == 2 and refs[0] != refs[1]
+    assert len({uuid.UUID(p["submission_id"]) for _, p in rows}) == 2

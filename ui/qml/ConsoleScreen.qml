@@ -1,0 +1,232 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+// The mediator console: queue and device health, today's anonymous figures,
+// and the kiosk's lock-down actions. Counts, ages and reasons only: never a
+// citizen's answer or reference.
+Rectangle {
+    id: con
+    objectName: "consoleScreen"
+    color: "#f3f6f9"
+    LayoutMirroring.enabled: false
+    LayoutMirroring.childrenInherit: true
+    readonly property var m: mediator.console
+    readonly property var q: m.queue || ({})
+    readonly property var d: m.device || ({})
+    readonly property var s: m.stats || ({})
+    readonly property bool settingsView: mediator.view === "settings"
+
+    component Heading: Text { font.pixelSize: 22; font.bold: true; color: Theme.band; Layout.fillWidth: true; wrapMode: Text.Wrap }
+    component Line: Text { font.pixelSize: 18; color: Theme.text; Layout.fillWidth: true; wrapMode: Text.Wrap }
+    component Card: Rectangle { color: Theme.background; radius: 8; border.color: "#b1b4b6"; border.width: 2 }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: 16
+        spacing: 12
+
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: 10
+            Text {
+                objectName: "consoleTitle"
+                Layout.fillWidth: true
+                text: mediator.t["m.console.title"] + " · " + mediator.mediatorName
+                font.pixelSize: 28; font.bold: true; color: Theme.band
+            }
+            Text {
+                objectName: "consoleAudit"
+                text: (con.m.audit || {}).text || ""
+                color: (con.m.audit || {}).ok ? Theme.primary : Theme.error
+                font.pixelSize: 18; font.bold: true
+            }
+            MediatorButton {
+                objectName: "consoleRefresh"
+                text: mediator.t["m.console.refresh"]
+                onClicked: mediator.refreshConsole()
+            }
+            MediatorButton {
+                objectName: "consoleClose"
+                text: mediator.t["m.console.close"]
+                onClicked: con.settingsView ? mediator.openConsole() : mediator.closeConsole()
+            }
+        }
+
+        // --- settings (read-only) ---------------------------------------------------
+        Card {
+            visible: con.settingsView
+            Layout.fillWidth: true; Layout.fillHeight: true
+            ColumnLayout {
+                anchors.fill: parent; anchors.margins: 16
+                spacing: 6
+                Heading { text: mediator.t["m.console.settings"] }
+                Repeater {
+                    objectName: "settingsList"
+                    model: con.m.settings || []
+                    Line { required property var modelData; text: modelData.key + ":  " + modelData.value }
+                }
+                Item { Layout.fillHeight: true }
+            }
+        }
+
+        RowLayout {
+            visible: !con.settingsView
+            Layout.fillWidth: true; Layout.fillHeight: true
+            spacing: 12
+
+            // --- queue ---------------------------------------------------------------
+            Card {
+                objectName: "consoleQueue"
+                Layout.fillWidth: true; Layout.fillHeight: true
+                Layout.preferredWidth: 3
+                ColumnLayout {
+                    anchors.fill: parent; anchors.margins: 12
+                    spacing: 6
+                    Heading { text: mediator.t["m.console.queue"] }
+                    Line { visible: !con.q.available; text: con.q.reason || ""; color: Theme.error }
+                    Flow {
+                        Layout.fillWidth: true
+                        spacing: 8
+                        visible: con.q.available === true
+                        Repeater {
+                            model: con.q.counts || []
+                            Rectangle {
+                                required property var modelData
+                                width: countText.implicitWidth + 16; height: 36; radius: 6
+                                color: (modelData.state === "dead" || modelData.state === "failed") && modelData.count > 0 ? "#f6d7d2" : Theme.secondary
+                                Text {
+                                    id: countText
+                                    anchors.centerIn: parent
+                                    text: modelData.state + ": " + modelData.count
+                                    font.pixelSize: 18; font.bold: true; color: Theme.text
+                                }
+                            }
+                        }
+                    }
+                    Line { visible: con.q.available === true; objectName: "consoleOldest"; text: con.q.oldest || "" }
+                    Line { visible: con.q.available === true; objectName: "consoleLastSync"; text: con.q.lastSync || "" }
+                    Heading { text: mediator.t["m.console.destinations"]; font.pixelSize: 18 }
+                    Repeater {
+                        model: con.q.destinations || []
+                        Line {
+                            required property var modelData
+                            text: "● " + modelData.name + ": " + modelData.state
+                            color: modelData.online ? Theme.primary : Theme.error
+                        }
+                    }
+                    Heading { text: mediator.t["m.console.failed"]; font.pixelSize: 18 }
+                    Line {
+                        visible: (con.q.failed || []).length === 0
+                        text: mediator.t["m.console.no_failed"]; color: Theme.secondaryText
+                    }
+                    ListView {
+                        objectName: "consoleFailed"
+                        Layout.fillWidth: true; Layout.fillHeight: true
+                        clip: true
+                        spacing: 6
+                        model: con.q.failed || []
+                        delegate: RowLayout {
+                            required property var modelData
+                            required property int index
+                            width: ListView.view.width
+                            spacing: 8
+                            Text {
+                                Layout.fillWidth: true
+                                text: modelData.state + " · " + modelData.service + " · " + modelData.id.substring(0, 8)
+                                      + " · " + modelData.attempts + "×\n" + modelData.reason
+                                font.pixelSize: 16; color: Theme.text; wrapMode: Text.Wrap
+                            }
+                            MediatorButton {
+                                objectName: "consoleRetry_" + index
+                                text: mediator.t["m.console.retry"]
+                                onClicked: mediator.retry(modelData.id)
+                            }
+                        }
+                    }
+                }
+            }
+
+            // --- device --------------------------------------------------------------
+            Card {
+                objectName: "consoleDevice"
+                Layout.fillWidth: true; Layout.fillHeight: true
+                Layout.preferredWidth: 2
+                ColumnLayout {
+                    anchors.fill: parent; anchors.margins: 12
+                    spacing: 6
+                    Heading { text: mediator.t["m.console.device"] }
+                    Line { text: con.d.disk || ""; color: con.d.diskLow ? Theme.error : Theme.text }
+                    Line { text: con.d.databases || "" }
+                    Line { text: con.d.voiceModels || "" }
+                    Line { text: con.d.tts || "" }
+                    Line { text: con.d.clock || ""; color: con.d.clockWrong ? Theme.error : Theme.text }
+                    Line { visible: con.d.clockWrong === true; text: mediator.t["m.console.clock_wrong"]; color: Theme.error; font.bold: true }
+                    Item { Layout.fillHeight: true }
+                }
+            }
+
+            // --- today ---------------------------------------------------------------
+            Card {
+                objectName: "consoleToday"
+                Layout.fillWidth: true; Layout.fillHeight: true
+                Layout.preferredWidth: 2
+                ColumnLayout {
+                    anchors.fill: parent; anchors.margins: 12
+                    spacing: 6
+                    Heading { text: mediator.t["m.console.today"] }
+                    Line { text: con.s.started || "" }
+                    Line { text: con.s.completed || "" }
+                    Line { text: con.s.abandoned || "" }
+                    Line { text: con.s.assisted || "" }
+                    Line { text: con.s.average || "" }
+                    Line { text: con.s.languages || "" }
+                    Line { text: con.s.abandonedAt || "" }
+                    Repeater {
+                        model: con.s.byService || []
+                        Line {
+                            required property var modelData
+                            font.pixelSize: 16
+                            text: modelData.service + ": " + modelData.started + " / " + modelData.completed + " / " + modelData.abandoned
+                        }
+                    }
+                    Item { Layout.fillHeight: true }
+                }
+            }
+        }
+
+        Text {
+            objectName: "consoleMessage"
+            visible: text !== ""
+            Layout.fillWidth: true
+            text: mediator.consoleMessage
+            font.pixelSize: 18; font.bold: true; color: Theme.band
+            elide: Text.ElideMiddle
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: 8
+            visible: !con.settingsView
+            MediatorButton { objectName: "consoleSyncNow"; text: mediator.t["m.console.sync_now"]; fill: Theme.primary; ink: Theme.primaryText; onClicked: mediator.syncNow() }
+            MediatorButton { objectName: "consoleRetryAll"; text: mediator.t["m.console.retry_all"]; onClicked: mediator.retryAll() }
+            MediatorButton { objectName: "consoleExport"; text: mediator.t["m.console.export"]; onClicked: mediator.exportBundle() }
+            MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; onClicked: mediator.exportAudit() }
+            Item { Layout.fillWidth: true }
+            MediatorButton { objectName: "consoleSettings"; text: mediator.t["m.console.settings"]; onClicked: mediator.openSettings() }
+            MediatorButton {
+                objectName: "consoleRestart"
+                text: mediator.confirmPending === "restart" ? mediator.t["m.console.confirm"] : mediator.t["m.console.restart"]
+                fill: mediator.confirmPending === "restart" ? Theme.focus : Theme.secondary
+                onClicked: mediator.restartKiosk()
+            }
+            MediatorButton {
+                objectName: "consoleExit"
+                text: mediator.confirmPending === "exit" ? mediator.t["m.console.confirm"] : mediator.t["m.console.exit"]
+                fill: mediator.confirmPending === "exit" ? Theme.focus : Theme.error
+                ink: mediator.confirmPending === "exit" ? Theme.text : "#ffffff"
+                onClicked: mediator.exitKiosk()
+            }
+        }
+    }
+}

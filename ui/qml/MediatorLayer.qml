@@ -1,0 +1,176 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+// Everything the mediator brings to the screen, over the citizen's screens:
+// the "helper is coming" card, the PIN pad, the side panel, the consent
+// screen, the citizen's Stop bar and the console. Sits in Main.qml above the
+// journey; lets touches through wherever it shows nothing.
+Item {
+    id: layer
+    objectName: "mediatorLayer"
+    anchors.fill: parent
+    readonly property string view: mediator.view
+    readonly property bool modal: view === "called" || view === "pin" || view === "consent"
+                                  || view === "console" || view === "settings"
+    readonly property real panelWidth: Math.round(Math.min(480, width * 0.36))
+    // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
+    readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible
+    // Keep the footer (Back / Next) reachable under the panel.
+    readonly property real footerHeight: Theme.touch + 2 * Theme.gap
+
+    // Dims the citizen screen and swallows touches behind modal views.
+    Rectangle {
+        objectName: "mediatorScrim"
+        anchors.fill: parent
+        visible: layer.modal
+        color: "#000000"; opacity: 0.55
+        MouseArea {
+            objectName: "mediatorScrimBlocker"
+            anchors.fill: parent
+            Accessible.name: "Blocks the screen behind"
+            onClicked: {}
+        }
+    }
+
+    // The discreet way in: press and hold the top-left corner for two seconds.
+    MouseArea {
+        objectName: "mediatorCorner"
+        width: 56; height: 56
+        anchors.top: parent.top
+        anchors.left: parent.left
+        LayoutMirroring.enabled: false
+        pressAndHoldInterval: 2000
+        Accessible.role: Accessible.Button
+        Accessible.name: "Helper sign-in"
+        onPressAndHold: mediator.cornerGesture()
+    }
+
+    // --- citizen-facing: a helper is on the way ------------------------------------------
+    Rectangle {
+        objectName: "helpCalledCard"
+        visible: layer.view === "called"
+        anchors.centerIn: parent
+        width: Math.min(parent.width - 2 * Theme.margin, 820)
+        height: calledColumn.implicitHeight + 2 * Theme.margin
+        radius: Theme.radius
+        color: Theme.background
+        border.color: Theme.border; border.width: 3
+        LayoutMirroring.enabled: mediator.citizenRtl
+        LayoutMirroring.childrenInherit: true
+        ColumnLayout {
+            id: calledColumn
+            anchors.fill: parent
+            anchors.margins: Theme.margin
+            spacing: Theme.gap
+            Text {
+                objectName: "helpCalledTitle"
+                Layout.fillWidth: true
+                text: mediator.ct["m.citizen.called_title"]
+                font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+            }
+            Text {
+                Layout.fillWidth: true
+                text: mediator.ct["m.citizen.called_body"]
+                font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: Theme.gap
+                BigButton {
+                    objectName: "helpCancel"
+                    Layout.fillWidth: true
+                    text: mediator.ct["m.citizen.called_cancel"]
+                    onClicked: mediator.cancelHelp()
+                }
+                BigButton {
+                    objectName: "helpHelperHere"
+                    Layout.fillWidth: true
+                    text: mediator.ct["m.citizen.helper_here"]
+                    fill: Theme.band; ink: Theme.bandText
+                    onClicked: mediator.openPin()
+                }
+            }
+        }
+    }
+
+    // --- PIN --------------------------------------------------------------------------------
+    PinPad {
+        visible: layer.view === "pin"
+        anchors.centerIn: parent
+        width: 560
+        height: Math.min(implicitHeight, parent.height - 16)
+    }
+
+    // --- the citizen's bar: who is helping, and Stop while the mediator fills in ----------
+    Rectangle {
+        id: citizenBar
+        objectName: "assistBar"
+        visible: mediator.assisted && layer.view !== "consent" && layer.view !== "console"
+                 && layer.view !== "settings" && layer.view !== "pin"
+        anchors.top: parent.top
+        anchors.left: parent.left
+        width: parent.width - (layer.panelShown ? layer.panelWidth : 0)
+        height: Theme.touch + Theme.gap
+        color: mediator.mayFill ? Theme.focus : "#dbe9f6"
+        border.color: Theme.border; border.width: 2
+        LayoutMirroring.enabled: mediator.citizenRtl
+        LayoutMirroring.childrenInherit: true
+        RowLayout {
+            anchors.fill: parent
+            anchors.leftMargin: Theme.margin + 40; anchors.rightMargin: Theme.gap
+            spacing: Theme.gap
+            Text {
+                objectName: "assistBarText"
+                Layout.fillWidth: true
+                text: mediator.mayFill ? mediator.ct["m.citizen.filling"] : mediator.ct["m.citizen.with_you"]
+                font.pixelSize: Theme.body; font.bold: true; color: Theme.text
+                elide: Text.ElideRight
+                horizontalAlignment: Text.AlignLeft
+            }
+            BigButton {
+                objectName: "withdrawConsent"
+                visible: mediator.mayFill
+                text: mediator.ct["m.citizen.stop"]
+                fontSize: Theme.small
+                fill: Theme.background
+                onClicked: mediator.withdrawConsent()
+            }
+        }
+    }
+
+    // --- mediator panel and its collapsed tab ------------------------------------------------
+    MediatorPanel {
+        visible: layer.panelShown
+        anchors.top: parent.top
+        anchors.bottom: parent.bottom
+        anchors.bottomMargin: layer.footerHeight
+        anchors.right: parent.right
+        LayoutMirroring.enabled: false
+        width: layer.panelWidth
+    }
+    MediatorButton {
+        objectName: "mediatorTab"
+        visible: layer.view === "tab" || (layer.view === "panel" && !layer.panelShown)
+        anchors.right: parent.right
+        anchors.verticalCenter: parent.verticalCenter
+        LayoutMirroring.enabled: false
+        text: mediator.t["m.panel.show"]
+        fill: Theme.band; ink: Theme.bandText
+        onClicked: mediator.showPanel()
+    }
+
+    // --- consent (citizen-facing) --------------------------------------------------------------
+    ConsentScreen {
+        visible: layer.view === "consent"
+        anchors.fill: parent
+    }
+
+    // --- console and settings -----------------------------------------------------------------
+    ConsoleScreen {
+        visible: layer.view === "console" || layer.view === "settings"
+        anchors.fill: parent
+    }
+}

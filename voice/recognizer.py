@@ -12,8 +12,10 @@ and its intent (see `voice.grammar`) out.
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,6 +24,23 @@ from voice.grammar import Grammar, Intent
 from voice.models import ModelError, check_loads, is_checked, mark_checked, model_path
 
 SAMPLE_RATE = 16000
+FRAME_BYTES = 960  # 30 ms of 16 kHz 16-bit audio
+# A turn counts as speech only if its loudest 30 ms frame stands out from the
+# typical one: steady noise (a fan, a hum) and silence are not answers, even
+# though a grammar without a usable [unk] would force them onto a phrase.
+MIN_PEAK_RMS = 200
+MIN_PEAK_TO_MEDIAN = 2.5
+
+with warnings.catch_warnings():  # deprecated in 3.13; this project pins Python 3.11
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
+
+
+def has_speech(frame_rms: list[int]) -> bool:
+    if not frame_rms:
+        return False
+    peak = max(frame_rms)
+    return peak >= MIN_PEAK_RMS and peak >= MIN_PEAK_TO_MEDIAN * max(1.0, statistics.median(frame_rms))
 
 ABSENT, LOADING, READY, FAILED = "absent", "loading", "ready", "failed"
 
@@ -128,6 +147,8 @@ class Recognition:
         self._spent = time.perf_counter() - started
         self._bytes = 0
         self._texts: list[str] = []
+        self._rms: list[int] = []
+        self._rest = b""
 
     def feed(self, pcm: bytes) -> bool:
         """Recognise a chunk; True once an utterance with words has ended (the turn can stop)."""
@@ -135,6 +156,10 @@ class Recognition:
             return False
         started = time.perf_counter()
         self._bytes += len(pcm)
+        frames = self._rest + pcm
+        whole = len(frames) - len(frames) % FRAME_BYTES
+        self._rms.extend(audioop.rms(frames[i:i + FRAME_BYTES], 2) for i in range(0, whole, FRAME_BYTES))
+        self._rest = frames[whole:]
         ended = False
         if self._rec.AcceptWaveform(pcm):  # end of an utterance: keep its text
             ended = self._keep(self._rec.Result())
@@ -151,7 +176,7 @@ class Recognition:
         started = time.perf_counter()
         self._keep(self._rec.FinalResult())
         self._spent += time.perf_counter() - started
-        text = " ".join(self._texts)
+        text = " ".join(self._texts) if has_speech(self._rms) else ""
         return Heard(text, self.grammar.intent(text), self._bytes / 2 / self.sample_rate, self._spent)
 
 

@@ -57,7 +57,7 @@ class KioskApp:
     """The running kiosk: engine, bridge and window, for `kiosk run`, screenshots and tests."""
 
     def __init__(self, config, *, windowed: bool = False, size: tuple[int, int] = (1366, 768),
-                 outbox_factory=None, clock=None):
+                 outbox_factory=None, clock=None, sync: bool = False):
         from PySide6.QtGui import QGuiApplication
         from PySide6 import QtQuick  # noqa: F401 - so the root window comes back as a QQuickWindow
         from PySide6.QtQml import QQmlApplicationEngine
@@ -73,7 +73,8 @@ class KioskApp:
 
             def outbox_factory():
                 return open_outbox(config)
-        self.writer = QueueWriter(outbox_factory)
+        self.sync_worker = None
+        self.writer = QueueWriter(outbox_factory, on_open=self._start_sync if sync else None)
         self.bridge = KioskBridge(config, self.catalogue, self.writer, clock=clock)
         self.state = AppState(allow_exit=windowed)
         self.engine = QQmlApplicationEngine()
@@ -88,6 +89,8 @@ class KioskApp:
             raise RuntimeError("the kiosk screens could not be loaded (QML error above)")
         self.window = self.engine.rootObjects()[0]
         self.window.resize(*size)
+        if sync:
+            self.writer.warm()
         self.activity = ActivityFilter(self.bridge)
         self.qt.installEventFilter(self.activity)
         if windowed:
@@ -96,6 +99,13 @@ class KioskApp:
             from PySide6.QtCore import Qt
             self.window.setFlags(self.window.flags() | Qt.WindowType.FramelessWindowHint)
             self.window.showFullScreen()
+
+    def _start_sync(self, outbox) -> None:
+        """Deliver in the background whatever is queued, woken by every new submission."""
+        from offline_queue.sync import SyncWorker
+        if self.sync_worker is None:
+            self.sync_worker = SyncWorker(outbox, self.config)
+            self.sync_worker.start()
 
     def item(self, name: str):
         """The QML item with this objectName (for tests and screenshots)."""
@@ -112,4 +122,6 @@ class KioskApp:
         self.window.deleteLater()
         self.engine.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        if self.sync_worker is not None:
+            self.sync_worker.stop()
         self.writer.close()

@@ -38,22 +38,34 @@ def _url(path: Path | None) -> str:
 class QueueWriter:
     """Owns the outbox on one worker thread: SQLite connections stay on the thread that opened them."""
 
-    def __init__(self, open_outbox: Callable[[], Any]):
+    def __init__(self, open_outbox: Callable[[], Any], on_open: Callable[[Any], None] | None = None):
         self._open = open_outbox
+        self._on_open = on_open
         self._outbox = None
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="queue-writer")
 
     def submit(self, fn: Callable[[Any], Any]) -> concurrent.futures.Future:
         def run():
             if self._outbox is None:
+                # Opened on first use and reopened after a failure (a full disk may be freed).
                 self._outbox = self._open()
+                if self._on_open:
+                    self._on_open(self._outbox)
             return fn(self._outbox)
         return self._pool.submit(run)
+
+    def warm(self) -> None:
+        """Open the outbox in the background at start-up, so a backlog starts syncing at once."""
+        def ignore(future):
+            if future.exception():
+                log.warning("queue not available yet: %s", type(future.exception()).__name__)
+        self.submit(lambda outbox: None).add_done_callback(ignore)
 
     def close(self) -> None:
         def shut():
             if self._outbox is not None:
                 self._outbox.close()
+                self._outbox = None
         self._pool.submit(shut).result(timeout=10)
         self._pool.shutdown(wait=True)
 

@@ -29,18 +29,21 @@ def register(sub) -> None:
 
 
 def answer_all(journey: Journey, answers: dict) -> list[str]:
-    """Walk the journey page by page as the screen would; return messages for refused answers."""
+    """Walk the journey page by page as the screen would; return messages for refused answers.
+
+    Every refused answer is reported at once (a script should not need one run
+    per mistake), so a refused page is passed over rather than stopping the walk.
+    """
     problems = []
     while journey.step != CHECK:
         page = journey.page
         problem = journey.next(answers.get(page.id))
         if problem:
-            message = journey.service.text(page.errors.get(problem.key, {}), journey.language) or \
+            custom = page.errors.get(problem.key)
+            message = journey.service.text(custom, journey.language) if custom else \
                 tr(journey.language, f"error.{problem.key}", **problem.params)
             problems.append(f"{page.id}: {message}")
-            # Move past the refused page so every problem is reported at once.
-            journey._valid[page.id] = None  # noqa: SLF001 - the journey is thrown away on error
-            journey.next()
+            journey.pass_over()
     unknown = sorted(set(answers) - {p.id for p in journey.service.pages})
     problems += [f"{key}: not a question of this service" for key in unknown]
     return problems

@@ -170,6 +170,17 @@ class Journey:
         self.returning_to_check = True
         self.error = None
 
+    def pass_over(self) -> None:
+        """Leave the current page unanswered and go on (for reporting every problem at once).
+
+        A journey that passed over a required page is never complete, so it
+        cannot be submitted.
+        """
+        self._require_question()
+        self._index += 1
+        self.error = None
+        self._move_to_visible(forward=True)
+
     def give_consent(self, given: bool = True) -> None:
         self.consent_given = given
 

@@ -31,6 +31,7 @@ import hmac
 import json
 import os
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -147,6 +148,7 @@ class AuditLog:
         self.key = key
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.sink = sink  # called with each new entry's dict (e.g. to queue it for the backend)
+        self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript("""
@@ -173,6 +175,16 @@ class AuditLog:
             raise AuditError(f"unknown audit action '{action}'")
         details = check_details(details)
         ts = self._clock().astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        with self._lock:
+            entry = self._append_locked(ts, action, mediator, details)
+        if self.sink is not None:
+            try:
+                self.sink(entry.to_dict())
+            except Exception:  # noqa: BLE001 - the local log is the record; syncing retries later
+                pass
+        return entry
+
+    def _append_locked(self, ts: str, action: str, mediator: str | None, details: dict) -> Entry:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -186,17 +198,12 @@ class AuditLog:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        entry = Entry(seq, ts, self.kiosk_id, action, mediator, details, prev, digest)
-        if self.sink is not None:
-            try:
-                self.sink(entry.to_dict())
-            except Exception:  # noqa: BLE001 - the local log is the record; syncing retries later
-                pass
-        return entry
+        return Entry(seq, ts, self.kiosk_id, action, mediator, details, prev, digest)
 
     def entries(self, since: int = 0) -> list[Entry]:
-        rows = self._db.execute("SELECT seq, ts, kiosk, action, mediator, details, prev_hash, hash "
-                                "FROM audit WHERE seq > ? ORDER BY rowid", (since,))
+        with self._lock:
+            rows = self._db.execute("SELECT seq, ts, kiosk, action, mediator, details, prev_hash, hash "
+                                    "FROM audit WHERE seq > ? ORDER BY rowid", (since,)).fetchall()
         return [Entry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows]
 
     def verify(self) -> Verification:

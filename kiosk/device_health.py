@@ -6,11 +6,11 @@ or a reference number. Each probe degrades on its own: a part that is missing
 entry with a reason instead of an exception, so the console always opens.
 
 The queue side calls the public functions of `offline_queue` (see
-docs/queue.md): `open_outbox(config)` and, on the outbox, whichever of
-`counts()`, `oldest_pending_age()`, `failed()`, `last_success()`,
-`destinations_status()`, `sync_now()`, `retry(item_id)`, `retry_all()`,
-`export_bundle(path)` and `put(kind, payload)` exist. Missing ones are
-reported in `QueueHealth.missing`.
+docs/queue.md): `open_outbox(config)`; on the outbox `counts()`,
+`items(states)`, `retry(id)`, `lift_network_failures(destination)`;
+`offline_queue.bundle.export_bundle()` and `offline_queue.sync.Syncer` /
+the app's `SyncWorker` (last success, blocked destinations, wake). A missing
+part degrades to "unavailable" with a reason, never an exception.
 """
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def open_queue(config) -> tuple[Any | None, str]:
         return None, f"the outbox cannot be opened: {type(exc).__name__}: {exc}"
 
 
-def queue_health(outbox: Any | None, reason: str = "", *, config=None,
+def queue_health(outbox: Any | None, reason: str = "", *, config=None, sync_worker=None,
                  now: Callable[[], float] | None = None) -> QueueHealth:
     """Counts, ages and reasons from the outbox's public reading functions; never a payload.
 
@@ -109,7 +109,9 @@ def queue_health(outbox: Any | None, reason: str = "", *, config=None,
             health.failed = [{"id": str(i.id)[:8], "state": i.state, "reason": i.last_error or "",
                               "attempts": i.attempts, "destination": i.destination, "service": i.service_id}
                              for i in items(["failed", "dead"])]
-            if callable(getattr(outbox, "last_success", None)):
+            if sync_worker is not None and getattr(sync_worker, "last_success", None):
+                health.last_success = _iso(sync_worker.last_success)
+            elif callable(getattr(outbox, "last_success", None)):
                 health.last_success = _iso(outbox.last_success())
             else:
                 delivered = [i.delivered_at for i in items(["delivered"]) if i.delivered_at]
@@ -123,7 +125,17 @@ def queue_health(outbox: Any | None, reason: str = "", *, config=None,
                 result = [{"name": k, **(v if isinstance(v, dict) else {"online": bool(v)})} for k, v in result.items()]
             health.destinations = [_as_dict(d) for d in result]
         elif config is not None:
-            health.destinations = [{"name": d.name, "url": d.url, "online": None} for d in config.destinations.values()]
+            syncer = getattr(sync_worker, "syncer", None)
+            blocked = getattr(syncer, "blocked_until", {}) or {}
+            reasons = getattr(syncer, "block_reason", {}) or {}
+            health.destinations = []
+            for d in config.destinations.values():
+                entry = {"name": d.name, "url": d.url, "online": None}
+                if syncer is not None:
+                    paused = blocked.get(d.name, 0) > now()
+                    entry["online"] = not paused
+                    entry["detail"] = reasons.get(d.name, "") if paused else ""
+                health.destinations.append(entry)
     except Exception as exc:  # noqa: BLE001
         health.reason = f"{type(exc).__name__}: {exc}"
     return health
@@ -183,34 +195,35 @@ def databases(data_dir: Path) -> dict[str, int]:
     return out
 
 
-def voice_status(config, languages) -> tuple[dict, dict, str]:
-    """(models per language, TTS voices per language, detail) from the voice package, if present."""
+def voice_status(config, languages, synthesizer=None) -> tuple[dict, dict, str]:
+    """(recognition model per language, TTS voice per language, detail) from the voice package.
+
+    Models: `voice.models.model_path(data_dir, language)`. Voices: only when a
+    `voice.tts.Synthesizer` is given (asking it may start its worker process,
+    so the console does that in the background).
+    """
     try:
-        voice = importlib.import_module("voice")
+        from voice import models as voice_models
     except ImportError as exc:
         return {}, {}, f"voice not installed: {exc}"
     models: dict[str, Any] = {}
     voices: dict[str, Any] = {}
     detail = []
-    for name, target in (("model_status", models), ("models_status", models), ("installed_models", models),
-                         ("tts_status", voices), ("voices_status", voices), ("tts_voices", voices)):
-        fn = getattr(voice, name, None)
-        if callable(fn) and not target:
-            try:
-                try:
-                    result = fn(config)
-                except TypeError:
-                    result = fn()
-                if isinstance(result, dict):
-                    target.update({str(k): v for k, v in result.items()})
-                elif isinstance(result, (list, tuple, set)):
-                    target.update({lang: lang in result for lang in languages})
-            except Exception as exc:  # noqa: BLE001
-                detail.append(f"{name}: {type(exc).__name__}")
-    if not models:
-        detail.append("no voice model status function found")
-    if not voices:
-        detail.append("no TTS voice status function found")
+    for lang in languages:
+        try:
+            models[lang] = "installed" if voice_models.model_path(config.data_dir, lang) else "missing"
+        except Exception as exc:  # noqa: BLE001
+            models[lang] = "unavailable"
+            detail.append(f"model {lang}: {type(exc).__name__}")
+    if synthesizer is not None:
+        try:
+            from voice.tts import choose_voice
+            available = synthesizer.voices()
+            for lang in languages:
+                choice = choose_voice(available, lang)
+                voices[lang] = "missing" if choice.voice is None else ("fallback" if choice.fallback else choice.voice.name)
+        except Exception as exc:  # noqa: BLE001
+            detail.append(f"voices: {type(exc).__name__}: {exc}")
     return models, voices, "; ".join(detail)
 
 
@@ -244,9 +257,9 @@ def backend_clock_offset(url: str, *, timeout: float = 3.0,
     return round((local - server).total_seconds(), 1), ""
 
 
-def device_health(config, *, clock_probe: bool = True, fetch=None) -> DeviceHealth:
+def device_health(config, *, clock_probe: bool = True, fetch=None, synthesizer=None) -> DeviceHealth:
     free, total = disk(config.data_dir)
-    models, voices, voice_detail = voice_status(config, config.languages)
+    models, voices, voice_detail = voice_status(config, config.languages, synthesizer)
     offset, clock_detail = None, "not checked"
     if clock_probe:
         dest = config.destination("*") or next(iter(config.destinations.values()), None)
@@ -291,7 +304,7 @@ class Console:
     """
 
     def __init__(self, config, audit, mediator: str, *, outbox: Any | None = None, outbox_reason: str = "",
-                 stats=None, fetch=None, clock_probe: bool = True):
+                 stats=None, fetch=None, clock_probe: bool = True, sync_worker=None):
         self.config = config
         self.audit = audit
         self.mediator = mediator
@@ -300,9 +313,10 @@ class Console:
         self.stats = stats
         self.fetch = fetch
         self.clock_probe = clock_probe
+        self.sync_worker = sync_worker
 
     def queue(self) -> QueueHealth:
-        return queue_health(self.outbox, self.outbox_reason, config=self.config)
+        return queue_health(self.outbox, self.outbox_reason, config=self.config, sync_worker=self.sync_worker)
 
     def device(self) -> DeviceHealth:
         return device_health(self.config, clock_probe=self.clock_probe, fetch=self.fetch)
@@ -320,14 +334,26 @@ class Console:
         return True, "" if result is None else str(result)
 
     def sync_now(self) -> tuple[bool, str]:
-        """Ask the queue to send now: its sync_now() if it has one, else make waiting items due now."""
+        """Send now. With the app's SyncWorker: lift network back-offs and wake it (instant).
+        Without one: one blocking pass of offline_queue.sync.Syncer (run it off the GUI thread).
+        """
         def run():
-            if callable(getattr(self.outbox, "sync_now", None)):
-                return self.outbox.sync_now()
-            n = 0
+            worker = self.sync_worker
+            if worker is not None:
+                worker.connectivity_changed(True)
+                for dest in self.config.destinations.values():
+                    self.outbox.lift_network_failures(dest.name)
+                return "sync started"
+            try:
+                from offline_queue.sync import Syncer
+            except ImportError:
+                n = sum(self.outbox.lift_network_failures(d.name) or 0 for d in self.config.destinations.values())
+                return f"{n} due now"
             for dest in self.config.destinations.values():
-                n += self.outbox.lift_network_failures(dest.name) or 0
-            return n
+                self.outbox.lift_network_failures(dest.name)
+            result = Syncer(self.outbox, self.config).run_once()
+            return f"delivered {result.delivered}, waiting {result.remaining}" + (
+                f" ({'; '.join(result.errors)})" if result.errors else "")
         ok, detail = self._guard(run)
         self.audit.append("sync_now", self.mediator, outcome="ok" if ok else "failed")
         return ok, detail
@@ -353,10 +379,15 @@ class Console:
         target = directory / f"ponte-{self.config.kiosk_id}-{stamp}.bundle.jsonl"
 
         def run():
+            nonlocal target
             directory.mkdir(parents=True, exist_ok=True)
-            if callable(getattr(self.outbox, "export_bundle", None)):
-                self.outbox.export_bundle(target)
-                return target
+            try:
+                from offline_queue.bundle import export_bundle
+            except ImportError:
+                export_bundle = None
+            if export_bundle is not None:
+                target, count = export_bundle(self.outbox, directory, self.config)
+                return f"{count} → {target}"
             import base64
             import json
             count = 0
@@ -378,7 +409,7 @@ class Console:
             return target
         ok, detail = self._guard(run)
         self.audit.append("export_bundle", self.mediator, outcome="ok" if ok else "failed",
-                          path_name=target.name[:64])
+                          path_name=Path(target).name[:64])
         return ok, detail
 
     def export_audit(self, directory: Path | str) -> Path:

@@ -61,17 +61,41 @@ def test_retry_one_and_all(setup):
 
 def test_sync_now(setup):
     config, outbox, audit, console, refs = setup
-    ok, detail = console.sync_now()
-    assert ok and detail == "1"  # the network failure is due now
+    ok, detail = console.sync_now()  # no backend listening: one pass, nothing delivered
+    assert ok and detail.startswith("delivered 0"), detail
     assert audit.entries()[-1].details == {"outcome": "ok"}
+
+
+def test_sync_now_wakes_the_worker(setup):
+    config, outbox, audit, console, refs = setup
+
+    class Worker:
+        woken = False
+        last_success = 1_700_000_000.0
+
+        class syncer:
+            blocked_until = {"*": 9e12}
+            block_reason = {"*": "connection refused"}
+
+        def connectivity_changed(self, online=True):
+            self.woken = online
+
+    console.sync_worker = Worker()
+    assert console.sync_now() == (True, "sync started") and console.sync_worker.woken
+    q = console.queue()
+    assert q.last_success.startswith("2023-11-14")
+    assert q.destinations[0]["online"] is False and q.destinations[0]["detail"] == "connection refused"
 
 
 def test_export_bundle_is_sealed(setup, tmp_path):
     config, outbox, audit, console, refs = setup
-    ok, path = console.export_bundle(tmp_path / "usb")
-    assert ok
-    text = open(path, encoding="utf-8").read()
-    assert len(text.splitlines()) == 3 and CANARY not in text
+    ok, detail = console.export_bundle(tmp_path / "usb")
+    assert ok and detail.startswith("3 ")
+    from offline_queue.bundle import read_bundle
+    bundles = list((tmp_path / "usb").glob("*.zip"))
+    manifest, bodies = read_bundle(bundles[0])
+    assert len(manifest["items"]) == 3
+    assert all(CANARY.encode() not in b for b in bodies.values())
     assert audit.entries()[-1].action == "export_bundle"
 
 

@@ -250,10 +250,11 @@ def test_console_actions(kiosk):
     d.click("consoleRetry_0")
     assert d.ctrl.consoleMessage.startswith("Done")
     d.click("consoleSyncNow")
+    d.qtbot.waitUntil(lambda: d.ctrl.consoleMessage not in ("", "…"), timeout=15000)
     d.click("consoleRetryAll")
     d.click("consoleExport")
-    bundles = list(d.export_dir.glob("*.bundle.jsonl"))
-    assert len(bundles) == 1 and CANARY_NAME not in bundles[0].read_text()
+    bundles = list(d.export_dir.glob("*.zip"))
+    assert len(bundles) == 1 and CANARY_NAME.encode() not in bundles[0].read_bytes()
     d.click("consoleExportAudit")
     assert list(d.export_dir.glob("ponte-audit-*.jsonl"))
     d.click("consoleSettings")
@@ -295,10 +296,11 @@ def test_no_canary_in_audit_logs_or_console(kiosk, caplog):
     d.click("panelConsole")
     assert d.has("consoleScreen")
     d.click("consoleSyncNow")
+    d.qtbot.waitUntil(lambda: d.ctrl.consoleMessage not in ("", "…"), timeout=15000)
     d.click("consoleExport")
     console_text = d.all_text()
     audit_text = json.dumps([e.to_dict() for e in d.ctrl.audit.entries()], ensure_ascii=False)
-    exported = "".join(p.read_text() for p in d.export_dir.glob("*"))
+    exported = b"".join(p.read_bytes() for p in d.export_dir.glob("*")).decode("latin-1")
     for canary in (CANARY_NAME, CANARY_ADDRESS, "Canarinho", "Canario"):
         assert canary not in console_text
         assert canary not in audit_text

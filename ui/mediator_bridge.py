@@ -54,12 +54,14 @@ class MediatorController(QObject):
     # The consent screen as a ScreenContent, for voice guidance to read aloud.
     speak = Signal(object)
     _probed = Signal(object)
+    _synced = Signal(bool, str)
 
     def __init__(self, config, bridge: Any = None, *, store: MediatorStore | None = None,
                  audit: AuditLog | None = None, stats: Stats | None = None,
                  outbox_opener: Callable[[], tuple[Any, str]] | None = None,
                  clock_probe: bool = True, fetch=None, export_dir: Path | None = None,
                  quit: Callable[[int], None] | None = None,
+                 sync_worker: Callable[[], Any] | None = None, voice: Any = None,
                  now: Callable[[], dt.datetime] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.config = config
@@ -95,7 +97,17 @@ class MediatorController(QObject):
         self._tracked_assisted = False
         self._tracked_step: str | None = None
 
+        self._sync_worker = sync_worker or (lambda: None)
+        self.voice = voice
+        self._voice_notice = ""
+        self._synced.connect(self._done)
         self._probed.connect(self._on_probed)
+        if voice is not None:
+            # The consent screen is read aloud when voice guidance is on (VoiceController decides).
+            if hasattr(voice, "show"):
+                self.speak.connect(voice.show)
+            if hasattr(voice, "mediatorNotice"):
+                voice.mediatorNotice.connect(self._on_voice_notice)
         if bridge is not None:
             bridge.screenShown.connect(self.on_screen)
             if hasattr(bridge, "changed"):
@@ -104,6 +116,15 @@ class MediatorController(QObject):
         assist.set_current(None)
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _on_voice_notice(self, text: str) -> None:
+        self._voice_notice = text
+        self.changed.emit()
+
+    @Property(str, notify=changed)
+    def voiceNotice(self) -> str:
+        """What voice guidance wants the mediator to know (no microphone, no model...)."""
+        return self._voice_notice
 
     def _session(self) -> AssistSession | None:
         return assist.current_session()
@@ -523,7 +544,7 @@ class MediatorController(QObject):
         self._ensure_outbox()
         return Console(self.config, self.audit, self._mediator.id if self._mediator else "-",
                        outbox=self._outbox, outbox_reason=self._outbox_reason, stats=self.stats,
-                       fetch=self._fetch, clock_probe=False)
+                       fetch=self._fetch, clock_probe=False, sync_worker=self._sync_worker())
 
     @Slot()
     def openConsole(self) -> None:
@@ -553,10 +574,14 @@ class MediatorController(QObject):
             threading.Thread(target=self._probe, daemon=True).start()
 
     def _probe(self) -> None:
-        from kiosk.device_health import probe_destination
-        result = {}
+        """Off the GUI thread: can each destination be reached, its clock, the TTS voices."""
+        from kiosk.device_health import probe_destination, voice_status
+        result: dict = {"destinations": {}, "tts": {}}
         for dest in self.config.destinations.values():
-            result[dest.name] = probe_destination(dest.url, fetch=self._fetch, timeout=3.0)
+            result["destinations"][dest.name] = probe_destination(dest.url, fetch=self._fetch, timeout=3.0)
+        synth = getattr(self.voice, "synth", None)
+        if synth is not None:
+            result["tts"] = voice_status(self.config, self.config.languages, synth)[1]
         self._probed.emit(result)
 
     def _on_probed(self, result: dict) -> None:
@@ -570,7 +595,9 @@ class MediatorController(QObject):
         q = model.queue()
         d = model.device()
         today = model.today()
-        probes = self._probe_result
+        probes = self._probe_result.get("destinations", {})
+        if self._probe_result.get("tts"):
+            d.tts_voices = self._probe_result["tts"]
         offsets = [p[1] for p in probes.values() if p[1] is not None]
         offset = offsets[0] if offsets else None
         queue = {"available": q.available,
@@ -631,6 +658,7 @@ class MediatorController(QObject):
         return {"queue": queue, "device": device, "stats": stats, "audit": audit, "settings": settings,
                 "supervisor": bool(self._mediator and self._mediator.is_supervisor)}
 
+    @Slot(bool, str)
     def _done(self, ok: bool, detail: str) -> None:
         lang = self.ui_language
         self._console_message = tr(lang, "m.console.done") + (f" {detail}" if ok and detail else "") if ok \
@@ -640,8 +668,16 @@ class MediatorController(QObject):
 
     @Slot()
     def syncNow(self) -> None:
-        if self._mediator is not None:
-            self._done(*self._model().sync_now())
+        if self._mediator is None:
+            return
+        model = self._model()
+        if model.sync_worker is not None or self._outbox is None:
+            self._done(*model.sync_now())
+            return
+        # No background worker in this process: one sync pass, off the GUI thread.
+        self._console_message = "…"
+        self.changed.emit()
+        threading.Thread(target=lambda: self._synced.emit(*model.sync_now()), daemon=True).start()
 
     @Slot(str)
     def retry(self, item_id: str) -> None:

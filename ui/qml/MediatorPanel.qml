@@ -43,6 +43,14 @@ Rectangle {
             color: mediator.mayFill ? Theme.primary : Theme.secondaryText
         }
 
+        Text {
+            objectName: "panelVoiceNotice"
+            Layout.fillWidth: true
+            visible: mediator.voiceNotice !== ""
+            text: mediator.voiceNotice
+            wrapMode: Text.Wrap
+            font.pixelSize: 18; color: Theme.error
+        }
         Flickable {
             objectName: "panelScroll"
             Layout.fillWidth: true

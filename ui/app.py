@@ -83,6 +83,13 @@ class KioskApp:
         ctx.setContextProperty("app", self.state)
         self.extras = {}
         # VOICE: create the VoiceController here
+        from ui.voice_bridge import VoiceController
+        self.voice = VoiceController(config)
+        ctx.setContextProperty("voice", self.voice)
+        self.bridge.screenShown.connect(self.voice.show)
+        self.voice.intent.connect(self.bridge.applyIntent)
+        self.qt.aboutToQuit.connect(self.voice.close)
+        self.extras["voice"] = self.voice
         # MEDIATOR: create the MediatorController here
         self.engine.load(str(QML_DIR / "Main.qml"))
         if not self.engine.rootObjects():
@@ -107,10 +114,24 @@ class KioskApp:
             self.sync_worker = SyncWorker(outbox, self.config)
             self.sync_worker.start()
 
-    def item(self, name: str):
-        """The QML item with this objectName (for tests and screenshots)."""
+    def items(self):
+        """Every item in the visual tree, popups included (Repeater and Loader items are not
+        QObject children, so findChild alone misses them)."""
         from PySide6.QtQuick import QQuickItem
-        return self.window.findChild(QQuickItem, name)
+        stack = [self.window.contentItem(), *self.window.findChildren(QQuickItem)]
+        seen, keep = set(), []  # keep wrappers alive so id() is never reused mid-walk
+        while stack:
+            item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            keep.append(item)
+            yield item
+            stack.extend(item.childItems())
+
+    def item(self, name: str, visible_only: bool = True):
+        """The QML item with this objectName (for tests and screenshots), or None."""
+        return next((i for i in self.items() if i.objectName() == name and (i.isVisible() or not visible_only)), None)
 
     def close(self) -> None:
         from PySide6.QtCore import QCoreApplication, QEvent

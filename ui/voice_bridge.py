@@ -19,7 +19,7 @@ from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 
 from kiosk.config import Config
-from kiosk.screen import ScreenContent
+from kiosk.screen import ATTRACT, ScreenContent
 from translations import table
 from translations import text as tr
 from voice import script as scripts
@@ -149,6 +149,8 @@ class VoiceController(QObject):
     @Slot(object)
     def show(self, screen: ScreenContent) -> None:
         """A new screen: stop speaking and listening at once, then read it (if voice is on)."""
+        if screen.kind == ATTRACT and self._screen is not None and self._screen.kind != ATTRACT:
+            self.reset()  # the session was wiped: the next citizen starts with the defaults
         self._cancel_listening()
         self._pending = None
         self._heard_text = ""
@@ -388,7 +390,7 @@ class VoiceController(QObject):
             return self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=str(exc)))
         if choice.fallback:
             fallback = choice.voice.name if choice.voice else "-"
-            self._tell_mediator(tr(self._language, "voice.mediator.no_voice", language=self._language,
+            self._tell_mediator(tr(self._language, "voice.mediator.no_voice", lang=self._language,
                                    fallback=fallback))
 
     def _check_mic_notice(self) -> None:
@@ -396,9 +398,9 @@ class VoiceController(QObject):
         if state == "no-device":
             self._tell_mediator(tr(self._language, "voice.mediator.no_microphone"))
         elif state == ABSENT and not self.models.has_model(self._language):
-            self._tell_mediator(tr(self._language, "voice.mediator.no_model", language=self._language))
+            self._tell_mediator(tr(self._language, "voice.mediator.no_model", lang=self._language))
         elif state == FAILED:
-            self._tell_mediator(tr(self._language, "voice.mediator.model_failed", language=self._language,
+            self._tell_mediator(tr(self._language, "voice.mediator.model_failed", lang=self._language,
                                    reason=message))
 
     def _on_model_state(self, language: str, state: str, message: str) -> None:

@@ -123,6 +123,7 @@ ApplicationWindow {
                 }
                 Item { Layout.fillWidth: true; Layout.fillHeight: true
                     // VOICE: VoiceBar here
+                    VoiceBar { anchors.centerIn: parent; height: parent.height; width: Math.min(implicitWidth, parent.width) }
                 }
                 BigButton {
                     objectName: "nextButton"
@@ -142,7 +143,7 @@ ApplicationWindow {
             objectName: "keyboard"
             Layout.alignment: Qt.AlignHCenter
             // Width drives height; cap it so a 768 px tall screen keeps room for the question.
-            Layout.preferredWidth: Math.min(root.width, root.height * 1.45)
+            Layout.preferredWidth: Math.min(root.width, root.height * 1.2)
             Layout.preferredHeight: active ? implicitHeight : 0
             visible: active
         }

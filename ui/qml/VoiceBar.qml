@@ -6,13 +6,19 @@ import QtQuick.Layouts
 // Listen again, voice on/off, slower, faster, and the push-to-talk microphone.
 // Everything reads the `voice` context property (ui/voice_bridge.py); without
 // it (voice not installed) the bar shows nothing.
-RowLayout {
+Item {
     id: bar
     objectName: "voiceBar"
     readonly property bool ready: typeof voice !== "undefined" && voice !== null
     readonly property var vt: ready ? voice.t : ({})
     function tr(key, fallback) { return (vt && vt[key]) ? vt[key] : fallback }
     visible: ready
+    implicitWidth: row.implicitWidth
+    implicitHeight: row.implicitHeight
+
+  RowLayout {
+    id: row
+    anchors.fill: parent
     spacing: Math.round(8 * Theme.u)
 
     BigButton {
@@ -90,13 +96,14 @@ RowLayout {
         onClicked: voice.readPersonalAnswer()
     }
 
+  }
+
     // "Use headphones" while voice is on: floats just above the bar.
     Rectangle {
         objectName: "voiceHeadphonesHint"
-        parent: bar
         visible: bar.ready && voice.headphonesHint
-        x: 0
-        y: -height - Math.round(6 * Theme.u)
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: -height - Math.round(6 * Theme.u) - Theme.gap
         width: hint.implicitWidth + 2 * Theme.gap
         height: hint.implicitHeight + Theme.gap
         radius: Theme.radius

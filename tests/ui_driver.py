@@ -17,19 +17,7 @@ class Driver:
         self.window = app.window
 
     def items(self):
-        """Every item in the visual tree (Repeater and Loader items are not QObject children)."""
-        stack = [self.window.contentItem()]
-        for popup_item in self.window.findChildren(QQuickItem):
-            stack.append(popup_item)
-        seen, keep = set(), []  # keep wrappers alive so id() is never reused mid-walk
-        while stack:
-            item = stack.pop()
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            keep.append(item)
-            yield item
-            stack.extend(item.childItems())
+        return self.app.items()
 
     def item(self, name: str) -> QQuickItem:
         # Views build their delegates on the next frame: give them a moment.

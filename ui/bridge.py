@@ -18,6 +18,7 @@ from kiosk import RIGHT_TO_LEFT
 from kiosk.config import Config
 from kiosk.definition import Catalogue, Page, Service
 from kiosk.journey import CHECK, DONE, Journey
+from kiosk.national_id import DIGITS_ONLY
 from kiosk.reference import display
 from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, ScreenContent, SpokenOption
 from kiosk.session import ACTIVE, EXPIRED, WARNING, InactivityTimer
@@ -188,8 +189,13 @@ class KioskBridge(QObject):
 
     @Property(str, notify=changed)
     def keypad(self) -> str:
+        """Which on-screen keyboard: "digits", "number", "phone" or "text"."""
         page = self._page()
-        return page.keypad if page else "text"
+        if not page:
+            return "text"
+        if page.type == "national_id":
+            return "digits" if self.journey.service.national_id in DIGITS_ONLY else "text"
+        return {"number": "number", "phone": "phone"}.get(page.type, "text")
 
     @Property(int, notify=changed)
     def maxLength(self) -> int:

@@ -78,6 +78,11 @@ def render_all(config, outdir: Path, size: tuple[int, int], *, languages=None, s
                         else:
                             bridge.setAnswer(answer)
                         bridge.changed.emit()
+                        _settle(app)
+                        # Show the on-screen keyboard as the citizen sees it while typing.
+                        field = app.item("answerField") or app.item("answerArea") or app.item("dayField")
+                        if field is not None and page.type not in ("single_choice", "yes_no", "multiple_choice"):
+                            field.forceActiveFocus()
                         written.append(_grab(app, folder / f"{step:02d}-{page.id}.png"))
                         bridge.next()
                     written.append(_grab(app, folder / "90-check.png"))

@@ -113,9 +113,10 @@ Flickable {
             text: kiosk.answerText
             maximumLength: kiosk.maxLength
             color: Theme.text
-            inputMethodHints: kiosk.questionType === "phone" ? Qt.ImhDialableCharactersOnly
-                            : kiosk.questionType === "number" ? Qt.ImhFormattedNumbersOnly
-                            : kiosk.questionType === "national_id" ? (Qt.ImhPreferNumbers | Qt.ImhNoPredictiveText | Qt.ImhNoAutoUppercase)
+            inputMethodHints: kiosk.keypad === "phone" ? Qt.ImhDialableCharactersOnly
+                            : kiosk.keypad === "number" ? Qt.ImhFormattedNumbersOnly
+                            : kiosk.keypad === "digits" ? Qt.ImhDigitsOnly
+                            : kiosk.questionType === "national_id" ? (Qt.ImhPreferUppercase | Qt.ImhNoPredictiveText)
                             : kiosk.questionType === "email" ? (Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase)
                             : kiosk.questionType === "postcode" ? (Qt.ImhPreferNumbers | Qt.ImhNoPredictiveText)
                             : Qt.ImhNoPredictiveText

@@ -224,3 +224,18 @@ class AuditLog:
 def read_export(path: Path | str) -> list[dict]:
     with Path(path).open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def audit_payload(entries: list[Entry], kiosk_id: str) -> dict:
+    """A batch of entries shaped for the backend: payload kind "audit".
+
+    The offline queue's `enqueue(payload, destination)` has no payload kind
+    yet (it treats everything as a citizen submission), so the kiosk does not
+    queue this today; the supervisor exports the log (`kiosk audit export`,
+    or the console's button). When the queue accepts kinds, queue
+    `audit_payload(log.entries(since=last_sent_seq), kiosk_id)`.
+    """
+    first, last = (entries[0].seq, entries[-1].seq) if entries else (0, 0)
+    return {"kind": "audit", "kiosk_id": kiosk_id, "first_seq": first, "last_seq": last,
+            "head_hash": entries[-1].hash if entries else GENESIS,
+            "entries": [e.to_dict() for e in entries]}

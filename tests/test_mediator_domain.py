@@ -182,3 +182,46 @@ def test_current_record(store, audit):
 def test_unknown_document_kind(store, audit):
     with pytest.raises(AssistError):
         _session(store, audit).check_identity("123456789")
+
+
+def test_citizen_facing_strings_in_every_language():
+    import json
+    from pathlib import Path
+    folder = Path(__file__).parents[1] / "translations" / "mediator"
+    en = json.loads((folder / "en.json").read_text(encoding="utf-8"))
+    citizen = [k for k in en if k.startswith(("m.citizen.", "m.consent."))]
+    assert len(citizen) >= 14
+    for lang in ("pt", "fr", "es", "ar"):
+        table = json.loads((folder / f"{lang}.json").read_text(encoding="utf-8"))
+        missing = [k for k in citizen if not table.get(k)]
+        assert not missing, f"{lang}: {missing}"
+        for k in citizen:  # same placeholders as English
+            assert ("{name}" in en[k]) == ("{name}" in table[k]), f"{lang} {k}"
+
+
+def test_audit_payload_batch(audit):
+    from kiosk.audit import audit_payload
+    audit.append("login", "ana.s")
+    audit.append("exit", "ana.s")
+    p = audit_payload(audit.entries(), "k1")
+    assert p["kind"] == "audit" and p["first_seq"] == 1 and p["last_seq"] == 2 and len(p["entries"]) == 2
+
+
+def test_cli_mediators(tmp_path, monkeypatch, capsys):
+    import io
+    from kiosk.cli import main
+    monkeypatch.setenv("PONTE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("kiosk.config.config_path", lambda: None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("593817\n"))
+    assert main(["mediators", "add", "rui.m", "--name", "Rui M", "--role", "supervisor"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
+    assert main(["mediators", "add", "eva", "--name", "Eva"]) == 1  # too easy to guess
+    assert main(["mediators", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "rui.m" in out and "supervisor" in out and "593817" not in out
+    assert main(["mediators", "disable", "rui.m"]) == 0
+    assert not MediatorStore(tmp_path / "mediators.db").get("rui.m").active
+    assert main(["mediators", "unlock", "nobody"]) == 1
+    assert main(["console", "--no-clock"]) == 0
+    assert "QUEUE" in capsys.readouterr().out
+    assert main(["stats"]) == 0

@@ -15,6 +15,8 @@ Item {
                                   || view === "console" || view === "settings"
     readonly property real panelWidth: Math.round(Math.min(480, width * 0.36))
     // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
+    // Room the header's own buttons need on the right (Main.qml may set it exactly).
+    property real headerButtonsWidth: 560
     readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible
     // Keep the footer (Back / Next) reachable under the panel.
     readonly property real footerHeight: Theme.touch + 2 * Theme.gap
@@ -112,7 +114,8 @@ Item {
                  && layer.view !== "settings" && layer.view !== "pin"
         anchors.top: parent.top
         anchors.left: parent.left
-        width: parent.width - (layer.panelShown ? layer.panelWidth : 0)
+        // Leaves the header's Language and Help buttons (right side) reachable.
+        width: layer.panelShown ? parent.width - layer.panelWidth : Math.max(parent.width * 0.55, parent.width - layer.headerButtonsWidth)
         height: Theme.touch + Theme.gap
         color: mediator.mayFill ? Theme.focus : "#dbe9f6"
         border.color: Theme.border; border.width: 2

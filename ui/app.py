@@ -91,6 +91,16 @@ class KioskApp:
         self.qt.aboutToQuit.connect(self.voice.close)
         self.extras["voice"] = self.voice
         # MEDIATOR: create the MediatorController here
+        from ui.mediator_bridge import MediatorController
+
+        def _leave(code: int) -> None:  # exit/restart, only ever from the mediator console
+            self.state.set_allow_exit(True)
+            self.qt.exit(code)
+
+        self.mediator = MediatorController(config, self.bridge, quit=_leave, voice=self.voice,
+                                           sync_worker=lambda: self.sync_worker)
+        ctx.setContextProperty("mediator", self.mediator)
+        self.extras["mediator"] = self.mediator
         self.engine.load(str(QML_DIR / "Main.qml"))
         if not self.engine.rootObjects():
             raise RuntimeError("the kiosk screens could not be loaded (QML error above)")

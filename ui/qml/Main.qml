@@ -21,6 +21,12 @@ ApplicationWindow {
 
     readonly property bool inJourney: kiosk.screen === "question" || kiosk.screen === "check"
     readonly property string screenKey: kiosk.screen + ":" + kiosk.pageId
+    // A new page is a new screen: fresh fields, scrolled to the top, keyboard closed.
+    onScreenKeyChanged: {
+        Qt.inputMethod.hide()
+        screenLoader.active = false
+        screenLoader.active = true
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -152,6 +158,7 @@ ApplicationWindow {
     IdleOverlay { anchors.fill: parent; z: 50 }
 
     // MEDIATOR: MediatorLayer here
+    MediatorLayer { anchors.fill: parent; z: 60 }
 
     Popup {
         id: languagePopup

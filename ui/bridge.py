@@ -166,10 +166,15 @@ class KioskBridge(QObject):
         if not page:
             return ""
         hint = self._s(page.hint)
+        # The kiosk's own guidance, unless the definition's hint already says it.
+        extra = []
         if not page.required:
-            hint = (hint + " " if hint else "") + tr(self._language, "question.optional")
+            extra.append(tr(self._language, "question.optional"))
         if page.type == "multiple_choice":
-            hint = (hint + " " if hint else "") + tr(self._language, "answer.choose_all")
+            extra.append(tr(self._language, "answer.choose_all"))
+        for sentence in extra:
+            if sentence.rstrip(".").lower() not in hint.lower():
+                hint = (hint + " " if hint else "") + sentence
         return hint
 
     @Property(str, notify=changed)

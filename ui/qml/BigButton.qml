@@ -9,6 +9,7 @@ AbstractButton {
     property bool selected: false
     property string iconSource: ""
     property real fontSize: Theme.body
+    property bool alignStart: false   // lists of options read better from the start edge
     readonly property real iconSize: iconSource !== "" ? fontSize * 1.8 : 0
     // Natural size from the unwrapped label (not from the Row, whose width depends on ours).
     implicitHeight: Math.max(Theme.touch, content.implicitHeight + 2 * Theme.gap)
@@ -33,9 +34,11 @@ AbstractButton {
         implicitHeight: content.implicitHeight
         Row {
             id: content
-            anchors.centerIn: parent
+            anchors.horizontalCenter: control.alignStart ? undefined : parent.horizontalCenter
+            anchors.left: control.alignStart ? parent.left : undefined
+            anchors.leftMargin: Theme.gap
+            anchors.verticalCenter: parent.verticalCenter
             spacing: Theme.gap
-            layoutDirection: control.mirrored ? Qt.RightToLeft : Qt.LeftToRight
             Image {
                 visible: control.iconSource !== ""
                 source: control.iconSource
@@ -51,7 +54,7 @@ AbstractButton {
                 font.bold: true
                 wrapMode: Text.Wrap
                 width: Math.min(implicitWidth, control.width - 3 * Theme.gap - control.iconSize - (control.iconSize ? Theme.gap : 0))
-                horizontalAlignment: Text.AlignHCenter
+                horizontalAlignment: control.alignStart ? Text.AlignLeft : Text.AlignHCenter
                 anchors.verticalCenter: parent.verticalCenter
             }
         }

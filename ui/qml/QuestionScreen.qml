@@ -93,6 +93,7 @@ Flickable {
                 Layout.fillWidth: true
                 text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ") : "") + modelData.label
                 iconSource: modelData.pictogram
+                alignStart: true
                 selected: modelData.selected
                 checkable: false
                 Accessible.role: kiosk.questionType === "multiple_choice" ? Accessible.CheckBox : Accessible.RadioButton
@@ -136,7 +137,7 @@ Flickable {
             objectName: "answerArea"
             visible: kiosk.questionType === "long_text"
             Layout.fillWidth: true
-            Layout.preferredHeight: Theme.touch * 2.5
+            Layout.preferredHeight: Theme.touch * 1.8
             font.pixelSize: Theme.body
             wrapMode: TextArea.Wrap
             text: kiosk.answerText

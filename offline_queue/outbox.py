@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -27,8 +28,9 @@ from offline_queue.seal import open_sealed, seal
 log = logging.getLogger("offline_queue")
 
 STATES = ("queued", "sending", "delivered", "failed", "dead")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
+DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024
 
 
 class QueueError(Exception):
@@ -75,6 +77,12 @@ _ITEM_COLUMNS = ("id, reference, service_id, service_version, destination, kind,
                  "last_error, next_attempt_at, created_at, delivered_at, remote_ref")
 
 
+_INSERT = ("INSERT OR IGNORE INTO submissions (id, reference, service_id, service_version, destination, kind, "
+           "state, attempts, next_attempt_at, created_at, updated_at, content_type, body_seal)"
+           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_BODY = "INSERT INTO bodies (id, body, payload_sealed) VALUES (?,?,?)"
+
+
 def _migrate_1(db: sqlite_utils.Database) -> None:
     db["submissions"].create({
         "id": str,               # submission UUID = idempotency key
@@ -97,8 +105,17 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     db["submissions"].create_index(["reference"], index_name="idx_reference")
 
 
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    """Bodies in their own table: a state change then rewrites a small row, not the sealed body with it."""
+    db["bodies"].create({"id": str, "body": bytes, "payload_sealed": bytes}, pk="id", not_null={"body"})
+    db.execute("INSERT INTO bodies (id, body, payload_sealed) SELECT id, body, payload_sealed FROM submissions "
+               "WHERE body IS NOT NULL")
+    db.execute("ALTER TABLE submissions DROP COLUMN body")
+    db.execute("ALTER TABLE submissions DROP COLUMN payload_sealed")
+
+
 # Append-only: migration N brings user_version from N-1 to N.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1,)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2)
 
 
 def _error_message(exc: BaseException, path: Path) -> str:
@@ -117,6 +134,11 @@ def _error_message(exc: BaseException, path: Path) -> str:
     return f"the queue at {path} could not be written ({type(exc).__name__}): check the disk, then try again"
 
 
+def _is_full(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or \
+        getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
 def _is_corrupt(exc: BaseException) -> bool:
     return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or \
         "malformed" in str(exc) or "not a database" in str(exc)
@@ -129,8 +151,13 @@ def iso(ts: float | None) -> str | None:
 class Outbox:
     """The durable queue. Create with open_outbox(config) or Outbox(path, keys)."""
 
-    def __init__(self, path: Path | str, public_key_for: Callable, device_keys: Callable[[], KeyPair]):
+    def __init__(self, path: Path | str, public_key_for: Callable, device_keys: Callable[[], KeyPair],
+                 reserve_bytes: int = 0):
         self.path = Path(path)
+        # Space set aside on disk for the sync side: on a full disk, new submissions are refused but the
+        # queue can still be opened, sent and purged (which frees the space again).
+        self._reserve = self.path.with_name(self.path.name + ".reserve")
+        self._reserve_bytes = reserve_bytes
         self._public_key_for = public_key_for  # destination -> X25519PublicKey
         self._device_keys = device_keys        # lazy: only OpenRosa / clear REST need it
         self._device: KeyPair | None = None
@@ -139,7 +166,12 @@ class Outbox:
         self.moved_aside: Path | None = None   # set when a corrupt file was set aside at open
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = self._open()
+            try:
+                self._conn = self._open()
+            except (sqlite3.Error, OSError) as exc:
+                if not (_is_full(exc) and self._release_reserve()):
+                    raise
+                self._conn = self._open()
         except sqlite3.Error as exc:
             if not _is_corrupt(exc):
                 raise QueueWriteError(_error_message(exc, self.path)) from None
@@ -151,6 +183,23 @@ class Outbox:
                 raise QueueWriteError(_error_message(exc2, self.path)) from None
         except OSError as exc:
             raise QueueWriteError(_error_message(exc, self.path)) from None
+        self._ensure_reserve()
+
+    def _ensure_reserve(self) -> None:
+        if self._reserve_bytes <= 0 or self._reserve.exists():
+            return
+        try:
+            with open(self._reserve, "wb") as fh:
+                os.posix_fallocate(fh.fileno(), 0, self._reserve_bytes)
+        except OSError:  # not enough space now: try again at the next start
+            self._reserve.unlink(missing_ok=True)
+
+    def _release_reserve(self) -> bool:
+        if not self._reserve.exists():
+            return False
+        self._reserve.unlink(missing_ok=True)
+        log.error("disk full: released the queue's reserved space so queued submissions can still be sent")
+        return True
 
     # -- opening -------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -160,6 +209,9 @@ class Outbox:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # Bodies are ciphertext, so zeroing every freed page (some builds default to ON) buys nothing and
+            # doubles the writes of a purge; on a full disk it would even stop the purge that frees space.
+            conn.execute("PRAGMA secure_delete=FAST")
             db = sqlite_utils.Database(conn)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -178,6 +230,21 @@ class Outbox:
             conn.close()
             raise
         return conn
+
+    def _recover_from_corruption(self) -> bool:
+        """Damage found while running: keep the file aside, continue on a fresh queue. False if that fails too."""
+        try:
+            self._conn.close()
+        except sqlite3.Error:
+            pass
+        try:
+            self.moved_aside = self._move_aside()
+            self._conn = self._open()
+        except (sqlite3.Error, OSError):
+            log.exception("could not start a fresh queue after damage")
+            return False
+        log.error("queue database was damaged; kept as %s, started a fresh queue", self.moved_aside)
+        return True
 
     def _move_aside(self) -> Path:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -237,25 +304,35 @@ class Outbox:
         now = time.time()
         row = (payload["submission_id"], payload["reference"], str(service.get("id", "")),
                str(service.get("version", "")), destination.name, destination.kind, "queued", 0,
-               now, now, now, rendered.content_type, rendered.body, rendered.seal, payload_sealed)
+               now, now, now, rendered.content_type, rendered.seal)
+        body_row = (payload["submission_id"], rendered.body, payload_sealed)
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                # Same submission twice (a double tap, a retried call): keep the first, it is the same data.
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO submissions (id, reference, service_id, service_version, destination,"
-                    " kind, state, attempts, next_attempt_at, created_at, updated_at, content_type, body,"
-                    " body_seal, payload_sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                self._insert(row, body_row)
                 self._conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 self._rollback()
-                log.error("enqueue failed: %s", _error_message(exc, self.path))
-                raise QueueWriteError(_error_message(exc, self.path)) from None
+                if not (_is_corrupt(exc) and self._recover_from_corruption()):
+                    log.error("enqueue failed: %s", _error_message(exc, self.path))
+                    raise QueueWriteError(_error_message(exc, self.path)) from None
+                try:  # the citizen's submission goes into the fresh queue
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    self._insert(row, body_row)
+                    self._conn.execute("COMMIT")
+                except (sqlite3.Error, OSError) as exc2:
+                    self._rollback()
+                    raise QueueWriteError(_error_message(exc2, self.path)) from None
         for callback in list(self._listeners):
             try:
                 callback()
             except Exception:  # a listener must never make a stored submission look failed
                 log.exception("queue listener failed")
+
+    def _insert(self, row: tuple, body_row: tuple) -> None:
+        # Same submission twice (a double tap, a retried call): keep the first, it is the same data.
+        if self._conn.execute(_INSERT, row).rowcount == 1:
+            self._conn.execute(_INSERT_BODY, body_row)
 
     def _rollback(self) -> None:
         try:
@@ -265,15 +342,26 @@ class Outbox:
             pass
 
     def _write(self, sql: str, params: Iterable = (), many: bool = False) -> int:
+        """One write transaction for the sync side; on a full disk the reserve is released and it runs again."""
+        return self._write_many([(sql, list(params))] if many else [(sql, tuple(params))])
+
+    def _write_many(self, statements: list[tuple[str, list | tuple]]) -> int:
+        """Statements (a list of parameter tuples means executemany) in one transaction; the last rowcount."""
         with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                cur = self._conn.executemany(sql, params) if many else self._conn.execute(sql, tuple(params))
-                self._conn.execute("COMMIT")
-                return cur.rowcount
-            except (sqlite3.Error, OSError) as exc:
-                self._rollback()
-                raise QueueWriteError(_error_message(exc, self.path)) from None
+            for attempt in (1, 2):
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    for sql, params in statements:
+                        cur = self._conn.executemany(sql, params) if isinstance(params, list) \
+                            else self._conn.execute(sql, params)
+                    self._conn.execute("COMMIT")
+                    return cur.rowcount
+                except (sqlite3.Error, OSError) as exc:
+                    self._rollback()
+                    if attempt == 1 and _is_full(exc) and self._release_reserve():
+                        continue
+                    raise QueueWriteError(_error_message(exc, self.path)) from None
+        raise AssertionError("unreachable")
 
     # -- reading -------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -319,21 +407,27 @@ class Outbox:
         """Move up to limit due submissions to 'sending' (one transaction) and return their bytes."""
         now = time.time() if now is None else now
         exclude = list(exclude)
-        sql = ("SELECT id, body, body_seal, content_type FROM submissions WHERE state IN ('queued','failed') "
-               "AND coalesce(next_attempt_at, 0) <= ?")
+        sql = ("SELECT s.id, b.body, s.body_seal, s.content_type FROM submissions s JOIN bodies b ON b.id = s.id "
+               "WHERE s.state IN ('queued','failed') AND coalesce(s.next_attempt_at, 0) <= ?")
         if exclude:
-            sql += f" AND destination NOT IN ({','.join('?' * len(exclude))})"
-        sql += " ORDER BY coalesce(next_attempt_at, 0), created_at LIMIT ?"
+            sql += f" AND s.destination NOT IN ({','.join('?' * len(exclude))})"
+        sql += " ORDER BY coalesce(s.next_attempt_at, 0), s.created_at LIMIT ?"
         with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                rows = self._conn.execute(sql, [now, *exclude, limit]).fetchall()
-                self._conn.executemany("UPDATE submissions SET state='sending', attempts=attempts+1, "
-                                       "updated_at=? WHERE id=?", [(now, r[0]) for r in rows])
-                self._conn.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:
-                self._rollback()
-                raise QueueError(_error_message(exc, self.path)) from None
+            for attempt in (1, 2):
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    rows = self._conn.execute(sql, [now, *exclude, limit]).fetchall()
+                    self._conn.executemany("UPDATE submissions SET state='sending', attempts=attempts+1, "
+                                           "updated_at=? WHERE id=?", [(now, r[0]) for r in rows])
+                    self._conn.execute("COMMIT")
+                    break
+                except (sqlite3.Error, OSError) as exc:
+                    self._rollback()
+                    if attempt == 1 and _is_full(exc) and self._release_reserve():
+                        continue
+                    if _is_corrupt(exc):
+                        self._recover_from_corruption()
+                    raise QueueError(_error_message(exc, self.path)) from None
             ids = [r[0] for r in rows]
             items = {r[0]: QueueItem(*r) for r in self._conn.execute(
                 f"SELECT {_ITEM_COLUMNS} FROM submissions WHERE id IN ({','.join('?' * len(ids))})", ids)} \
@@ -348,10 +442,12 @@ class Outbox:
     def mark_delivered(self, results: Iterable[tuple[str, str | None]]) -> None:
         """(id, backend's case reference) pairs: purge the payload, keep the receipt."""
         now = time.time()
-        self._write("UPDATE submissions SET state='delivered', delivered_at=?, updated_at=?, remote_ref=?, "
-                    "last_error=NULL, next_attempt_at=NULL, body=NULL, payload_sealed=NULL "
-                    "WHERE id=? AND state!='delivered'",
-                    [(now, now, ref, sid) for sid, ref in results], many=True)
+        results = list(results)
+        self._write_many([
+            ("UPDATE submissions SET state='delivered', delivered_at=?, updated_at=?, remote_ref=?, last_error=NULL, "
+             "next_attempt_at=NULL WHERE id=? AND state!='delivered'", [(now, now, ref, sid) for sid, ref in results]),
+            ("DELETE FROM bodies WHERE id=?", [(sid,) for sid, _ in results]),
+        ])
 
     def mark_failed(self, sid: str, reason: str, next_attempt_at: float, error_kind: str = "http") -> None:
         self._write("UPDATE submissions SET state='failed', last_error=?, error_kind=?, next_attempt_at=?, "
@@ -380,15 +476,20 @@ class Outbox:
 
     def purge_receipts(self, older_than_seconds: float) -> int:
         """Forget delivered receipts after the retention time."""
-        return self._write("DELETE FROM submissions WHERE state='delivered' AND delivered_at<?",
-                           (time.time() - older_than_seconds,))
+        cutoff = time.time() - older_than_seconds
+        return self._write_many([
+            ("DELETE FROM bodies WHERE id IN (SELECT id FROM submissions WHERE state='delivered' AND delivered_at<?)",
+             (cutoff,)),
+            ("DELETE FROM submissions WHERE state='delivered' AND delivered_at<?", (cutoff,)),
+        ])
 
     def exportable(self) -> list[tuple[QueueItem, bytes, str, str, bytes | None]]:
         """Undelivered rows as stored (still sealed): item, body, body_seal, content_type, payload_sealed."""
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_ITEM_COLUMNS}, body, body_seal, content_type, payload_sealed FROM submissions "
-                "WHERE state IN ('queued','sending','failed','dead') ORDER BY created_at").fetchall()
+                f"SELECT {', '.join('s.' + c for c in _ITEM_COLUMNS.split(', '))}, b.body, s.body_seal, "
+                "s.content_type, b.payload_sealed FROM submissions s JOIN bodies b ON b.id = s.id "
+                "WHERE s.state IN ('queued','sending','failed','dead') ORDER BY s.created_at").fetchall()
         return [(QueueItem(*r[:13]), r[13], r[14], r[15], r[16]) for r in rows]
 
     def open_body(self, body: bytes, body_seal: str) -> bytes:
@@ -398,9 +499,9 @@ class Outbox:
     def open_payload(self, reference: str, private_key) -> dict:
         """Unseal a queued payload with the backend's private key (support and tests only)."""
         with self._lock:
-            row = self._conn.execute("SELECT body, body_seal, payload_sealed FROM submissions "
-                                     "WHERE reference=? OR id=? ORDER BY created_at DESC LIMIT 1",
-                                     (reference, reference)).fetchone()
+            row = self._conn.execute("SELECT b.body, s.body_seal, b.payload_sealed FROM submissions s "
+                                     "LEFT JOIN bodies b ON b.id = s.id WHERE s.reference=? OR s.id=? "
+                                     "ORDER BY s.created_at DESC LIMIT 1", (reference, reference)).fetchone()
         if row is None:
             raise QueueError(f"no submission with reference {reference}")
         body, body_seal, payload_sealed = row
@@ -444,4 +545,5 @@ def open_outbox(config) -> Outbox:
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise QueueWriteError(_error_message(exc, Path(config.queue_path))) from None
-    return Outbox(config.queue_path, public_key_for, lambda: device_keypair(config))
+    reserve = int(config.raw.get("queue", {}).get("reserve_bytes", DEFAULT_RESERVE_BYTES))
+    return Outbox(config.queue_path, public_key_for, lambda: device_keypair(config), reserve_bytes=reserve)

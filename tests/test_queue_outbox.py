@@ -7,6 +7,7 @@ import pytest
 
 from offline_queue import QueueWriteError, open_outbox
 from offline_queue.keys import generate_keypair
+from offline_queue.outbox import SCHEMA_VERSION
 from offline_queue.seal import SealError, open_sealed, seal
 from tests.queue_fixtures import make_queue_config, sample_payload
 
@@ -98,7 +99,7 @@ def test_seal_roundtrip_and_wrong_key():
 def test_schema_is_versioned(setup):
     config, _, outbox = setup
     conn = sqlite3.connect(config.queue_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
@@ -120,3 +121,28 @@ def test_write_error_is_queue_write_error(setup):
     assert "Joana" not in str(info.value) and "read-only" in str(info.value)
     conn.close()
     config.queue_path.chmod(0o644)
+
+
+def test_migration_from_schema_1_keeps_queued_bodies(tmp_path):
+    import sqlite_utils
+    from offline_queue.outbox import MIGRATIONS
+    config, private = make_queue_config(tmp_path)
+    config.data_dir.mkdir(parents=True)
+    conn = sqlite3.connect(config.queue_path)
+    MIGRATIONS[0](sqlite_utils.Database(conn))
+    conn.execute("PRAGMA user_version=1")
+    # A schema-1 row, rendered by today's code.
+    payload = sample_payload("MIGR0001")
+    from offline_queue.connectors.render import render_rest
+    from offline_queue.keys import load_public_key
+    body = render_rest(payload, load_public_key(config.raw["queue"]["public_key"])).body
+    conn.execute("INSERT INTO submissions (id, reference, service_id, service_version, destination, kind, state, "
+                 "attempts, created_at, content_type, body, body_seal) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                 (payload["submission_id"], "MIGR0001", "s", "1", "*", "rest", "queued", 0, 1.0,
+                  "application/json", body, "none"))
+    conn.commit()
+    conn.close()
+    outbox = open_outbox(config)
+    assert outbox.open_payload("MIGR0001", private) == payload
+    assert len(outbox.claim()) == 1
+    outbox.close()

@@ -349,7 +349,16 @@ def test_screenshots(kiosk, tmp_path):
     _queue_with_problems(d)
     start(d)
     d.click("nextButton")  # an error on the first question, like a real citizen
-    sign_in(d)
+    d.click("callHelperButton")
+    d.settle()
+    d.app.window.grabWindow().save(str(out / "mediator-called.png"))
+    d.click("helpHelperHere")
+    d.click(f"pinKey_{d.ctrl.keypad.index('4')}")
+    d.click(f"pinKey_{d.ctrl.keypad.index('8')}")
+    d.settle()
+    d.app.window.grabWindow().save(str(out / "mediator-pin.png"))
+    d.click("pinClear")
+    enter_pin(d, PIN)
     d.settle()
     shots = {"mediator-panel.png": None}
     d.app.window.grabWindow().save(str(out / "mediator-panel.png"))
@@ -362,6 +371,14 @@ def test_screenshots(kiosk, tmp_path):
     d.click("panelConsole")
     d.qtbot.wait(100)
     d.app.window.grabWindow().save(str(out / "mediator-console.png"))
+    d.click("consoleClose")
+    d.click("panelHandBack")
+    d.app.bridge.wipe()
+    start(d, "ar")
+    sign_in(d)
+    d.click("panelAskConsent")
+    d.settle()
+    d.app.window.grabWindow().save(str(out / "mediator-consent-ar.png"))
     from PySide6.QtGui import QImage
     for name in ("mediator-panel.png", "mediator-consent.png", "mediator-console.png"):
         image = QImage(str(out / name))

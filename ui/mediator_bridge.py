@@ -210,7 +210,9 @@ class MediatorController(QObject):
         journey = self._journey()
         service = journey.service.text(journey.service.title, lang) if journey else ""
         keys = [k for k in table("en") if k.startswith(("m.citizen.", "m.consent."))]
-        return {k: tr(lang, k, name=name, service=service) for k in keys}
+        # A right-to-left sentence that starts with a Latin name must still read right to left.
+        mark = "\u200f" if lang in RIGHT_TO_LEFT else ""
+        return {k: mark + tr(lang, k, name=name, service=service) for k in keys}
 
     @Property("QVariantList", notify=changed)
     def accounts(self) -> list:
@@ -424,7 +426,7 @@ class MediatorController(QObject):
             self.changed.emit()
             return
         self._set_view(CONSENT)
-        c = self.ct
+        c = {k: v.lstrip("\u200f") for k, v in self.ct.items()}
         self.speak.emit(ScreenContent("consent", self._citizen_language(), c["m.consent.title"],
                                       body=" ".join(c[k] for k in ("m.consent.who", "m.consent.what",
                                                                    "m.consent.scope", "m.consent.stop")),

@@ -139,7 +139,12 @@ def cmd_retry(args, config) -> int:
         if args.all_dead:
             n = sum(outbox.retry(i.id) for i in outbox.items(["dead"]))
         else:
-            n = outbox.retry(normalise(args.reference) or args.reference)
+            n = 0
+            # As typed, then as a reference number is read out (ABCD-EFGH, Crockford aliases), then as an id.
+            for candidate in dict.fromkeys([args.reference.upper().replace("-", ""), normalise(args.reference),
+                                            args.reference]):
+                if candidate and not n:
+                    n = outbox.retry(candidate)
     if n == 0:
         return _fail(f"no dead or failed submission {args.reference}; see `kiosk queue list`")
     print(f"{n} submission(s) will be sent at the next sync")

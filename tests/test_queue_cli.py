@@ -1,0 +1,173 @@
+"""`kiosk queue ...` and `kiosk dev-backend` end to end, through kiosk.cli.main."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk.cli import main
+from offline_queue import open_outbox
+from offline_queue.devbackend import Faults, start_dev_backend
+from offline_queue.keys import write_keypair
+from tests.queue_fixtures import make_queue_config, sample_payload
+
+pytestmark = pytest.mark.timeout(60)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_toml(tmp_path, config, url: str, extra: str = "") -> Path:
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\nid = "cli-kiosk"\n'
+                    f'[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
+                    f'[destinations."*"]\nurl = "{url}"\nread_timeout = 2\n{extra}')
+    return toml
+
+
+@pytest.fixture
+def kiosk(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "backend.db", [private])
+    toml = write_toml(tmp_path, config, backend.url)
+    outbox = open_outbox(config)
+    payloads = [sample_payload(f"CLI{i:05d}") for i in range(3)]
+    for p in payloads:
+        outbox.enqueue(p, config.destination("x"))
+    outbox.close()
+    yield toml, backend, payloads, private
+    backend.stop()
+
+
+def run(toml, *argv) -> int:
+    return main(["--config", str(toml), *argv])
+
+
+def test_status_list_sync(kiosk, capsys):
+    toml, backend, payloads, _ = kiosk
+    assert run(toml, "queue", "status", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"queued": 3, "sending": 0, "delivered": 0, "failed": 0, "dead": 0}
+    assert run(toml, "queue", "list") == 0
+    out = capsys.readouterr().out
+    assert "CLI0-0000" in out and "change-of-address" in out and "Canary" not in out
+    backend.faults = Faults(script=["400"])
+    assert run(toml, "queue", "sync") == 1  # one dead submission is left for a person
+    assert "delivered 2" in capsys.readouterr().out
+    assert run(toml, "queue", "list", "--state", "dead") == 0
+    assert "HTTP 400" in capsys.readouterr().out
+    assert run(toml, "queue", "retry", "cli0-0000") == 0
+    assert run(toml, "queue", "sync") == 0
+    assert len(backend.rows()) == 3
+
+
+def test_retry_unknown_reference_is_one_line(kiosk, capsys):
+    toml, *_ = kiosk
+    assert run(toml, "queue", "retry", "ZZZZ-ZZZZ") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "kiosk queue list" in err
+
+
+def test_sync_with_server_down_exit_code_and_message(tmp_path, capsys):
+    config, _ = make_queue_config(tmp_path)
+    toml = write_toml(tmp_path, config, "http://127.0.0.1:9")
+    box = open_outbox(config)
+    box.enqueue(sample_payload(), config.destination("x"))
+    box.close()
+    assert run(toml, "queue", "sync") == 1
+    captured = capsys.readouterr()
+    assert "cannot reach 127.0.0.1:9" in captured.err and "Traceback" not in captured.err
+
+
+def test_export_then_upload_twice_delivers_once(kiosk, tmp_path, capsys):
+    toml, backend, payloads, _ = kiosk
+    assert run(toml, "queue", "export", str(tmp_path / "usb")) == 0
+    (bundle,) = (tmp_path / "usb").glob("ponte-cli-kiosk-*.zip")
+    raw = bundle.read_bytes()
+    assert b"Canary" not in raw
+    assert run(toml, "queue", "upload", str(bundle)) == 0
+    assert run(toml, "queue", "upload", str(bundle)) == 0
+    assert sorted(r["idempotency_key"] for r in backend.rows()) == sorted(p["submission_id"] for p in payloads)
+    assert all(r["duplicates"] == 1 for r in backend.rows())
+    # And the kiosk's own later sync is recognised as the same submissions.
+    assert run(toml, "queue", "sync") == 0
+    assert len(backend.rows()) == 3
+
+
+def test_bundle_with_openrosa_items_needs_the_private_key(tmp_path, capsys):
+    config, private = make_queue_config(tmp_path)
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\n[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
+                    f'[destinations.odk]\nkind = "openrosa"\nurl = "http://127.0.0.1:9/submission"\n')
+    from kiosk.config import load_config
+    cfg = load_config(toml)
+    box = open_outbox(cfg)
+    box.enqueue(sample_payload("ODK00001"), cfg.destination("odk"))
+    box.close()
+    assert run(toml, "queue", "export", str(tmp_path / "usb")) == 0
+    (bundle,) = (tmp_path / "usb").glob("*.zip")
+    assert b"Canary" not in bundle.read_bytes()
+    assert run(toml, "queue", "upload", str(bundle)) == 1
+    assert "--private-key" in capsys.readouterr().out
+    key_dir = tmp_path / "office-key"
+    from offline_queue.keys import KeyPair
+    write_keypair(KeyPair(private, private.public_key()), key_dir)
+    assert run(toml, "queue", "upload", str(bundle), "--private-key", str(key_dir / "private.pem")) == 1
+    assert "cannot reach" in capsys.readouterr().out  # opened, then tried to send: nothing listens there
+
+
+def test_damaged_bundle_is_one_line(tmp_path, kiosk, capsys):
+    toml, *_ = kiosk
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    assert run(toml, "queue", "upload", str(tmp_path / "bad.zip")) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the bundle" in err and "Traceback" not in err
+
+
+def test_missing_public_key_file_is_one_line(tmp_path, capsys):
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "d"}"\n[queue]\npublic_key = "/nonexistent/pub.pem"\n')
+    box_cfg = __import__("kiosk.config", fromlist=["load_config"]).load_config(toml)
+    box = open_outbox(box_cfg)
+    with pytest.raises(Exception, match="cannot read the public key"):
+        box.enqueue(sample_payload(), box_cfg.destination("x"))
+    box.close()
+    assert run(toml, "queue", "export", str(tmp_path / "usb")) == 0  # nothing queued: nothing to seal
+
+
+def test_queue_subparsers_are_exposed_for_other_areas():
+    import argparse
+    import offline_queue.cli as qcli
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    actions = qcli.register(sub)
+    assert actions is qcli.queue_subparsers
+    extra = actions.add_parser("frobnicate")
+    extra.set_defaults(handler=lambda args, config: 0)
+    assert parser.parse_args(["queue", "frobnicate"]).handler(None, None) == 0
+
+
+def test_dev_backend_command_in_a_subprocess(tmp_path):
+    port_probe = __import__("tests.queue_fixtures", fromlist=["free_port"]).free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PONTE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("PONTE_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "dev-backend", "--port", str(port_probe)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert f"127.0.0.1:{port_probe}" in line
+        deadline = time.time() + 10
+        while True:
+            try:
+                assert requests.get(f"http://127.0.0.1:{port_probe}/health", timeout=2).json()["status"] == "ok"
+                break
+            except requests.ConnectionError:
+                assert time.time() < deadline
+                time.sleep(0.1)
+        assert (tmp_path / "data" / "dev-backend" / "private.pem").exists()
+    finally:
+        proc.terminate()
+        proc.wait(10)

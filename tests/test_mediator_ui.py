@@ -384,3 +384,22 @@ def test_screenshots(kiosk, tmp_path):
         image = QImage(str(out / name))
         assert (image.width(), image.height()) == (1366, 768)
     del shots
+
+
+def test_corner_stays_clear_of_header_buttons(kiosk):
+    """In every language the corner never sits on the header's Language / Call a helper buttons."""
+    d = kiosk
+    for lang in ("en", "ar"):
+        d.app.bridge.wipe()
+        start(d, lang)
+        corner = d.item("mediatorCorner")
+        c = corner.mapToScene(QPointF(0, 0))
+        for name in ("callHelperButton", "languageButton"):
+            b = d.item(name)
+            p = b.mapToScene(QPointF(0, 0))
+            overlap = not (c.x() + corner.width() <= p.x() or p.x() + b.width() <= c.x()
+                           or c.y() + corner.height() <= p.y() or p.y() + b.height() <= c.y())
+            assert not overlap, f"{lang}: corner over {name}"
+        d.click("callHelperButton")
+        assert d.ctrl.view == "called"
+        d.click("helpCancel")

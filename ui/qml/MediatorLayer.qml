@@ -35,13 +35,14 @@ Item {
         }
     }
 
-    // The discreet way in: press and hold the top-left corner for two seconds.
+    // The discreet way in: press and hold the top corner on the title side for two
+    // seconds (top-left; top-right in right-to-left languages, where the header's
+    // buttons move to the left). A short tap does nothing.
     MouseArea {
         objectName: "mediatorCorner"
         width: 56; height: 56
         anchors.top: parent.top
         anchors.left: parent.left
-        LayoutMirroring.enabled: false
         pressAndHoldInterval: 2000
         Accessible.role: Accessible.Button
         Accessible.name: "Helper sign-in"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ def validate(page: Page, raw: Any, *, national_id_kind: str = "none", postcode_k
     try:
         return checker(page, raw, national_id_kind=national_id_kind, postcode_kind=postcode_kind,
                        today=today or dt.date.today())
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError):
         # Whatever arrives from a screen, a script or a voice recogniser, a
         # malformed answer is a refusal the citizen can fix, never a crash.
         return Invalid("invalid_" + page.type)
@@ -49,6 +50,8 @@ def validate(page: Page, raw: Any, *, national_id_kind: str = "none", postcode_k
 def _text(page: Page, raw: Any, **_: Any) -> Any:
     if not isinstance(raw, str):
         raise TypeError
+    if page.type == "long_text":
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     value = raw.strip() if page.type == "short_text" else raw.strip("\n ")
     if page.type == "short_text":
         value = " ".join(value.split())
@@ -81,12 +84,19 @@ def _number(page: Page, raw: Any, **_: Any) -> Any:
     return int(value) if value.is_integer() else value
 
 
+def ascii_digits(text: str) -> str:
+    """Digits of any script (Arabic-Indic, full-width ...) as 0-9: what the destination expects."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
 def _plain(number: float) -> int | float:
     return int(number) if float(number).is_integer() else number
 
 
 def _date(page: Page, raw: Any, *, today: dt.date, **_: Any) -> Any:
-    if isinstance(raw, dt.date):
+    if isinstance(raw, dt.datetime):
+        value = raw.date()
+    elif isinstance(raw, dt.date):
         value = raw
     else:
         text = str(raw).strip()
@@ -108,16 +118,16 @@ def _date(page: Page, raw: Any, *, today: dt.date, **_: Any) -> Any:
 
 
 def _phone(page: Page, raw: Any, **_: Any) -> Any:
-    text = str(raw).strip()
+    text = ascii_digits(str(raw).strip())
     compact = re.sub(r"[\s().-]", "", text)
-    if not re.fullmatch(r"\+?\d{6,15}", compact):
+    if not re.fullmatch(r"\+?[0-9]{6,15}", compact):
         return Invalid("invalid_phone")
     return compact
 
 
 def _email(page: Page, raw: Any, **_: Any) -> Any:
     text = str(raw).strip()
-    if len(text) > 254 or not EMAIL.match(text):
+    if len(text) > 254 or not EMAIL.match(text) or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         return Invalid("invalid_email")
     return text
 
@@ -146,6 +156,8 @@ def _single(page: Page, raw: Any, **_: Any) -> Any:
 
 def _multiple(page: Page, raw: Any, **_: Any) -> Any:
     values = [raw] if isinstance(raw, str) else list(raw)
+    if not values:  # an empty set or mapping is no choice at all
+        return Invalid("required") if page.required else None
     if any(page.option(str(v)) is None for v in values):
         return Invalid("choose_from_list")
     # Keep the definition's order, drop repeats: the same choice touched twice is one choice.

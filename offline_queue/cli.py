@@ -52,6 +52,7 @@ def register(subparsers):
     dev.add_argument("--drop-rate", type=float, default=0.0, help="fraction stored, then connection dropped")
     dev.add_argument("--hang", action="store_true", help="never answer POSTs")
     dev.add_argument("--captive", action="store_true", help="answer 200 with an HTML page")
+    dev.add_argument("--token-env", help="require the bearer token held in this environment variable")
     dev.set_defaults(handler=_guard(cmd_dev_backend))
     queue_subparsers = actions
     return actions
@@ -178,8 +179,14 @@ def cmd_dev_backend(args, config) -> int:
     db.parent.mkdir(parents=True, exist_ok=True)
     faults = Faults(error_rate=args.error_rate, error_status=args.error_status, retry_after=args.retry_after,
                     latency=args.latency, drop_rate=args.drop_rate, hang=args.hang, captive=args.captive)
+    token = None
+    if args.token_env:
+        import os
+        token = os.environ.get(args.token_env)
+        if not token:
+            return _fail(f"environment variable {args.token_env} is not set", 2)
     try:
-        backend = DevBackend(db, load_keys(key_dir), port=args.port, faults=faults)
+        backend = DevBackend(db, load_keys(key_dir), port=args.port, faults=faults, token=token)
     except OSError as exc:
         return _fail(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); choose another --port")
     print(f"dev-backend on {backend.url} (db {db}, keys {key_dir}); Ctrl-C to stop", flush=True)

@@ -137,6 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._set_faults(body)
         if self.path != "/submissions":
             return self._json(404, {"error": "not_found", "reason": "POST /submissions"})
+        if self.server.token and self.headers.get("Authorization") != f"Bearer {self.server.token}":
+            return self._json(401, {"error": "unauthorized", "reason": "missing or wrong bearer token"})
         with self.server.lock:
             self.server.requests += 1
             action = self.server.faults.next_action(self.server.rng)
@@ -225,7 +227,7 @@ class DevBackend:
     """A running dev-backend; `url`, `faults`, `rows()`, `stop()`."""
 
     def __init__(self, db_path: Path | str, private_keys, host: str = "127.0.0.1", port: int = 0,
-                 faults: Faults | None = None, seed: int | None = None):
+                 faults: Faults | None = None, seed: int | None = None, token: str | None = None):
         self.store = Store(db_path)
         self.server = _Server((host, port), _Handler)
         self.server.store = self.store
@@ -235,6 +237,7 @@ class DevBackend:
         self.server.lock = threading.Lock()
         self.server.requests = 0
         self.server.stopping = threading.Event()
+        self.server.token = token  # require "Authorization: Bearer <token>" when set
         self._thread: threading.Thread | None = None
 
     @property
@@ -286,13 +289,14 @@ class DevBackend:
 
 
 def start_dev_backend(db_path: Path | str, private_keys=None, key_dir: Path | str | None = None,
-                      port: int = 0, faults: Faults | None = None, seed: int | None = None) -> DevBackend:
+                      port: int = 0, faults: Faults | None = None, seed: int | None = None,
+                      token: str | None = None) -> DevBackend:
     """Start a dev-backend in a daemon thread on 127.0.0.1 (port 0: an ephemeral port; see `.url`)."""
     if private_keys is None:
         if key_dir is None:
             raise ValueError("give private_keys or key_dir")
         private_keys = [ensure_keypair(key_dir).private]
-    return DevBackend(db_path, list(private_keys), port=port, faults=faults, seed=seed).start()
+    return DevBackend(db_path, list(private_keys), port=port, faults=faults, seed=seed, token=token).start()
 
 
 def load_keys(key_dir: Path | str) -> list:

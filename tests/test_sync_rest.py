@@ -277,3 +277,33 @@ def test_tls_with_custom_ca_bundle_delivers(tmp_path):
     finally:
         outbox.close()
         backend.stop()
+
+
+def test_bearer_token_from_env(tmp_path, monkeypatch):
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "b.db", [private], token="t0ken-123")
+    monkeypatch.setenv("PONTE_TEST_TOKEN", "wrong")
+    config = with_destinations(config, {"*": {"url": backend.url, "token_env": "PONTE_TEST_TOKEN"}})
+    outbox = open_outbox(config)
+    try:
+        enqueue(outbox, config, 1)
+        assert Syncer(outbox, config, FAST).run_once().dead == 1
+        assert "bearer token" in outbox.items()[0].last_error
+        monkeypatch.setenv("PONTE_TEST_TOKEN", "t0ken-123")
+        outbox.retry(outbox.items()[0].reference)
+        assert Syncer(outbox, config, FAST).run_once().delivered == 1
+    finally:
+        outbox.close()
+        backend.stop()
+
+
+def test_token_written_in_the_config_file_is_refused(tmp_path):
+    config, _ = make_queue_config(tmp_path)
+    config = with_destinations(config, {"*": {"url": "http://127.0.0.1:9", "token": "oops-in-the-file"}})
+    outbox = open_outbox(config)
+    try:
+        enqueue(outbox, config, 1)
+        result = Syncer(outbox, config, FAST).run_once()
+        assert "not in kiosk.toml" in result.errors[0] and "oops" not in result.errors[0]
+    finally:
+        outbox.close()

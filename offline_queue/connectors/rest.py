@@ -5,7 +5,8 @@ import base64
 import json
 
 from offline_queue.connectors import DEAD, DELIVERED, RETRY, Outcome
-from offline_queue.connectors.http import HttpClient, classify_exception, classify_status, retry_after
+from offline_queue.connectors.http import (DestinationConfigError, HttpClient, classify_exception, classify_status,
+                                           retry_after, secret)
 from offline_queue.seal import SealError, open_sealed, sealed_key_id
 
 
@@ -32,8 +33,16 @@ class RestConnector:
         self.destination = destination
         self.client = client or HttpClient(destination)
         self.base = destination.url.rstrip("/")
+        self._config_error: DestinationConfigError | None = None
+        try:  # bearer token from token_env / token_file, read once; a missing one is reported per attempt
+            if token := secret(destination.options, "token"):
+                self.client.headers["Authorization"] = f"Bearer {token}"
+        except DestinationConfigError as exc:
+            self._config_error = exc
 
     def send(self, submission_id: str, body: bytes, content_type: str) -> Outcome:
+        if self._config_error is not None:
+            return classify_exception(self._config_error, self.destination)
         headers = {"Content-Type": content_type, "Idempotency-Key": submission_id,
                    "Accept": "application/json"}
         try:

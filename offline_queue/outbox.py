@@ -391,6 +391,11 @@ class Outbox:
                                      "ORDER BY created_at DESC LIMIT 1", (reference, reference)).fetchone()
         return QueueItem(*row) if row else None
 
+    def last_success(self) -> float | None:
+        """When a backend last confirmed a delivery (epoch seconds), None if never (or receipts purged)."""
+        with self._lock:
+            return self._conn.execute("SELECT max(delivered_at) FROM submissions WHERE state='delivered'").fetchone()[0]
+
     def next_due(self) -> float | None:
         """When the next queued or failed submission is due (epoch seconds), None if nothing is pending."""
         with self._lock:

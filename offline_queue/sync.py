@@ -170,6 +170,7 @@ class SyncWorker(threading.Thread):
         self.outbox = outbox
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._back_online = threading.Event()
         self.last_result: SyncResult | None = None
         self.last_success: float | None = None
         outbox.add_listener(self.wake)
@@ -178,12 +179,20 @@ class SyncWorker(threading.Thread):
         self._wake.set()
 
     def connectivity_changed(self, online: bool = True) -> None:
-        """Network came back (QNetworkInformation, or the OS): probe now instead of waiting for backoff."""
+        """Network came back (QNetworkInformation, or the OS): retry network failures now, not after backoff.
+
+        Safe to call from any thread (the Qt one included): it only flags and wakes the worker."""
         if online:
-            self.syncer.blocked_until = {k: 0.0 for k in self.syncer.blocked_until}
-            for name in list(self.syncer.blocked_until):
-                self.outbox.lift_network_failures(name)
+            self._back_online.set()
         self.wake()
+
+    def _handle_back_online(self) -> None:
+        if not self._back_online.is_set():
+            return
+        self._back_online.clear()
+        for name in list(self.syncer.blocked_until):
+            self.syncer.blocked_until.pop(name, None)
+            self.outbox.lift_network_failures(name)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
@@ -205,6 +214,7 @@ class SyncWorker(threading.Thread):
         last_purge = 0.0
         while not self._stopping.is_set():
             try:
+                self._handle_back_online()
                 self.syncer.probe()
                 result = self.syncer.run_once()
                 self.last_result = result

@@ -307,3 +307,55 @@ def test_token_written_in_the_config_file_is_refused(tmp_path):
         assert "not in kiosk.toml" in result.errors[0] and "oops" not in result.errors[0]
     finally:
         outbox.close()
+
+
+def test_connectivity_back_retries_network_failures_at_once(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    port = __import__("tests.queue_fixtures", fromlist=["free_port"]).free_port()
+    config = with_destinations(config, {"*": {"url": f"http://127.0.0.1:{port}", "connect_timeout": 1}})
+    outbox = open_outbox(config)
+    # Long backoff and no probes: only the connectivity signal can bring the retry forward.
+    worker = SyncWorker(outbox, config, SyncPolicy(base_delay=600, max_delay=600, timer=600, probe_interval=600))
+    worker.start()
+    backend = None
+    try:
+        payloads = enqueue(outbox, config, 2)
+        deadline = time.time() + 10
+        while outbox.counts()["failed"] == 0 and time.time() < deadline:
+            time.sleep(0.02)
+        assert outbox.counts()["failed"] == 1
+        backend = start_dev_backend(tmp_path / "b.db", [private], port=port)
+        worker.connectivity_changed(True)
+        deadline = time.time() + 10
+        while outbox.counts()["delivered"] < 2 and time.time() < deadline:
+            time.sleep(0.02)
+        assert_exactly_once(backend, payloads)
+        assert outbox.last_success() is not None and worker.last_success is not None
+    finally:
+        worker.stop()
+        outbox.close()
+        if backend:
+            backend.stop()
+
+
+def test_watch_connectivity_is_optional():
+    import subprocess
+    import sys
+    from pathlib import Path
+    from offline_queue.connectivity import watch_connectivity
+
+    class Recorder:
+        def connectivity_changed(self, online):
+            pass
+
+    assert watch_connectivity(Recorder()) is None  # no Qt application in this process: nothing to watch
+    # With a QCoreApplication (as in the kiosk UI) it returns the watcher or None, never an exception.
+    script = ("from PySide6.QtCore import QCoreApplication\napp = QCoreApplication([])\n"
+              "from offline_queue.connectivity import watch_connectivity\n"
+              "class R:\n    def connectivity_changed(self, online): pass\n"
+              "w = watch_connectivity(R())\nprint('watching' if w is not None else 'none')\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                         cwd=Path(__file__).resolve().parent.parent,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.strip() in ("watching", "none")

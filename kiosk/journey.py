@@ -16,6 +16,7 @@ from kiosk.definition import Page, Service
 from kiosk.validators import Invalid, validate
 
 QUESTION, CHECK, DONE = "question", "check", "done"
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Journey:
         self.step = QUESTION
         self._index = 0  # index into service.pages of the current page
         self.returning_to_check = False
+        # While changing one answer from check answers: (page id, its answer, its raw input) before the change.
+        self._changing: tuple[str, Any, Any] | None = None
         self.error: Invalid | None = None
         self.consent_given = False
         self._move_to_visible(forward=True)
@@ -148,8 +151,19 @@ class Journey:
             self._index = self.service.pages.index(last)
             self.step = QUESTION
             return True
-        self._require_question()
-        if self.returning_to_check:
+        page = self._require_question()
+        if self.returning_to_check and self._changing is not None:
+            changed_id, valid, raw = self._changing
+            if page.id != changed_id:
+                # A page the change made appear: back to the question being changed.
+                self._index = self.service.pages.index(self.service.page(changed_id))
+                return True
+            # Back on the question being changed: forget the change, as if it never started.
+            for store, value in ((self._valid, valid), (self.raw, raw)):
+                if value is _MISSING:
+                    store.pop(changed_id, None)
+                else:
+                    store[changed_id] = value
             self._go_check()
             return True
         for i in range(self._index - 1, -1, -1):
@@ -168,6 +182,7 @@ class Journey:
         self._index = self.service.pages.index(page)
         self.step = QUESTION
         self.returning_to_check = True
+        self._changing = (page.id, self._valid.get(page.id, _MISSING), self.raw.get(page.id, _MISSING))
         self.error = None
 
     def pass_over(self) -> None:
@@ -214,6 +229,7 @@ class Journey:
     def _go_check(self) -> None:
         self.step = CHECK
         self.returning_to_check = False
+        self._changing = None
         self.error = None
 
     def now(self) -> dt.datetime:

@@ -337,9 +337,14 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                     add(base + ["show_if"], f"'{', '.join(map(str, impossible))}' is never an answer to "
                         f"'{cond['page']}', so this page would never show; use one of: {', '.join(possible or [])}")
         seen.setdefault(page["id"], i)
-    for answer_id in doc.get("mapping", {}):
+    targets: dict[str, str] = {}
+    for answer_id, target in doc.get("mapping", {}).items():
         if answer_id not in seen:
             add(["mapping", answer_id], f"'{answer_id}' is not a page id")
+        if target in targets:
+            add(["mapping", answer_id], f"'{answer_id}' and '{targets[target]}' both go to field '{target}'; "
+                "one answer would overwrite the other")
+        targets.setdefault(target, answer_id)
     return problems
 
 

@@ -507,3 +507,10 @@ def test_skipped_answer_never_satisfies_a_condition():
     assert Condition("a", None, ("x", "y")).holds({"a": "y"})
     assert Condition("a", contains="x").holds({"a": ["w", "x"]})
     assert not Condition("a", contains="x").holds({"a": "x"})
+
+
+def test_two_pages_mapped_to_the_same_field(tmp_path):
+    problem = only_problem(write(tmp_path, edit("pages:", "mapping:\n  first: campo\n  second: campo\npages:")))
+    assert problem.line == 11
+    assert problem.pointer == "/mapping/second"
+    assert "both go to field 'campo'" in problem.message

@@ -338,6 +338,20 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                         f"'{cond['page']}', so this page would never show; use one of: {', '.join(possible or [])}")
         seen.setdefault(page["id"], i)
     targets: dict[str, str] = {}
+    base = Path(source).parent
+    pictograms = [(["pictogram"], doc.get("pictogram"))]
+    for i, page in enumerate(doc["pages"]):
+        pictograms.append((["pages", i, "pictogram"], page.get("pictogram")))
+        pictograms += [(["pages", i, "options", j, "pictogram"], o.get("pictogram"))
+                       for j, o in enumerate(page.get("options", []))]
+    for path, name in pictograms:
+        if not name:
+            continue
+        target_file = (base / name).resolve()
+        if not target_file.is_relative_to(base.resolve()):
+            add(path, f"pictogram '{name}' is outside the definition's folder; keep pictograms beside it")
+        elif not target_file.is_file():
+            add(path, f"pictogram file '{name}' does not exist next to the definition")
     for answer_id, target in doc.get("mapping", {}).items():
         if answer_id not in seen:
             add(["mapping", answer_id], f"'{answer_id}' is not a page id")

@@ -2,7 +2,8 @@
 
 Eight characters of Crockford base32 (no I, L, O, U: nothing to confuse with
 1, 0 or V) shown as ABCD-EFGH. The last character is a Luhn mod 32 check
-character, so a single mistyped character or two swapped neighbours are caught
+character, so any single mistyped character and almost every swap of two
+neighbours (all but 0<->Z) is caught
 before anyone searches for the wrong case.
 """
 from __future__ import annotations

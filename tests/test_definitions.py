@@ -514,3 +514,15 @@ def test_two_pages_mapped_to_the_same_field(tmp_path):
     assert problem.line == 11
     assert problem.pointer == "/mapping/second"
     assert "both go to field 'campo'" in problem.message
+
+
+def test_missing_or_escaping_pictogram_is_reported(tmp_path):
+    from kiosk.definition import DefinitionError, load_service
+    source = (Path(__file__).parents[1] / "kiosk/services/change-of-address.yaml").read_text(encoding="utf-8")
+    assert "pictogram: pictograms/" in source
+    for name, expected in (("pictograms/nope.svg", "does not exist"), ("../outside.svg", "outside")):
+        path = tmp_path / f"svc-{expected.split()[0]}.yaml"
+        path.write_text(source.replace("pictogram: pictograms/", f"pictogram: {name}#", 1).replace(f"{name}#", name + " #", 1), encoding="utf-8")
+        with pytest.raises(DefinitionError) as info:
+            load_service(path)
+        assert any(expected in p.message and p.line for p in info.value.problems), info.value

@@ -144,18 +144,16 @@ class WavFileSource(QObject):
         self._on_end = None
 
     def available(self) -> tuple[bool, str]:
-        if self.path is None or not self.path.is_file():
-            return False, "no audio file to play as microphone input"
-        return True, str(self.path)
+        # Like a plugged-in microphone: there even while nobody speaks (no file loaded yet).
+        return True, str(self.path) if self.path else "WAV file input"
 
     def load(self, path: Path | str) -> None:
         self.path = Path(path)
 
     def start(self, on_pcm: Callable[[bytes], None], on_end: Callable[[], None]) -> None:
         self.stop()
-        ok, reason = self.available()
-        if not ok:
-            raise RuntimeError(reason)
+        if self.path is None or not self.path.is_file():
+            raise RuntimeError(f"no audio file to play as microphone input ({self.path})")
         with wave.open(str(self.path)) as w:
             data, _ = to_speech_pcm(w.readframes(w.getnframes()), w.getframerate(), w.getnchannels(),
                                     w.getsampwidth())

@@ -274,3 +274,22 @@ def test_unique_submission_ids(kiosk):
     rows = queued(kiosk)
     assert len(rows) == 2 and refs[0] != refs[1]
     assert len({uuid.UUID(p["submission_id"]) for _, p in rows}) == 2
+
+
+def test_citizen_cannot_close_the_full_screen_kiosk(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QWindow
+
+    from ui.app import KioskApp
+
+    config, _ = make_queue_config(tmp_path)
+    app = KioskApp(config, windowed=False, size=(1366, 768))
+    try:
+        qtbot.waitExposed(app.window)
+        assert app.window.visibility() == QWindow.Visibility.FullScreen
+        assert app.window.flags() & Qt.WindowType.FramelessWindowHint
+        app.window.close()  # what Alt+F4 or a window manager's close asks for
+        qtbot.wait(50)
+        assert app.window.isVisible(), "the kiosk refused to close"
+    finally:
+        app.close()

@@ -293,3 +293,18 @@ def test_citizen_cannot_close_the_full_screen_kiosk(qtbot, tmp_path):
         assert app.window.isVisible(), "the kiosk refused to close"
     finally:
         app.close()
+
+
+def test_footer_send_on_check_answers(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    kiosk.complete_questions(service)
+    assert kiosk.text_of("nextButton") == tr("en", "submit.button")
+    kiosk.click("nextButton")  # no consent yet: refused, and the reason scrolls into view
+    error = kiosk.item("submitErrorText")
+    assert error.property("text") == tr("en", "consent.needed")
+    centre = error.mapToScene(error.boundingRect().center())
+    assert 0 < centre.y() < kiosk.window.height()
+    kiosk.click("consentButton")
+    kiosk.click("nextButton")
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.bridge.screen == "done", timeout=10000)

@@ -41,7 +41,8 @@ def render_all(config, outdir: Path, size: tuple[int, int], *, languages=None, s
     with tempfile.TemporaryDirectory(prefix="ponte-shots-") as tmp:
         # A private queue: screenshots must never add to the kiosk's real outbox.
         shot_config = dataclasses.replace(config, data_dir=Path(tmp))
-        app = KioskApp(shot_config, windowed=True, size=size)
+        now = [0.0]  # our own clock, so the idle warning can be shown without waiting a minute
+        app = KioskApp(shot_config, windowed=True, size=size, clock=lambda: now[0])
         bridge = app.bridge
         langs = languages or list(config.languages)
         tag = f"{size[0]}x{size[1]}"
@@ -86,6 +87,13 @@ def render_all(config, outdir: Path, size: tuple[int, int], *, languages=None, s
                         written.append(_grab(app, folder / f"{step:02d}-{page.id}.png"))
                         bridge.next()
                     written.append(_grab(app, folder / "90-check.png"))
+                    bridge.submit()  # without consent: the refusal a citizen sees
+                    written.append(_grab(app, folder / "90-check-no-consent.png"))
+                    if service is app.catalogue.for_language(lang)[0]:
+                        now[0] += config.idle_seconds + 3
+                        bridge._tick()
+                        written.append(_grab(app, folder / "91-idle-warning.png"))
+                        bridge.moreTime()
                     bridge.giveConsent(True)
                     bridge.submit()
                     for _ in range(200):

@@ -10,6 +10,9 @@ Flickable {
     clip: true
     boundsBehavior: Flickable.StopAtBounds
     ScrollIndicator.vertical: ScrollIndicator { active: true }
+    // A refusal (no consent, a disk problem) is shown at the bottom: bring it into view.
+    readonly property string submitError: kiosk.submitError
+    onSubmitErrorChanged: if (submitError !== "") contentY = Math.max(0, contentHeight - height)
 
     ColumnLayout {
         id: column

@@ -135,10 +135,13 @@ ApplicationWindow {
                     objectName: "nextButton"
                     Layout.preferredWidth: 240 * Theme.u
                     Layout.fillHeight: true
-                    text: kiosk.t["nav.next"] + (kiosk.rtl ? "  ←" : "  →")
+                    // On check answers the same place sends, so nobody has to find Send by scrolling.
+                    readonly property bool sends: kiosk.screen === "check"
+                    text: sends ? kiosk.t["submit.button"] : kiosk.t["nav.next"] + (kiosk.rtl ? "  ←" : "  →")
                     fill: Theme.primary; ink: Theme.primaryText
-                    visible: kiosk.screen === "question"
-                    onClicked: kiosk.next()
+                    visible: kiosk.screen === "question" || sends
+                    enabled: !kiosk.busy
+                    onClicked: sends ? kiosk.submit() : kiosk.next()
                 }
             }
         }

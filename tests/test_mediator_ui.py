@@ -403,3 +403,20 @@ def test_corner_stays_clear_of_header_buttons(kiosk):
         d.click("callHelperButton")
         assert d.ctrl.view == "called"
         d.click("helpCancel")
+
+
+def test_modal_views_hold_off_the_wipe_for_a_while(kiosk):
+    d = kiosk
+    start(d)
+    d.click("callHelperButton")
+    touched = []
+    d.ctrl._touch_idle = lambda: touched.append(1)
+    d.ctrl._keep_session_alive()
+    assert touched == [1]  # the "helper is coming" card hides the idle warning: keep the session
+    d.ctrl._view_since -= 301
+    d.ctrl._keep_session_alive()
+    assert touched == [1]  # but not for ever: a citizen who left is still wiped
+    d.ctrl._set_view("panel")
+    touched.clear()
+    d.ctrl._keep_session_alive()
+    assert touched == []  # the panel leaves the idle warning visible

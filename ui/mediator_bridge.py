@@ -23,10 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Property, QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import Property, QCoreApplication, QObject, QTimer, Signal, Slot
 
 from kiosk import RIGHT_TO_LEFT, assist
 from kiosk.assist import CONSENT_ASKED, DOCUMENT_KINDS, ON_BEHALF, AssistError, AssistSession
@@ -42,6 +43,7 @@ from translations import text as tr
 log = logging.getLogger("ponte.mediator")
 
 RESTART_EXIT_CODE = 3  # the service manager starts the kiosk again on this code
+KEEP_ALIVE_SECONDS = 300  # longest a modal mediator view holds off the inactivity wipe
 
 # Views of the layer, one at a time.
 HIDDEN, CALLED, PIN, PANEL, TAB, CONSENT, CONSOLE, SETTINGS = (
@@ -102,6 +104,13 @@ class MediatorController(QObject):
         self._voice_notice = ""
         self._synced.connect(self._done)
         self._probed.connect(self._on_probed)
+        # Modal views cover the inactivity warning: while one is up (for at most
+        # KEEP_ALIVE_SECONDS), the citizen session is kept alive.
+        self._view_since = time.monotonic()
+        self._keep_alive = QTimer(self)
+        self._keep_alive.setInterval(5000)
+        self._keep_alive.timeout.connect(self._keep_session_alive)
+        self._keep_alive.start()
         if voice is not None:
             # The consent screen is read aloud when voice guidance is on (VoiceController decides).
             if hasattr(voice, "show"):
@@ -147,10 +156,17 @@ class MediatorController(QObject):
             idle.touch()
 
     def _set_view(self, view: str) -> None:
+        if view != self._view:
+            self._view_since = time.monotonic()
         self._view = view
         self._confirm = ""
         self._touch_idle()
         self.changed.emit()
+
+    def _keep_session_alive(self) -> None:
+        if self._view in (CALLED, PIN, CONSENT, CONSOLE, SETTINGS) \
+                and time.monotonic() - self._view_since < KEEP_ALIVE_SECONDS:
+            self._touch_idle()
 
     def assisted_payload(self) -> dict:
         """What the lead's submission code puts in payload["assisted"]."""
@@ -563,7 +579,8 @@ class MediatorController(QObject):
             self.audit.append("console_close", self._mediator.id)
         s = self._session()
         self._set_view(PANEL if s is not None and s.active else HIDDEN)
-        if not (s is not None and s.active):
+        if not (s is not None and s.active) and self._mediator is not None:
+            self.audit.append("logout", self._mediator.id)
             self._mediator = None
             self.changed.emit()
 

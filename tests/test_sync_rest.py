@@ -348,7 +348,9 @@ def test_watch_connectivity_is_optional():
         def connectivity_changed(self, online):
             pass
 
-    assert watch_connectivity(Recorder()) is None  # no Qt application in this process: nothing to watch
+    from PySide6.QtCore import QCoreApplication
+    if QCoreApplication.instance() is None:  # no Qt application in this process: nothing to watch
+        assert watch_connectivity(Recorder()) is None
     # With a QCoreApplication (as in the kiosk UI) it returns the watcher or None, never an exception.
     script = ("from PySide6.QtCore import QCoreApplication\napp = QCoreApplication([])\n"
               "from offline_queue.connectivity import watch_connectivity\n"

@@ -22,13 +22,13 @@ import sqlite_utils
 
 from offline_queue.connectors import Rendered
 from offline_queue.connectors.render import canonical_json, render_rest, render_xform
-from offline_queue.keys import KeyPair
-from offline_queue.seal import open_sealed, seal
+from offline_queue.keys import KeyPair, key_id
+from offline_queue.seal import Sealer, open_sealed
 
 log = logging.getLogger("offline_queue")
 
 STATES = ("queued", "sending", "delivered", "failed", "dead")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 5000
 DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024
 
@@ -80,7 +80,7 @@ _ITEM_COLUMNS = ("id, reference, service_id, service_version, destination, kind,
 _INSERT = ("INSERT OR IGNORE INTO submissions (id, reference, service_id, service_version, destination, kind, "
            "state, attempts, next_attempt_at, created_at, updated_at, content_type, body_seal)"
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
-_INSERT_BODY = "INSERT INTO bodies (id, body, payload_sealed) VALUES (?,?,?)"
+_INSERT_BODY = "INSERT INTO bodies (seq, body, payload_sealed) VALUES (?,?,?)"
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:
@@ -114,8 +114,29 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE submissions DROP COLUMN payload_sealed")
 
 
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """An INTEGER PRIMARY KEY (seq) that bodies share: an enqueue then touches four b-tree pages instead of six
+    (no autoindex on bodies, no reference index; a lookup by reference is a support action, a scan is fine)."""
+    columns = ("id, reference, service_id, service_version, destination, kind, state, attempts, last_error, "
+               "error_kind, next_attempt_at, created_at, updated_at, delivered_at, remote_ref, content_type, body_seal")
+    db.execute("CREATE TABLE submissions_v3 (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+               "reference TEXT NOT NULL, service_id TEXT, service_version TEXT, destination TEXT NOT NULL, "
+               "kind TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER DEFAULT 0, last_error TEXT, "
+               "error_kind TEXT, next_attempt_at REAL, created_at REAL NOT NULL, updated_at REAL, "
+               "delivered_at REAL, remote_ref TEXT, content_type TEXT, body_seal TEXT)")
+    db.execute(f"INSERT INTO submissions_v3 ({columns}) SELECT {columns} FROM submissions ORDER BY created_at")
+    db.execute("CREATE TABLE bodies_v3 (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, payload_sealed BLOB)")
+    db.execute("INSERT INTO bodies_v3 SELECT s.seq, b.body, b.payload_sealed FROM submissions_v3 s "
+               "JOIN bodies b ON b.id = s.id")
+    db.execute("DROP TABLE bodies")
+    db.execute("DROP TABLE submissions")
+    db.execute("ALTER TABLE submissions_v3 RENAME TO submissions")
+    db.execute("ALTER TABLE bodies_v3 RENAME TO bodies")
+    db.execute("CREATE INDEX idx_state_due ON submissions (state, next_attempt_at)")
+
+
 # Append-only: migration N brings user_version from N-1 to N.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2, _migrate_3)
 
 
 def _error_message(exc: BaseException, path: Path) -> str:
@@ -161,6 +182,8 @@ class Outbox:
         self._public_key_for = public_key_for  # destination -> X25519PublicKey
         self._device_keys = device_keys        # lazy: only OpenRosa / clear REST need it
         self._device: KeyPair | None = None
+        self._sealers: dict[str, Sealer] = {}   # key id -> Sealer (ephemeral key reuse, see seal.py)
+        self._device_sealer: Sealer | None = None
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
         self.moved_aside: Path | None = None   # set when a corrupt file was set aside at open
@@ -279,14 +302,20 @@ class Outbox:
     def render(self, payload: dict, destination) -> tuple[Rendered, bytes | None]:
         """Body bytes as stored (device-sealed if needed) and, if so, the payload sealed for the backend."""
         public = self._public_key_for(destination)
+        sealer = self._sealers.get(key_id(public))
+        if sealer is None:
+            sealer = self._sealers[key_id(public)] = Sealer(public)
         if destination.kind == "openrosa":
             rendered = render_xform(payload)
         else:
             clear = str(destination.options.get("payload", "sealed")) == "clear"
-            rendered = render_rest(payload, public, clear=clear)
+            rendered = render_rest(payload, sealer, clear=clear)
         if rendered.seal == "device":
-            body = seal(rendered.body, self._device_pair().public)
-            return Rendered(body, rendered.content_type, "device"), seal(canonical_json(payload), public)
+            device = self._device_pair().public
+            if self._device_sealer is None:
+                self._device_sealer = Sealer(device)
+            body = self._device_sealer.seal(rendered.body)
+            return Rendered(body, rendered.content_type, "device"), sealer.seal(canonical_json(payload))
         return rendered, None
 
     def enqueue(self, payload: dict, destination) -> None:
@@ -306,7 +335,7 @@ class Outbox:
         row = (payload["submission_id"], payload["reference"], str(service.get("id", "")),
                str(service.get("version", "")), destination.name, destination.kind, "queued", 0,
                now, now, now, rendered.content_type, rendered.seal)
-        body_row = (payload["submission_id"], rendered.body, payload_sealed)
+        body_row = (rendered.body, payload_sealed)
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -332,8 +361,9 @@ class Outbox:
 
     def _insert(self, row: tuple, body_row: tuple) -> None:
         # Same submission twice (a double tap, a retried call): keep the first, it is the same data.
-        if self._conn.execute(_INSERT, row).rowcount == 1:
-            self._conn.execute(_INSERT_BODY, body_row)
+        cur = self._conn.execute(_INSERT, row)
+        if cur.rowcount == 1:
+            self._conn.execute(_INSERT_BODY, (cur.lastrowid, *body_row))
 
     def _rollback(self) -> None:
         try:
@@ -413,7 +443,7 @@ class Outbox:
         """Move up to limit due submissions to 'sending' (one transaction) and return their bytes."""
         now = time.time() if now is None else now
         exclude = list(exclude)
-        sql = ("SELECT s.id, b.body, s.body_seal, s.content_type FROM submissions s JOIN bodies b ON b.id = s.id "
+        sql = ("SELECT s.id, b.body, s.body_seal, s.content_type FROM submissions s JOIN bodies b ON b.seq = s.seq "
                "WHERE s.state IN ('queued','failed') AND coalesce(s.next_attempt_at, 0) <= ?")
         if exclude:
             sql += f" AND s.destination NOT IN ({','.join('?' * len(exclude))})"
@@ -452,7 +482,7 @@ class Outbox:
         self._write_many([
             ("UPDATE submissions SET state='delivered', delivered_at=?, updated_at=?, remote_ref=?, last_error=NULL, "
              "next_attempt_at=NULL WHERE id=? AND state!='delivered'", [(now, now, ref, sid) for sid, ref in results]),
-            ("DELETE FROM bodies WHERE id=?", [(sid,) for sid, _ in results]),
+            ("DELETE FROM bodies WHERE seq=(SELECT seq FROM submissions WHERE id=?)", [(sid,) for sid, _ in results]),
         ])
 
     def mark_failed(self, sid: str, reason: str, next_attempt_at: float, error_kind: str = "http") -> None:
@@ -484,7 +514,7 @@ class Outbox:
         """Forget delivered receipts after the retention time."""
         cutoff = time.time() - older_than_seconds
         return self._write_many([
-            ("DELETE FROM bodies WHERE id IN (SELECT id FROM submissions WHERE state='delivered' AND delivered_at<?)",
+            ("DELETE FROM bodies WHERE seq IN (SELECT seq FROM submissions WHERE state='delivered' AND delivered_at<?)",
              (cutoff,)),
             ("DELETE FROM submissions WHERE state='delivered' AND delivered_at<?", (cutoff,)),
         ])
@@ -494,7 +524,7 @@ class Outbox:
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT {', '.join('s.' + c for c in _ITEM_COLUMNS.split(', '))}, b.body, s.body_seal, "
-                "s.content_type, b.payload_sealed FROM submissions s JOIN bodies b ON b.id = s.id "
+                "s.content_type, b.payload_sealed FROM submissions s JOIN bodies b ON b.seq = s.seq "
                 "WHERE s.state IN ('queued','sending','failed','dead') ORDER BY s.created_at").fetchall()
         return [(QueueItem(*r[:13]), r[13], r[14], r[15], r[16]) for r in rows]
 
@@ -506,7 +536,7 @@ class Outbox:
         """Unseal a queued payload with the backend's private key (support and tests only)."""
         with self._lock:
             row = self._conn.execute("SELECT b.body, s.body_seal, b.payload_sealed FROM submissions s "
-                                     "LEFT JOIN bodies b ON b.id = s.id WHERE s.reference=? OR s.id=? "
+                                     "LEFT JOIN bodies b ON b.seq = s.seq WHERE s.reference=? OR s.id=? "
                                      "ORDER BY s.created_at DESC LIMIT 1", (reference, reference)).fetchone()
         if row is None:
             raise QueueError(f"no submission with reference {reference}")

@@ -1,14 +1,21 @@
 """Sealed boxes: anyone with the public key can seal, only the private key opens.
 
-Format (all binary): b"PNS1" | key id (8 bytes) | ephemeral X25519 public key
+Format (all binary): magic (4) | key id (8 bytes) | ephemeral X25519 public key
 (32) | nonce (12) | AES-256-GCM ciphertext+tag. The header is authenticated as
 associated data; the AES key comes from HKDF-SHA256 over the X25519 shared
 secret, bound to both public keys (the libsodium sealed-box construction, with
 primitives the `cryptography` package has).
+
+"PNS1": one ephemeral key per blob. "PNS2" (what `Sealer` writes): an ephemeral
+key reused for a bounded number of blobs within one process, with the nonce in
+the HKDF info so every blob still gets its own AES key. The ephemeral private
+key never leaves memory, so at rest nothing changes; it saves the X25519 key
+generation and exchange (~2/3 of the sealing time) on every enqueue.
 """
 from __future__ import annotations
 
 import os
+import time
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -19,16 +26,46 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from offline_queue.keys import key_id, public_bytes
 
 MAGIC = b"PNS1"
+MAGIC_REUSED = b"PNS2"
 _HEADER = len(MAGIC) + 8 + 32 + 12
+REUSE_LIMIT = 1000       # blobs per ephemeral key
+REUSE_SECONDS = 600.0    # and at most this long
 
 
 class SealError(Exception):
     """A sealed blob that cannot be opened (wrong key, damaged or not sealed)."""
 
 
-def _derive(shared: bytes, eph: bytes, recipient: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"ponte-seal-v1" + eph + recipient).derive(shared)
+def _derive(shared: bytes, eph: bytes, recipient: bytes, nonce: bytes = b"") -> bytes:
+    info = (b"ponte-seal-v2" + eph + recipient + nonce) if nonce else (b"ponte-seal-v1" + eph + recipient)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+
+
+class Sealer:
+    """Seals many blobs for one recipient, reusing an ephemeral key for at most REUSE_LIMIT blobs or
+    REUSE_SECONDS (format PNS2). Thread-safe enough for its use: a race only costs an extra key."""
+
+    def __init__(self, public: X25519PublicKey):
+        self.public = public
+        self._recipient = public_bytes(public)
+        self._kid = bytes.fromhex(key_id(public)[:16])
+        self._fresh()
+
+    def _fresh(self) -> None:
+        eph = X25519PrivateKey.generate()
+        self._eph_pub = public_bytes(eph.public_key())
+        self._shared = eph.exchange(self.public)
+        self._uses, self._born = 0, time.monotonic()
+
+    def seal(self, plaintext: bytes) -> bytes:
+        if self._uses >= REUSE_LIMIT or time.monotonic() - self._born > REUSE_SECONDS:
+            self._fresh()
+        self._uses += 1
+        eph_pub, shared = self._eph_pub, self._shared
+        nonce = os.urandom(12)
+        header = MAGIC_REUSED + self._kid + eph_pub + nonce
+        key = _derive(shared, eph_pub, self._recipient, nonce)
+        return header + AESGCM(key).encrypt(nonce, plaintext, header)
 
 
 def seal(plaintext: bytes, public: X25519PublicKey) -> bytes:
@@ -43,13 +80,13 @@ def seal(plaintext: bytes, public: X25519PublicKey) -> bytes:
 
 def sealed_key_id(blob: bytes) -> str:
     """Which public key sealed this blob (hex), so the right private key can be picked during rotation."""
-    if len(blob) < _HEADER or not blob.startswith(MAGIC):
+    if len(blob) < _HEADER or blob[:4] not in (MAGIC, MAGIC_REUSED):
         raise SealError("not a sealed payload")
     return blob[4:12].hex()
 
 
 def open_sealed(blob: bytes, private: X25519PrivateKey) -> bytes:
-    if len(blob) < _HEADER + 16 or not blob.startswith(MAGIC):
+    if len(blob) < _HEADER + 16 or blob[:4] not in (MAGIC, MAGIC_REUSED):
         raise SealError("not a sealed payload")
     recipient = public_bytes(private.public_key())
     if blob[4:12].hex() != key_id(private.public_key()):
@@ -57,7 +94,7 @@ def open_sealed(blob: bytes, private: X25519PrivateKey) -> bytes:
     eph_pub, nonce = blob[12:44], blob[44:56]
     try:
         shared = private.exchange(X25519PublicKey.from_public_bytes(eph_pub))
-        key = _derive(shared, eph_pub, recipient)
+        key = _derive(shared, eph_pub, recipient, nonce if blob[:4] == MAGIC_REUSED else b"")
         return AESGCM(key).decrypt(nonce, blob[_HEADER:], blob[:_HEADER])
     except (InvalidTag, ValueError):
         raise SealError("sealed payload damaged or sealed for another key") from None

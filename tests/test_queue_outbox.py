@@ -146,3 +146,18 @@ def test_migration_from_schema_1_keeps_queued_bodies(tmp_path):
     assert outbox.open_payload("MIGR0001", private) == payload
     assert len(outbox.claim()) == 1
     outbox.close()
+
+
+def test_sealer_reuses_an_ephemeral_key_a_bounded_number_of_times(monkeypatch):
+    import offline_queue.seal as seal_module
+    from offline_queue.seal import Sealer
+    monkeypatch.setattr(seal_module, "REUSE_LIMIT", 3)
+    pair = generate_keypair()
+    sealer = Sealer(pair.public)
+    blobs = [sealer.seal(b"same plaintext") for _ in range(7)]
+    assert all(open_sealed(b, pair.private) == b"same plaintext" for b in blobs)
+    ephemerals = [b[12:44] for b in blobs]
+    assert len(set(ephemerals)) == 3 and ephemerals[0] == ephemerals[2] != ephemerals[3]
+    assert len({b[56:] for b in blobs}) == 7  # own nonce, own key: no two ciphertexts alike
+    with pytest.raises(SealError):
+        open_sealed(blobs[0][:50] + bytes([blobs[0][50] ^ 1]) + blobs[0][51:], pair.private)  # nonce is bound

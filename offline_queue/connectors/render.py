@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from offline_queue.connectors import Rendered
 from offline_queue.keys import key_id
-from offline_queue.seal import seal
+from offline_queue.seal import Sealer
 
 SEAL_ALG = "X25519-HKDF-SHA256-A256GCM"
 
@@ -19,7 +19,7 @@ def canonical_json(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def render_rest(payload: dict, public: X25519PublicKey, clear: bool = False) -> Rendered:
+def render_rest(payload: dict, public: X25519PublicKey | Sealer, clear: bool = False) -> Rendered:
     """The REST envelope of docs/sync-api.yaml: routing metadata in clear, the payload sealed."""
     envelope = {
         "idempotency_key": payload["submission_id"],
@@ -31,8 +31,9 @@ def render_rest(payload: dict, public: X25519PublicKey, clear: bool = False) -> 
     if clear:
         envelope["payload"] = payload
     else:
-        envelope["sealed"] = {"alg": SEAL_ALG, "key_id": key_id(public),
-                              "data": base64.b64encode(seal(canonical_json(payload), public)).decode()}
+        sealer = public if isinstance(public, Sealer) else Sealer(public)
+        envelope["sealed"] = {"alg": SEAL_ALG, "key_id": key_id(sealer.public),
+                              "data": base64.b64encode(sealer.seal(canonical_json(payload))).decode()}
     return Rendered(canonical_json(envelope), "application/json", "device" if clear else "none")
 
 

@@ -303,3 +303,23 @@ def load_keys(key_dir: Path | str) -> list:
     """Every private*.pem in key_dir: the current key and the ones kept during a rotation."""
     ensure_keypair(key_dir)
     return [load_private_key(p) for p in sorted(Path(key_dir).glob("private*.pem"))]
+
+
+def ensure_demo_backend(config, port: int = 8765) -> DevBackend | None:
+    """For the demo: start a dev-backend in a background thread when the config's destination is the local
+    default (http://127.0.0.1:<port>) and nothing listens there yet. Returns it (call .stop()), or None."""
+    import socket as _socket
+    from offline_queue.keys import dev_backend_dir
+    if not any(d.url.rstrip("/") == f"http://127.0.0.1:{port}" for d in config.destinations.values()):
+        return None
+    with _socket.socket() as probe:
+        probe.settimeout(0.2)
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return None  # one is running already (another kiosk process or `kiosk dev-backend`)
+    directory = dev_backend_dir(config.data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        return start_dev_backend(directory / "backend.db", load_keys(directory), port=port)
+    except OSError:
+        return None
+

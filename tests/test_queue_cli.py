@@ -171,3 +171,28 @@ def test_dev_backend_command_in_a_subprocess(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_demo_backend_starts_only_for_the_local_default(tmp_path):
+    from kiosk.config import config_from_dict
+    from offline_queue.devbackend import ensure_demo_backend
+    from offline_queue.sync import Syncer
+    from tests.queue_fixtures import FAST, free_port
+    port = free_port()
+    config = config_from_dict({"kiosk": {"data_dir": str(tmp_path / "data")},
+                               "destinations": {"*": {"url": f"http://127.0.0.1:{port}"}}})
+    backend = ensure_demo_backend(config, port=port)
+    assert backend is not None
+    try:
+        assert ensure_demo_backend(config, port=port) is None  # already listening
+        # No [queue] public_key: sealed with the dev-backend key created on first use, opened by it.
+        outbox = open_outbox(config)
+        outbox.enqueue(sample_payload(), config.destination("x"))
+        assert Syncer(outbox, config, FAST).run_once().delivered == 1
+        assert backend.rows()[0]["payload"]["answers"]["full_name"] == "Maria Canary-Silva"
+        outbox.close()
+    finally:
+        backend.stop()
+    other = config_from_dict({"kiosk": {"data_dir": str(tmp_path / "d2")},
+                              "destinations": {"*": {"url": "https://backend.example.gov"}}})
+    assert ensure_demo_backend(other, port=port) is None

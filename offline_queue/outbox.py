@@ -7,6 +7,7 @@ by a lock, so the UI thread and the sync worker can share an Outbox.
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -187,6 +188,7 @@ class Outbox:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
         self.moved_aside: Path | None = None   # set when a corrupt file was set aside at open
+        self._lockfile = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -246,7 +248,10 @@ class Outbox:
                 conn.execute(f"PRAGMA user_version={number}")
                 conn.execute("COMMIT")
             # A crash while sending: the backend may or may not have it; the idempotency key makes resending safe.
-            conn.execute("UPDATE submissions SET state='queued' WHERE state='sending'")
+            # Only the first process to open the queue does this: rows another live process (the kiosk UI
+            # while `kiosk queue sync` runs) is sending right now are not "crashed".
+            if self._first_opener():
+                conn.execute("UPDATE submissions SET state='queued' WHERE state='sending'")
             # Reads the schema and the state index's first pages, so a damaged file is usually found now rather
             # than during a citizen's session; a full scan (integrity_check) would make start-up O(rows).
             conn.execute("SELECT count(*) FROM submissions WHERE state='queued' AND next_attempt_at < 0").fetchone()
@@ -269,6 +274,22 @@ class Outbox:
             return False
         log.error("queue database was damaged; kept as %s, started a fresh queue", self.moved_aside)
         return True
+
+    def _first_opener(self) -> bool:
+        """True if no other live process has this queue open. Each Outbox holds a shared flock on
+        queue.db.lock; the kernel drops it when a process dies, so a crashed owner never blocks recovery."""
+        try:
+            if self._lockfile is None:
+                self._lockfile = open(self.path.with_name(self.path.name + ".lock"), "a+b")
+            try:
+                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                first = True
+            except BlockingIOError:
+                first = False
+            fcntl.flock(self._lockfile, fcntl.LOCK_SH)  # from now on, we are "another live process"
+            return first
+        except OSError:  # no lock possible (odd file system): behave like a single process
+            return True
 
     def _move_aside(self) -> Path:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -558,6 +579,9 @@ class Outbox:
                 self._conn.close()
             except sqlite3.Error:
                 pass
+            if self._lockfile is not None:
+                self._lockfile.close()  # releases the flock
+                self._lockfile = None
 
     def __enter__(self) -> "Outbox":
         return self

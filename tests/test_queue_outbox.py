@@ -161,3 +161,16 @@ def test_sealer_reuses_an_ephemeral_key_a_bounded_number_of_times(monkeypatch):
     assert len({b[56:] for b in blobs}) == 7  # own nonce, own key: no two ciphertexts alike
     with pytest.raises(SealError):
         open_sealed(blobs[0][:50] + bytes([blobs[0][50] ^ 1]) + blobs[0][51:], pair.private)  # nonce is bound
+
+
+def test_second_process_does_not_requeue_what_a_live_one_is_sending(setup):
+    config, _, outbox = setup
+    outbox.enqueue(sample_payload(), config.destination("x"))
+    assert len(outbox.claim()) == 1
+    other = open_outbox(config)  # like `kiosk queue status` while the kiosk UI syncs
+    assert other.counts()["sending"] == 1
+    other.close()
+    outbox.close()  # the owner goes away (or dies: the kernel drops its lock)
+    again = open_outbox(config)
+    assert again.counts() == {"queued": 1, "sending": 0, "delivered": 0, "failed": 0, "dead": 0}
+    again.close()

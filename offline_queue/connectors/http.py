@@ -88,7 +88,8 @@ def retry_after(response) -> float | None:
 
 def classify_status(status: int, after: float | None = None) -> Outcome:
     if status in RETRY_STATUSES or status >= 500:
-        return Outcome(RETRY, f"HTTP {status}", retry_after=after)
+        reason = f"HTTP {status}" + (f" (retry after {after:.0f} s)" if after is not None else "")
+        return Outcome(RETRY, reason, retry_after=after)
     if 300 <= status < 400:
         # Redirects are not followed: a POST must not silently land elsewhere (captive portals redirect).
         return Outcome(RETRY, f"HTTP {status} redirect (captive portal or wrong URL?)", error_kind="network")

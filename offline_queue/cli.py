@@ -33,6 +33,9 @@ def register(subparsers):
     retry.add_argument("reference", nargs="?", help="reference number (ABCD-EFGH) or submission id")
     retry.add_argument("--all-dead", action="store_true", help="every dead submission")
     retry.set_defaults(handler=_guard(cmd_retry))
+    salvage = actions.add_parser("salvage", help="copy readable waiting submissions from a damaged queue file")
+    salvage.add_argument("file", type=Path, help="e.g. queue.db.corrupt-20260101T120000Z")
+    salvage.set_defaults(handler=_guard(cmd_salvage))
     export = actions.add_parser("export", help="write undelivered submissions (sealed) into a bundle in DIR")
     export.add_argument("dir", type=Path)
     export.set_defaults(handler=_guard(cmd_export))
@@ -86,8 +89,10 @@ def _outbox(config):
     from offline_queue import open_outbox
     outbox = open_outbox(config)
     if outbox.moved_aside:
+        saved = outbox.salvaged
+        extra = f"; {saved.recovered} waiting submission(s) recovered, {saved.unreadable} unreadable" if saved else ""
         print(f"kiosk: the queue database was damaged; it was kept as {outbox.moved_aside} "
-              "and a fresh queue was started", file=sys.stderr)
+              f"and a fresh queue was started{extra}", file=sys.stderr)
     return outbox
 
 
@@ -150,6 +155,17 @@ def cmd_retry(args, config) -> int:
         return _fail(f"no dead or failed submission {args.reference}; see `kiosk queue list`")
     print(f"{n} submission(s) will be sent at the next sync")
     return 0
+
+
+def cmd_salvage(args, config) -> int:
+    from offline_queue.salvage import salvage
+    if not args.file.is_file():
+        return _fail(f"no file {args.file}", 2)
+    with _outbox(config) as outbox:
+        result = salvage(outbox, args.file)
+    print(f"{result.recovered} submission(s) recovered, {result.skipped} already delivered or present, "
+          f"{result.unreadable} unreadable")
+    return 0 if result.unreadable == 0 else 1
 
 
 def cmd_export(args, config) -> int:

@@ -189,6 +189,7 @@ class Outbox:
         self._listeners: list[Callable[[], None]] = []
         self.moved_aside: Path | None = None   # set when a corrupt file was set aside at open
         self._lockfile = None
+        self.salvaged = None                   # SalvageResult after a damaged file was set aside
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -206,6 +207,7 @@ class Outbox:
                 self._conn = self._open()
             except sqlite3.Error as exc2:
                 raise QueueWriteError(_error_message(exc2, self.path)) from None
+            self._salvage()
         except OSError as exc:
             raise QueueWriteError(_error_message(exc, self.path)) from None
         self._ensure_reserve()
@@ -273,7 +275,16 @@ class Outbox:
             log.exception("could not start a fresh queue after damage")
             return False
         log.error("queue database was damaged; kept as %s, started a fresh queue", self.moved_aside)
+        self._salvage()
         return True
+
+    def _salvage(self) -> None:
+        """Bring what is still readable in the damaged file into the fresh queue (the file is kept as is)."""
+        from offline_queue.salvage import salvage
+        try:
+            self.salvaged = salvage(self, self.moved_aside)
+        except Exception:  # noqa: BLE001 - salvage is a bonus; the fresh queue must work regardless
+            log.exception("salvage failed; the damaged file is kept for support")
 
     def _first_opener(self) -> bool:
         """True if no other live process has this queue open. Each Outbox holds a shared flock on
@@ -385,6 +396,24 @@ class Outbox:
         cur = self._conn.execute(_INSERT, row)
         if cur.rowcount == 1:
             self._conn.execute(_INSERT_BODY, (cur.lastrowid, *body_row))
+
+    def restore(self, meta: tuple, body: bytes, payload_sealed: bytes | None) -> bool:
+        """Insert a row salvaged from a damaged file (columns as salvage._META); False if already present."""
+        columns = ("id, reference, service_id, service_version, destination, kind, state, attempts, last_error, "
+                   "error_kind, next_attempt_at, created_at, updated_at, delivered_at, remote_ref, content_type, "
+                   "body_seal")
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                cur = self._conn.execute(f"INSERT OR IGNORE INTO submissions ({columns}) VALUES "
+                                         f"({','.join('?' * len(meta))})", meta)
+                if cur.rowcount == 1:
+                    self._conn.execute(_INSERT_BODY, (cur.lastrowid, body, payload_sealed))
+                self._conn.execute("COMMIT")
+                return cur.rowcount == 1
+            except (sqlite3.Error, OSError) as exc:
+                self._rollback()
+                raise QueueWriteError(_error_message(exc, self.path)) from None
 
     def _rollback(self) -> None:
         try:

@@ -9,7 +9,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from offline_queue.connectors import DEAD, DELIVERED, Outcome
 from offline_queue.outbox import Outbox, QueueError

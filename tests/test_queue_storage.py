@@ -4,12 +4,11 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import uuid
 
 import pytest
 
 from offline_queue import QueueWriteError, open_outbox
-from offline_queue.devbackend import Faults, start_dev_backend
+from offline_queue.devbackend import start_dev_backend
 from offline_queue.sync import Syncer
 from tests.queue_fixtures import FAST, drain, make_queue_config, sample_payload, with_destinations
 

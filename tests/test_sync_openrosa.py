@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import email.parser
+import hashlib
 import email.policy
 import re
 import socket
@@ -25,8 +26,10 @@ class OpenRosaServer:
     """Stores instances by instanceID; duplicates answered the way `flavour` ("central" or "kobo") does."""
 
     def __init__(self, flavour: str = "central", user: str | None = None, password: str | None = None,
-                 token: str | None = None):
+                 token: str | None = None, digest: bool = False):
         self.flavour, self.user, self.password, self.token = flavour, user, password, token
+        self.digest = digest
+        self.nonce = hashlib.md5(str(id(self)).encode()).hexdigest()
         self.instances: dict[str, bytes] = {}
         self.bodies: list[bytes] = []   # every xml_submission_file received, in order
         self.headers: list[dict] = []
@@ -48,6 +51,17 @@ class OpenRosaServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def digest_ok(self):
+                header = self.headers.get("Authorization", "")
+                if not header.startswith("Digest "):
+                    return False
+                f = dict(re.findall(r'(\w+)="?([^",]*)"?', header[7:]))
+                md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731
+                ha1 = md5(f"{outer.user}:ponte-test:{outer.password}")
+                ha2 = md5(f"POST:{f.get('uri')}")
+                expected = md5(f"{ha1}:{outer.nonce}:{f.get('nc')}:{f.get('cnonce')}:{f.get('qop')}:{ha2}")
+                return f.get("username") == outer.user and f.get("response") == expected
+
             def path_ok(self):
                 expected = f"/v1/key/{outer.token}/projects/1/submission" if outer.token else "/submission"
                 return self.path == expected
@@ -59,7 +73,15 @@ class OpenRosaServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if not self.path_ok():
                     return self.answer(404, b"<OpenRosaResponse><message>not found</message></OpenRosaResponse>")
-                if outer.user:
+                if outer.user and outer.digest:
+                    if not self.digest_ok():
+                        self.send_response(401)
+                        self.send_header("WWW-Authenticate", f'Digest realm="ponte-test", qop="auth", '
+                                                             f'nonce="{outer.nonce}", algorithm=MD5')
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                elif outer.user:
                     expected = "Basic " + base64.b64encode(f"{outer.user}:{outer.password}".encode()).decode()
                     if self.headers.get("Authorization") != expected:
                         return self.answer(401, b"<OpenRosaResponse xmlns='http://openrosa.org/http/response'>"
@@ -237,3 +259,20 @@ def test_missing_secret_is_a_clear_config_error(tmp_path, monkeypatch):
         assert outbox.items()[0].state == "failed"
     finally:
         outbox.close()
+
+
+def test_digest_auth_password_from_file(tmp_path):
+    server = OpenRosaServer(user="kiosk", password="d1gest!", digest=True)
+    (tmp_path / "pw").write_text("d1gest!\n")
+    config, _ = make_queue_config(tmp_path)
+    config = with_destinations(config, {"odk": {"kind": "openrosa", "url": server.base + "/submission",
+                                                "auth": "digest", "username": "kiosk",
+                                                "password_file": str(tmp_path / "pw")}})
+    outbox = open_outbox(config)
+    try:
+        (payload,) = enqueue(outbox, config)
+        assert Syncer(outbox, config, FAST).run_once().delivered == 1
+        assert f"uuid:{payload['submission_id']}" in server.instances
+    finally:
+        outbox.close()
+        server.stop()

@@ -361,3 +361,31 @@ def test_watch_connectivity_is_optional():
                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.strip() in ("watching", "none")
+
+
+def test_client_certificate_for_mutual_tls(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    ca, cert, key = make_cert(tmp_path / "server")
+    client_ca, client_cert, client_key = make_cert(tmp_path / "client", name="kiosk")
+    backend = start_dev_backend(tmp_path / "b.db", [private])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.verify_mode = ssl.CERT_REQUIRED  # the backend only talks to provisioned kiosks
+    ctx.load_verify_locations(client_ca)
+    backend.server.socket = ctx.wrap_socket(backend.server.socket, server_side=True)
+    url = f"https://127.0.0.1:{backend.port}"
+    try:
+        without = with_destinations(config, {"*": {"url": url, "ca_bundle": str(ca), "connect_timeout": 2}})
+        outbox = open_outbox(without)
+        enqueue(outbox, without, 1)
+        assert Syncer(outbox, without, FAST).run_once().delivered == 0
+        outbox.close()
+        with_cert = with_destinations(config, {"*": {"url": url, "ca_bundle": str(ca), "client_cert": str(client_cert),
+                                                     "client_key": str(client_key)}})
+        outbox = open_outbox(with_cert)
+        syncer = Syncer(outbox, with_cert, FAST)
+        drain(syncer)
+        assert len(backend.rows()) == 1
+        outbox.close()
+    finally:
+        backend.stop()

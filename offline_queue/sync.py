@@ -74,6 +74,7 @@ class Syncer:
         self._connectors: dict[str, object] = {}
         self.blocked_until: dict[str, float] = {}   # destination name (as stored) -> epoch seconds
         self.block_reason: dict[str, str] = {}
+        self.block_kind: dict[str, str] = {}         # "network", "tls", "config" or "retry_after"
         self._stop = threading.Event()
 
     def connector(self, name: str):
@@ -89,6 +90,7 @@ class Syncer:
         start = time.time()
         delivered, retried, dead, errors = 0, 0, 0, []
         pending: list[tuple[str, str | None]] = []
+        unresolved: set[str] = set()  # claimed, no verdict yet: released if the pass stops early
         blocked = {d for d, t in self.blocked_until.items() if t > start}
         try:
             while not self._stop.is_set():
@@ -96,13 +98,12 @@ class Syncer:
                 batch = self.outbox.claim(self.policy.batch, now=start, exclude=blocked)
                 if not batch:
                     break
-                for index, claimed in enumerate(batch):
+                unresolved.update(c.item.id for c in batch)
+                for claimed in batch:
                     item = claimed.item
                     if self._stop.is_set():
-                        self.outbox.release([c.item.id for c in batch[index:]])
                         break
                     if item.destination in blocked:  # paused earlier in this batch
-                        self.outbox.release([item.id])
                         continue
                     outcome = self._send(item.destination, item.id, claimed)
                     if outcome.kind == DELIVERED:
@@ -123,11 +124,23 @@ class Syncer:
                             blocked.add(item.destination)
                             self.blocked_until[item.destination] = next_at
                             self.block_reason[item.destination] = outcome.reason
+                            # Only a network pause may be cut short by a probe; Retry-After is a promise.
+                            self.block_kind[item.destination] = \
+                                "retry_after" if outcome.retry_after is not None else outcome.error_kind
                             errors.append(f"{item.destination}: {outcome.reason}")
                             log.warning("destination %s paused: %s", item.destination, outcome.reason)
+                    unresolved.discard(item.id)  # after its verdict is written (or queued for the flush)
+                if unresolved:  # paused destinations, or stopping: back to queued, attempt not counted
+                    self.outbox.release(sorted(unresolved))
+                    unresolved.clear()
         finally:
             if pending:
                 self.outbox.mark_delivered(pending)
+            if unresolved:  # an exception mid-batch must not leave rows in 'sending' until a restart
+                try:
+                    self.outbox.release(sorted(unresolved))
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    log.exception("could not release claimed submissions")
         for name in list(self.blocked_until):
             if name not in blocked:
                 self.blocked_until.pop(name, None)
@@ -150,7 +163,8 @@ class Syncer:
 
     def probe(self) -> None:
         """Probe destinations paused by network errors; one that answers again is retried at once."""
-        for name in [n for n, t in self.blocked_until.items() if t > time.time()]:
+        for name in [n for n, t in self.blocked_until.items()
+                     if t > time.time() and self.block_kind.get(n) == "network"]:
             connector = self.connector(name)
             if connector is not None and connector.probe():
                 log.info("destination %s reachable again", name)
@@ -191,8 +205,9 @@ class SyncWorker(threading.Thread):
             return
         self._back_online.clear()
         for name in list(self.syncer.blocked_until):
-            self.syncer.blocked_until.pop(name, None)
-            self.outbox.lift_network_failures(name)
+            if self.syncer.block_kind.get(name) == "network":  # not Retry-After, TLS or configuration
+                self.syncer.blocked_until.pop(name, None)
+                self.outbox.lift_network_failures(name)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()

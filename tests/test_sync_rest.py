@@ -126,8 +126,10 @@ def test_429_retry_after_is_honoured(env):
     failed = outbox.items(["failed"])[0]
     assert failed.next_attempt_at >= before + 120
     requests_seen = backend.requests
+    syncer.probe()  # the backend is reachable, but it asked us to wait: a probe must not cut that short
     syncer.run_once()
     assert backend.requests == requests_seen  # the destination waits as asked
+    assert outbox.counts()["queued"] == 2
 
 
 def test_reset_after_body_read_is_not_duplicated(env):
@@ -389,3 +391,19 @@ def test_client_certificate_for_mutual_tls(tmp_path):
         outbox.close()
     finally:
         backend.stop()
+
+
+def test_an_error_mid_pass_leaves_nothing_stuck_in_sending(env, monkeypatch):
+    config, _, backend, outbox = env
+    enqueue(outbox, config, 4)
+    syncer = Syncer(outbox, config, FAST)
+
+    def flaky_mark_dead(sid, reason):
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(outbox, "mark_dead", flaky_mark_dead)
+    backend.faults = Faults(script=["ok", "400"])
+    with pytest.raises(RuntimeError):
+        syncer.run_once()
+    counts = outbox.counts()
+    assert counts["sending"] == 0 and counts["delivered"] == 1 and counts["queued"] == 3

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from offline_queue.connectors import Rendered
 from offline_queue.connectors.render import canonical_json, render_rest, render_xform
-from offline_queue.keys import KeyPair, key_id
+from offline_queue.keys import KeyFileError, KeyPair, key_id
 from offline_queue.seal import Sealer, open_sealed
 
 log = logging.getLogger("offline_queue")
@@ -362,6 +362,9 @@ class Outbox:
                              f"{type(exc).__name__}") from None
         except OSError as exc:  # the device key could not be created
             raise QueueWriteError(_error_message(exc, self.path)) from None
+        except KeyFileError as exc:  # a missing or wrong public key: the UI shows "not saved", staff see why
+            log.error("enqueue failed: %s", exc)
+            raise QueueWriteError(f"the submission could not be sealed: {exc}") from None
         service = payload.get("service") or {}
         now = time.time()
         row = (payload["submission_id"], payload["reference"], str(service.get("id", "")),

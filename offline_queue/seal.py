@@ -15,6 +15,7 @@ generation and exchange (~2/3 of the sealing time) on every enqueue.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from cryptography.exceptions import InvalidTag
@@ -43,12 +44,15 @@ def _derive(shared: bytes, eph: bytes, recipient: bytes, nonce: bytes = b"") -> 
 
 class Sealer:
     """Seals many blobs for one recipient, reusing an ephemeral key for at most REUSE_LIMIT blobs or
-    REUSE_SECONDS (format PNS2). Thread-safe enough for its use: a race only costs an extra key."""
+    REUSE_SECONDS (format PNS2). Thread-safe."""
 
     def __init__(self, public: X25519PublicKey):
         self.public = public
         self._recipient = public_bytes(public)
         self._kid = bytes.fromhex(key_id(public)[:16])
+        # The ephemeral public key and its shared secret must always be read as a pair: a blob with one
+        # key's header and another's secret could never be opened. Hence the lock.
+        self._lock = threading.Lock()
         self._fresh()
 
     def _fresh(self) -> None:
@@ -58,10 +62,11 @@ class Sealer:
         self._uses, self._born = 0, time.monotonic()
 
     def seal(self, plaintext: bytes) -> bytes:
-        if self._uses >= REUSE_LIMIT or time.monotonic() - self._born > REUSE_SECONDS:
-            self._fresh()
-        self._uses += 1
-        eph_pub, shared = self._eph_pub, self._shared
+        with self._lock:
+            if self._uses >= REUSE_LIMIT or time.monotonic() - self._born > REUSE_SECONDS:
+                self._fresh()
+            self._uses += 1
+            eph_pub, shared = self._eph_pub, self._shared
         nonce = os.urandom(12)
         header = MAGIC_REUSED + self._kid + eph_pub + nonce
         key = _derive(shared, eph_pub, self._recipient, nonce)

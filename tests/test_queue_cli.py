@@ -132,8 +132,10 @@ def test_missing_public_key_file_is_one_line(tmp_path, capsys):
     toml.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "d"}"\n[queue]\npublic_key = "/nonexistent/pub.pem"\n')
     box_cfg = __import__("kiosk.config", fromlist=["load_config"]).load_config(toml)
     box = open_outbox(box_cfg)
-    with pytest.raises(Exception, match="cannot read the public key"):
+    from offline_queue import QueueWriteError
+    with pytest.raises(QueueWriteError, match="cannot read the public key") as info:
         box.enqueue(sample_payload(), box_cfg.destination("x"))
+    assert info.value.key == "queue_write_failed"
     box.close()
     assert run(toml, "queue", "export", str(tmp_path / "usb")) == 0  # nothing queued: nothing to seal
 

@@ -174,3 +174,24 @@ def test_second_process_does_not_requeue_what_a_live_one_is_sending(setup):
     again = open_outbox(config)
     assert again.counts() == {"queued": 1, "sending": 0, "delivered": 0, "failed": 0, "dead": 0}
     again.close()
+
+
+def test_sealer_is_safe_across_threads(monkeypatch):
+    import threading
+    import offline_queue.seal as seal_module
+    from offline_queue.seal import Sealer
+    monkeypatch.setattr(seal_module, "REUSE_LIMIT", 2)  # keys change all the time: the race window is wide
+    pair = generate_keypair()
+    sealer = Sealer(pair.public)
+    blobs: list[bytes] = []
+
+    def work():
+        for _ in range(300):
+            blobs.append(sealer.seal(b"x"))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(blobs) == 1200 and all(open_sealed(b, pair.private) == b"x" for b in blobs)

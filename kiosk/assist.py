@@ -7,9 +7,14 @@ FOR THE SUBMISSION CODE (the lead's): when a journey is submitted, put
 `current_record()` describes the citizen session in progress (unassisted if no
 mediator stepped in). When the citizen session ends (finished, wiped on
 inactivity, "start again") call `kiosk.assist.reset_current()` so the next
-citizen starts unassisted. The Qt side (`ui/mediator_bridge.MediatorController`)
-owns the live `AssistSession` and registers it with `set_current()`; its
-`assistRecord()` slot returns the same dict.
+citizen starts unassisted.
+
+In the touch UI both are already wired: `ui.mediator_bridge.MediatorController`
+sets `KioskBridge.assisted_provider` to `current_record().to_payload()`, owns
+the live `AssistSession` (registered with `set_current()`), and calls
+`reset_current()` when the bridge shows the attract screen again. Its
+`assistRecord()` slot returns the same dict. The CLI's `kiosk queue add` is
+never assisted and needs nothing.
 
 The payload (no personal data: the document *kind*, never its number):
 

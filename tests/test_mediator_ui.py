@@ -49,6 +49,7 @@ class SafeDriver(Driver):
                 continue
 
 PIN = "482913"
+SUPERVISOR_PIN = "730519"
 CANARY_NAME = "Quenildo Canarinho"
 CANARY_ADDRESS = "Rua Canario 77"
 
@@ -61,6 +62,7 @@ def kiosk(qtbot, tmp_path):
     config, private_key = make_queue_config(tmp_path)
     store = MediatorStore.for_config(config)
     store.add("ana.s", "Ana Silva", "mediator", PIN)
+    store.add("rui.s", "Rui Santos", "supervisor", SUPERVISOR_PIN)
     store.close()
     app = KioskApp(config, windowed=True, size=(1366, 768))
     quits: list[int] = []
@@ -95,7 +97,9 @@ def start(d: Driver, language: str = "pt", service: str = "change-of-address") -
     d.click(f"service_{service}")
 
 
-def enter_pin(d: Driver, pin: str) -> None:
+def enter_pin(d: Driver, pin: str, account: str = "ana.s") -> None:
+    if d.ctrl.selectedAccount != account:
+        d.click(f"pinAccount_{account}")
     for digit in pin:
         d.click(f"pinKey_{d.ctrl.keypad.index(digit)}")
     d.click("pinSubmit")
@@ -277,8 +281,9 @@ def test_console_actions(kiosk):
     d.click("consoleExport")
     bundles = list(d.export_dir.glob("*.zip"))
     assert len(bundles) == 1 and CANARY_NAME.encode() not in bundles[0].read_bytes()
-    d.click("consoleExportAudit")
-    assert list(d.export_dir.glob("ponte-audit-*.jsonl"))
+    assert not d.has("consoleExportAudit")  # a mediator cannot take the audit log away
+    d.ctrl.exportAudit()
+    assert "supervisor" in d.ctrl.consoleMessage and not list(d.export_dir.glob("ponte-audit-*.jsonl"))
     d.click("consoleSettings")
     assert "kiosk id:  test-kiosk" in d.all_text()
     d.click("consoleClose")  # back from settings to the console
@@ -288,9 +293,22 @@ def test_console_actions(kiosk):
     d.click("consoleExit")
     assert d.quits == [0]
     actions = audit_actions(d)
-    for expected in ("login", "console_open", "retry", "sync_now", "export_bundle", "audit_export", "settings", "exit"):
+    for expected in ("login", "console_open", "retry", "sync_now", "export_bundle", "settings", "exit"):
         assert expected in actions
     assert d.ctrl.audit.verify().ok
+
+
+def test_supervisor_exports_the_audit_log(kiosk):
+    d = kiosk
+    d.ctrl.cornerGesture()
+    enter_pin(d, SUPERVISOR_PIN, "rui.s")
+    d.click("consoleExportAudit")
+    exported = list(d.export_dir.glob("ponte-audit-*.jsonl"))
+    assert len(exported) == 1
+    from kiosk.audit import read_export, verify_entries
+    entries = read_export(exported[0])
+    assert entries[-1]["action"] == "audit_export" and entries[-1]["mediator"] == "rui.s"
+    assert verify_entries(entries, d.ctrl.audit.key).ok
 
 
 def test_restart_from_console(kiosk):

@@ -715,6 +715,11 @@ class MediatorController(QObject):
 
     @Slot()
     def exportAudit(self) -> None:
+        """The audit log leaves the kiosk only in a supervisor's hands."""
+        if self._mediator is not None and not self._mediator.is_supervisor:
+            self._console_message = tr(self.ui_language, "m.console.supervisor_only")
+            self.changed.emit()
+            return
         if self._mediator is not None:
             try:
                 path = self._model().export_audit(self.export_dir)

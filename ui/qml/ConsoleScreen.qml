@@ -211,7 +211,7 @@ Rectangle {
             MediatorButton { objectName: "consoleSyncNow"; text: mediator.t["m.console.sync_now"]; fill: Theme.primary; ink: Theme.primaryText; onClicked: mediator.syncNow() }
             MediatorButton { objectName: "consoleRetryAll"; text: mediator.t["m.console.retry_all"]; onClicked: mediator.retryAll() }
             MediatorButton { objectName: "consoleExport"; text: mediator.t["m.console.export"]; onClicked: mediator.exportBundle() }
-            MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; onClicked: mediator.exportAudit() }
+            MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; visible: con.m.supervisor === true; onClicked: mediator.exportAudit() }
             Item { Layout.fillWidth: true }
             MediatorButton { objectName: "consoleSettings"; text: mediator.t["m.console.settings"]; onClicked: mediator.openSettings() }
             MediatorButton {

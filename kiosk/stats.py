@@ -10,11 +10,14 @@ by rowid). `today()` aggregates one day for the console.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+log = logging.getLogger("ponte.stats")
 
 STARTED, COMPLETED, ABANDONED = "started", "completed", "abandoned"
 KINDS = (STARTED, COMPLETED, ABANDONED)
@@ -68,9 +71,13 @@ class Stats:
             raise ValueError(f"kind must be one of {KINDS}")
         if kind == STARTED:
             step, seconds = None, None
-        self._db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)",
-                         (self._today().isoformat(), kind, service, step if kind == ABANDONED else None,
-                          language, int(bool(assisted)), round(seconds) if seconds is not None else None))
+        try:
+            self._db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)",
+                             (self._today().isoformat(), kind, service, step if kind == ABANDONED else None,
+                              language, int(bool(assisted)), round(seconds) if seconds is not None else None))
+        except (sqlite3.Error, OSError) as exc:
+            # Statistics are a nice-to-have: a full disk must never stop a citizen's journey.
+            log.warning("statistics event not recorded: %s", type(exc).__name__)
 
     def day(self, day: dt.date | str | None = None) -> DayStats:
         day = str(day or self._today().isoformat())

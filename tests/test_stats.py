@@ -39,3 +39,12 @@ def test_schema_has_no_room_for_answers(tmp_path):
     s = Stats(tmp_path / "s.db")
     cols = [r[1] for r in sqlite3.connect(s.path).execute("PRAGMA table_info(events)")]
     assert cols == ["day", "kind", "service", "step", "language", "assisted", "seconds"]
+
+
+def test_full_disk_never_raises(tmp_path, caplog):
+    s = Stats(tmp_path / "s.db")
+    s._db.close()
+    import sqlite3
+    s._db = sqlite3.connect(":memory:")  # no events table: every insert fails like a full disk would
+    s.record(STARTED, "x", "en")
+    assert "not recorded" in caplog.text

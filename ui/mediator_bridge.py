@@ -509,6 +509,14 @@ class MediatorController(QObject):
 
     @Slot(object)
     def on_screen(self, content: ScreenContent) -> None:
+        """Every new citizen screen; whatever fails here (a full disk...) never reaches the journey."""
+        try:
+            self._on_screen(content)
+        except Exception as exc:  # noqa: BLE001
+            log.error("mediator layer could not follow the screen: %s", type(exc).__name__)
+        self.changed.emit()
+
+    def _on_screen(self, content: ScreenContent) -> None:
         journey = self._journey()
         # Anonymous statistics: started, completed, abandoned (with the step), never an answer.
         if journey is not None and journey is not self._tracked:
@@ -538,8 +546,10 @@ class MediatorController(QObject):
                 self._view = HIDDEN
             if self._view == CALLED:
                 self._view = HIDDEN
-            assist.reset_current("session_ended")
-        self.changed.emit()
+            try:
+                assist.reset_current("session_ended")
+            finally:
+                assist.set_current(None)
 
     def _close_tracked(self, kind: str) -> None:
         journey = self._tracked

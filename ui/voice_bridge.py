@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
-from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk.config import Config
 from kiosk.screen import ATTRACT, ScreenContent
@@ -50,7 +49,8 @@ class VoiceController(QObject):
         self.config = config
         self.synth = synthesizer or Synthesizer(config.data_dir / "voice-cache")
         self.models = models or ModelStore(config.data_dir)
-        self.models.on_change = lambda lang, state, msg: self._modelState.emit(lang, state, msg)
+        self._model_listener = lambda lang, state, msg: self._modelState.emit(lang, state, msg)
+        self.models.listeners.append(self._model_listener)
         if audio_input is None:
             from voice.audio_qt import QtMicrophone
             audio_input = QtMicrophone(voice_cfg.get("microphone", ""), parent=self)
@@ -77,11 +77,9 @@ class VoiceController(QObject):
         self._listen_timer = QTimer(self)
         self._listen_timer.setSingleShot(True)
         self._listen_timer.timeout.connect(self.stopListening)
-        self._audio_out = QAudioOutput(self)
-        self._player = QMediaPlayer(self)
-        self._player.setAudioOutput(self._audio_out)
-        self._player.playbackStateChanged.connect(self._on_playback)
-        self._player.errorOccurred.connect(self._on_player_error)
+        from voice.audio_qt import ClipPlayer
+        self._player = ClipPlayer(self)
+        self._player.playingChanged.connect(self._set_speaking)
 
     # --- properties for QML ---------------------------------------------------
 
@@ -162,9 +160,16 @@ class VoiceController(QObject):
         self._check_mic_notice()
         self.changed.emit()
         if self._enabled:
-            self._say(self._screen_text())
+            self._say(self._with_headphones_hint(self._screen_text()))
         else:
             self._stop_speech()
+
+    def _with_headphones_hint(self, text: str) -> str:
+        """The first thing said to each citizen: use headphones (others may hear)."""
+        if self._headphones_said or not text:
+            return text
+        self._headphones_said = True
+        return tr(self._language, "voice.headphones") + " " + text
 
     def _screen_text(self, read_personal: bool = False) -> str:
         return scripts.script(self._screen, read_personal=read_personal) if self._screen else ""
@@ -185,8 +190,7 @@ class VoiceController(QObject):
     def _stop_speech(self) -> None:
         self._generation += 1
         self.synth.cancel()
-        if self._player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
-            self._player.stop()
+        self._player.stop()
         self._set_speaking(False)
 
     def _on_synthesised(self, generation: int, path, error: str) -> None:
@@ -199,19 +203,12 @@ class VoiceController(QObject):
         self.last_clip = Path(path)
         self.last_spoken = self._current_text
         self.spoke.emit(self._current_text)
-        if not QMediaDevices.audioOutputs():
-            self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason="no audio output device"))
-            return
-        self._player.setSource(QUrl.fromLocalFile(str(path)))
-        self._player.play()
-
-    def _on_playback(self, state) -> None:
-        self._set_speaking(state == QMediaPlayer.PlaybackState.PlayingState)
-
-    def _on_player_error(self, error, message: str) -> None:
-        log.warning("voice playback failed: %s", message)
-        self.last_error = message
-        self._set_speaking(False)
+        try:
+            self._player.play(path)
+        except (RuntimeError, OSError, EOFError) as exc:
+            log.warning("voice playback failed: %s", exc)
+            self.last_error = str(exc)
+            self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=str(exc)))
 
     def _set_speaking(self, value: bool) -> None:
         if value != self._speaking:
@@ -234,9 +231,7 @@ class VoiceController(QObject):
         self._enabled = not self._enabled
         self.changed.emit()
         if self._enabled:
-            intro = "" if self._headphones_said else tr(self._language, "voice.headphones") + " "
-            self._headphones_said = True
-            self._say(intro + self._screen_text())
+            self._say(self._with_headphones_hint(self._screen_text()))
         else:
             self._stop_speech()
 
@@ -410,6 +405,8 @@ class VoiceController(QObject):
             self.changed.emit()
 
     def close(self) -> None:
+        if self._model_listener in self.models.listeners:
+            self.models.listeners.remove(self._model_listener)
         self._cancel_listening()
         self._stop_speech()
         self.synth.close()

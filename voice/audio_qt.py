@@ -9,17 +9,19 @@ Every source has the same small interface, used by the voice controller:
 
 `QtMicrophone` is the real microphone (QAudioSource). `WavFileSource` plays a
 WAV file into the same callbacks at real-time pace (or faster): tests and
-demos use it where no microphone exists.
+demos use it where no microphone exists. `ClipPlayer` plays synthesised clips
+through QAudioSink.
 """
 from __future__ import annotations
 
+import time
 import warnings
 import wave
 from pathlib import Path
 from typing import Callable, Protocol
 
-from PySide6.QtCore import QIODevice, QObject, QTimer
-from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSource, QMediaDevices
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QAudioSource, QMediaDevices
 
 with warnings.catch_warnings():  # deprecated in 3.13; this project pins Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -177,3 +179,77 @@ class WavFileSource(QObject):
         self._timer.stop()
         self._chunks = []
         self._on_pcm, self._on_end = None, None
+
+
+class ClipPlayer(QObject):
+    """Plays one WAV clip at a time through QAudioSink; a new clip or stop() cuts it at once.
+
+    (QMediaPlayer was tried first: with the FFmpeg backend on PulseAudio its stop()
+    could block the GUI thread for good when a clip was replaced mid-play.)
+    """
+
+    playingChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._sink: QAudioSink | None = None
+        self._buffer: QBuffer | None = None
+        self._playing = False
+        self.started_at: float | None = None  # perf_counter when the device went active
+
+    @staticmethod
+    def available() -> tuple[bool, str]:
+        device = QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            return False, "no audio output device (loudspeaker or headphones) found"
+        return True, device.description()
+
+    def play(self, path: Path | str) -> None:
+        self.stop()
+        device = QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            raise RuntimeError("no audio output device (loudspeaker or headphones) found")
+        with wave.open(str(path)) as w:
+            fmt = QAudioFormat()
+            fmt.setSampleRate(w.getframerate())
+            fmt.setChannelCount(w.getnchannels())
+            fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+            data = w.readframes(w.getnframes())
+        self._buffer = QBuffer(self)
+        self._buffer.setData(QByteArray(data))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._sink = QAudioSink(device, fmt, self)
+        self._sink.stateChanged.connect(self._on_state)
+        self.started_at = None
+        self._sink.start(self._buffer)
+
+    def _on_state(self, state) -> None:
+        if state == QAudio.State.ActiveState:
+            if self.started_at is None:
+                self.started_at = time.perf_counter()
+            self._set_playing(True)
+        elif state == QAudio.State.IdleState:  # the whole clip has been played
+            self.stop()
+        elif state == QAudio.State.StoppedState:
+            self._set_playing(False)
+
+    def _set_playing(self, value: bool) -> None:
+        if value != self._playing:
+            self._playing = value
+            self.playingChanged.emit(value)
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def stop(self) -> None:
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.stateChanged.disconnect(self._on_state)
+            sink.stop()
+            sink.deleteLater()
+        if self._buffer is not None:
+            self._buffer.close()
+            self._buffer.deleteLater()
+            self._buffer = None
+        self._set_playing(False)

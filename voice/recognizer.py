@@ -56,7 +56,8 @@ class ModelStore:
 
     def __init__(self, data_dir: Path | str, *, on_change: Callable[[str, str, str], None] | None = None):
         self.data_dir = Path(data_dir)
-        self.on_change = on_change  # (language, state, message), called on the loading thread
+        # Listeners get (language, state, message), called on the loading thread.
+        self.listeners: list[Callable[[str, str, str], None]] = [on_change] if on_change else []
         self._models: dict[str, object] = {}
         self._state: dict[str, tuple[str, str]] = {}
         self._threads: dict[str, threading.Thread] = {}
@@ -91,8 +92,7 @@ class ModelStore:
                 self._threads[language] = thread
                 thread.start()
                 notify = (LOADING, str(path))
-        if self.on_change:
-            self.on_change(language, *notify)
+        self._notify(language, *notify)
 
     def _load(self, language: str, path: Path) -> None:
         started = time.perf_counter()
@@ -115,8 +115,11 @@ class ModelStore:
             self.load_seconds[language] = time.perf_counter() - started
         with self._lock:
             self._state[language] = result
-        if self.on_change:
-            self.on_change(language, *result)
+        self._notify(language, *result)
+
+    def _notify(self, language: str, state: str, message: str) -> None:
+        for listener in list(self.listeners):
+            listener(language, state, message)
 
     def model(self, language: str, wait: float | None = 0.0):
         """The loaded model, or None. `wait` seconds to wait for a load in progress (None: forever)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal
-from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QAudioSource, QMediaDevices
+from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QAudioSource, QMediaDevices
 
 with warnings.catch_warnings():  # deprecated in 3.13; this project pins Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -29,6 +29,11 @@ with warnings.catch_warnings():  # deprecated in 3.13; this project pins Python 
 
 RATE = 16000
 CHUNK_MS = 100
+
+
+def _name(enum_value) -> str:
+    # Qt 6.12 returns QtAudio enums where older code names QAudio ones: compare by name.
+    return getattr(enum_value, "name", str(enum_value))
 
 
 class AudioInput(Protocol):
@@ -107,9 +112,9 @@ class QtMicrophone(QObject):
         self._convert = convert
         self._on_pcm = on_pcm
         self._source = QAudioSource(device, fmt, self)
-        self._source.setBufferSize(rate * channels * width // 5)  # 200 ms
+        self._source.setBufferSize(rate * channels * width)  # 1 s: a busy GUI thread loses nothing
         self._io = self._source.start()
-        if self._io is None or self._source.error() != QAudio.Error.NoError:
+        if self._io is None or _name(self._source.error()) != "NoError":
             error = self._source.error()
             self.stop()
             raise RuntimeError(f"the microphone could not be opened ({error})")
@@ -224,13 +229,14 @@ class ClipPlayer(QObject):
         self._sink.start(self._buffer)
 
     def _on_state(self, state) -> None:
-        if state == QAudio.State.ActiveState:
+        state = _name(state)
+        if state == "ActiveState":
             if self.started_at is None:
                 self.started_at = time.perf_counter()
             self._set_playing(True)
-        elif state == QAudio.State.IdleState:  # the whole clip has been played
+        elif state == "IdleState":  # the whole clip has been played
             self.stop()
-        elif state == QAudio.State.StoppedState:
+        elif state == "StoppedState":
             self._set_playing(False)
 
     def _set_playing(self, value: bool) -> None:

@@ -211,6 +211,9 @@ class SyncWorker(threading.Thread):
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
+        if getattr(self, "demo_backend", None) is not None:
+            self.demo_backend.stop()
+            self.demo_backend = None
         self.syncer.stop()
         self._wake.set()
         self.outbox.remove_listener(self.wake)
@@ -246,3 +249,19 @@ class SyncWorker(threading.Thread):
                 break
             self._wake.wait(self._sleep_time())
             self._wake.clear()
+
+
+def start_sync(outbox: Outbox, config, *, demo_backend: bool = True, policy: SyncPolicy | None = None) -> SyncWorker:
+    """What the app calls once at start-up with its one Outbox: the worker thread, Qt connectivity wake-ups
+    when a QCoreApplication exists, and (demo) a local dev-backend when the config points at 127.0.0.1:8765
+    and nothing listens there. worker.stop() stops all of it."""
+    from offline_queue.connectivity import watch_connectivity
+    worker = SyncWorker(outbox, config, policy)
+    worker.demo_backend = None
+    if demo_backend:
+        from offline_queue.devbackend import ensure_demo_backend
+        worker.demo_backend = ensure_demo_backend(config)
+    worker.connectivity = watch_connectivity(worker)
+    worker.start()
+    return worker
+

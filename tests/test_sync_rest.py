@@ -407,3 +407,28 @@ def test_an_error_mid_pass_leaves_nothing_stuck_in_sending(env, monkeypatch):
         syncer.run_once()
     counts = outbox.counts()
     assert counts["sending"] == 0 and counts["delivered"] == 1 and counts["queued"] == 3
+
+
+def test_start_sync_runs_the_worker_and_the_demo_backend(tmp_path, monkeypatch):
+    from kiosk.config import config_from_dict
+    import offline_queue.devbackend as devbackend
+    from offline_queue.sync import start_sync
+    from tests.queue_fixtures import free_port
+    port = free_port()
+    config = config_from_dict({"kiosk": {"data_dir": str(tmp_path / "data")},
+                               "destinations": {"*": {"url": f"http://127.0.0.1:{port}"}}})
+    original = devbackend.ensure_demo_backend
+    monkeypatch.setattr(devbackend, "ensure_demo_backend", lambda cfg: original(cfg, port=port))
+    outbox = open_outbox(config)
+    try:
+        worker = start_sync(outbox, config)
+        assert worker.demo_backend is not None and worker.is_alive()
+        outbox.enqueue(sample_payload(), config.destination("x"))
+        deadline = time.time() + 10
+        while outbox.counts()["delivered"] < 1 and time.time() < deadline:
+            time.sleep(0.02)
+        assert outbox.counts()["delivered"] == 1
+        worker.stop()
+        assert not worker.is_alive() and worker.demo_backend is None
+    finally:
+        outbox.close()

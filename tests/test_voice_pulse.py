@@ -75,3 +75,19 @@ def test_spoken_answer_through_the_real_audio_path(qtbot, pulse, data_dir, tmp_p
         assert intents == [intent]
     finally:
         c.close()
+
+
+def test_speech_plays_and_a_new_screen_cuts_it(qtbot, pulse, data_dir):
+    from ui.voice_bridge import VoiceController
+    from voice.audio_qt import WavFileSource
+    c = VoiceController(Config(data_dir=data_dir), audio_input=WavFileSource(), enabled=True)
+    try:
+        c.show(ScreenContent(QUESTION, "en", "A long question to read aloud. " * 10))
+        qtbot.waitUntil(lambda: c.speaking, timeout=10000)
+        qtbot.waitUntil(lambda: c._player.started_at is not None, timeout=5000)  # samples taken
+        c.show(ScreenContent(QUESTION, "en", "Next."))
+        assert not c.speaking  # cut at once, before the next clip is even made
+        qtbot.waitUntil(lambda: c.speaking, timeout=10000)
+        qtbot.waitUntil(lambda: not c.speaking, timeout=10000)  # a short clip ends by itself
+    finally:
+        c.close()

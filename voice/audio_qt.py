@@ -190,17 +190,23 @@ class ClipPlayer(QObject):
     """Plays one WAV clip at a time through QAudioSink; a new clip or stop() cuts it at once.
 
     (QMediaPlayer was tried first: with the FFmpeg backend on PulseAudio its stop()
-    could block the GUI thread for good when a clip was replaced mid-play.)
+    could block the GUI thread for good when a clip was replaced mid-play. The
+    sink's stateChanged signal cannot be delivered to Python slots in PySide6
+    6.12 (QAudio::State is not converted), so the sink is polled instead.)
     """
 
     playingChanged = Signal(bool)
+    POLL_MS = 5
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._sink: QAudioSink | None = None
         self._buffer: QBuffer | None = None
         self._playing = False
-        self.started_at: float | None = None  # perf_counter when the device went active
+        self.started_at: float | None = None  # perf_counter when the first sample was taken
+        self._poll = QTimer(self)
+        self._poll.setInterval(self.POLL_MS)
+        self._poll.timeout.connect(self._check)
 
     @staticmethod
     def available() -> tuple[bool, str]:
@@ -224,20 +230,26 @@ class ClipPlayer(QObject):
         self._buffer.setData(QByteArray(data))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._sink = QAudioSink(device, fmt, self)
-        self._sink.stateChanged.connect(self._on_state)
         self.started_at = None
         self._sink.start(self._buffer)
+        if _name(self._sink.error()) != "NoError":
+            error = _name(self._sink.error())
+            self.stop()
+            raise RuntimeError(f"the loudspeaker could not be opened ({error})")
+        self._set_playing(True)
+        self._poll.start()
 
-    def _on_state(self, state) -> None:
-        state = _name(state)
-        if state == "ActiveState":
-            if self.started_at is None:
-                self.started_at = time.perf_counter()
-            self._set_playing(True)
-        elif state == "IdleState":  # the whole clip has been played
+    def _check(self) -> None:
+        sink = self._sink
+        if sink is None:
+            return self._poll.stop()
+        if self.started_at is None and (self._buffer.pos() > 0 or sink.processedUSecs() > 0):
+            self.started_at = time.perf_counter()
+        state = _name(sink.state())
+        if state == "IdleState" and self._buffer.atEnd():  # the whole clip has been played
             self.stop()
         elif state == "StoppedState":
-            self._set_playing(False)
+            self.stop()
 
     def _set_playing(self, value: bool) -> None:
         if value != self._playing:
@@ -249,9 +261,9 @@ class ClipPlayer(QObject):
         return self._playing
 
     def stop(self) -> None:
+        self._poll.stop()
         sink, self._sink = self._sink, None
         if sink is not None:
-            sink.stateChanged.disconnect(self._on_state)
             sink.stop()
             sink.deleteLater()
         if self._buffer is not None:

@@ -308,3 +308,33 @@ def test_footer_send_on_check_answers(kiosk):
     kiosk.click("consentButton")
     kiosk.click("nextButton")
     kiosk.qtbot.waitUntil(lambda: kiosk.app.bridge.screen == "done", timeout=10000)
+
+
+def test_the_kiosk_delivers_in_the_background(qtbot, tmp_path):
+    """From the touch screen to the backend: queued first, then delivered by the sync worker."""
+    from offline_queue.devbackend import start_dev_backend
+    from offline_queue.keys import generate_keypair, write_keypair
+    from ui.app import KioskApp
+
+    pair = generate_keypair()
+    write_keypair(pair, tmp_path / "keys")
+    backend = start_dev_backend(tmp_path / "backend.db", private_keys=[pair.private])
+    try:
+        config, _ = make_queue_config(tmp_path, destinations={"*": {"kind": "rest", "url": backend.url}})
+        import dataclasses
+        config = dataclasses.replace(config, raw={**config.raw, "queue": {"public_key": str(tmp_path / "keys" / "public.pem")}})
+        app = KioskApp(config, windowed=True, size=(1366, 768), sync=True)
+        try:
+            driver = Driver(app, qtbot)
+            service = CATALOGUE.services["change-of-address"]
+            start(driver, "en", service.id)
+            driver.complete_questions(service)
+            reference = submit(driver).replace("-", "")
+            qtbot.waitUntil(lambda: len(backend.rows()) == 1, timeout=15000)
+            assert backend.rows()[0]["reference"] == reference
+        finally:
+            app.close()
+        with open_outbox(config) as outbox:
+            assert outbox.counts()["delivered"] == 1
+    finally:
+        backend.stop()

@@ -19,6 +19,12 @@ def prepare_environment(offscreen: bool = False) -> None:
 from PySide6.QtCore import QEvent, QObject, Property, Signal  # noqa: E402
 
 
+class OutboxOpened(QObject):
+    """Carries the freshly opened outbox from the writer thread to the GUI thread."""
+
+    opened = Signal(object)
+
+
 class AppState(QObject):
     """What QML may ask of the application itself (exit is for the mediator only)."""
 
@@ -74,7 +80,10 @@ class KioskApp:
             def outbox_factory():
                 return open_outbox(config)
         self.sync_worker = None
-        self.writer = QueueWriter(outbox_factory, on_open=self._start_sync if sync else None)
+        # The outbox opens on the writer thread; sync (and Qt's connectivity watcher) starts on this one.
+        self._outbox_opened = OutboxOpened()
+        self._outbox_opened.opened.connect(self._start_sync)
+        self.writer = QueueWriter(outbox_factory, on_open=self._outbox_opened.opened.emit if sync else None)
         self.bridge = KioskBridge(config, self.catalogue, self.writer, clock=clock)
         self.state = AppState(allow_exit=windowed)
         self.engine = QQmlApplicationEngine()
@@ -119,10 +128,10 @@ class KioskApp:
 
     def _start_sync(self, outbox) -> None:
         """Deliver in the background whatever is queued, woken by every new submission."""
-        from offline_queue.sync import SyncWorker
+        from offline_queue.sync import start_sync
         if self.sync_worker is None:
-            self.sync_worker = SyncWorker(outbox, self.config)
-            self.sync_worker.start()
+            # Never a silent stand-in backend here: `kiosk demo` starts its own on purpose.
+            self.sync_worker = start_sync(outbox, self.config, demo_backend=False)
 
     def items(self):
         """Every item in the visual tree, popups included (Repeater and Loader items are not

@@ -88,6 +88,10 @@ def test_rate_changes_the_duration(synth):
     normal = wav_duration(synth.synthesize(text, "en", 100))
     fast = wav_duration(synth.synthesize(text, "en", 150))
     assert slow > normal > fast
+    # Back and forth: every clip at its own rate (pyttsx3 alone sometimes keeps an old one).
+    for rate, expected in ((70, slow), (150, fast), (100, normal), (70, slow), (150, fast)):
+        synth.cache_dir = synth.cache_dir.parent / f"{synth.cache_dir.name}-{rate}-{expected}"
+        assert abs(wav_duration(synth.synthesize(text, "en", rate)) - expected) < 0.05, rate
     assert wpm(10) == wpm(50) and wpm(500) == wpm(200)
 
 
@@ -124,8 +128,9 @@ def test_newest_request_wins_and_callbacks_come_from_another_thread(synth):
 
 def test_worker_restarts_after_a_crash(synth):
     synth.synthesize("Before.", "en")
-    synth._worker._proc.kill()
-    synth._worker._proc.wait()
+    worker = synth._worker_for(synth.voice_for("en").voice.id, wpm(100))
+    worker._proc.kill()
+    worker._proc.wait()
     assert wav_duration(synth.synthesize("After the crash.", "en")) > 0.3
 
 

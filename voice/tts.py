@@ -1,8 +1,8 @@
 """Speech synthesis to WAV files, cached, never on the caller's thread.
 
-`Synthesizer` talks to one `voice.tts_worker` process that owns the pyttsx3
-engine (espeak-ng on Linux); `save_to_file` + `runAndWait` there, never
-`say()`. Clips are cached on disk by (text, voice, rate), so "Listen again" and
+`Synthesizer` talks to `voice.tts_worker` processes that own the pyttsx3
+engine (espeak-ng on Linux), one per (voice, rate) in use (at most three);
+`save_to_file` + `runAndWait` there, never `say()`. Clips are cached on disk by (text, voice, rate), so "Listen again" and
 a screen seen twice cost nothing.
 
 `request()` is the asynchronous entry point used by the UI: the newest request
@@ -123,9 +123,17 @@ class _Worker:
 
 
 class Synthesizer:
+    # One worker process per (voice, rate): measured, pyttsx3's espeak driver sometimes
+    # ignores a rate change for every later clip of the process (it runs espeak in
+    # its asynchronous mode). A process whose voice and rate never change is exact.
+    MAX_WORKERS = 3
+
     def __init__(self, cache_dir: Path | str, *, python: str = sys.executable):
         self.cache_dir = Path(cache_dir)
-        self._worker = _Worker(python)
+        self._python = python
+        self._worker = _Worker(python)  # answers the voice list
+        self._workers: dict[tuple[str, int], _Worker] = {}
+        self._workers_lock = threading.Lock()
         self._voices: list[Voice] | None = None
         self._pending: tuple | None = None
         self._cond = threading.Condition()
@@ -163,11 +171,23 @@ class Synthesizer:
         if path.is_file():
             return path
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        answer = self._worker.call({"cmd": "say", "text": text, "voice": voice_id or None,
-                                    "rate": rate, "out": str(path)})
+        answer = self._worker_for(voice_id, rate).call({"cmd": "say", "text": text, "voice": voice_id or None,
+                                                        "rate": rate, "out": str(path)})
         if not answer.get("ok"):
             raise SynthesisError(answer.get("error", "synthesis failed"))
         return path
+
+    def _worker_for(self, voice_id: str, rate: int) -> _Worker:
+        with self._workers_lock:
+            key = (voice_id, rate)
+            worker = self._workers.pop(key, None)
+            if worker is None:
+                worker = _Worker(self._python)
+                while len(self._workers) >= self.MAX_WORKERS:
+                    oldest = next(iter(self._workers))
+                    self._workers.pop(oldest).close()
+            self._workers[key] = worker  # most recently used last
+            return worker
 
     # --- asynchronous: newest request wins ------------------------------------------
 
@@ -211,3 +231,7 @@ class Synthesizer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._worker.close()
+        with self._workers_lock:
+            for worker in self._workers.values():
+                worker.close()
+            self._workers.clear()

@@ -35,12 +35,41 @@ def _seconds(path: str) -> float:
         return 0.0
 
 
+def _synchronize() -> None:
+    """Wait until espeak has finished everything queued (pyttsx3 initialises it in its
+    asynchronous RETRIEVAL mode, so runAndWait can return while espeak still works)."""
+    try:
+        from pyttsx3.drivers import _espeak
+        _espeak.Synchronize()
+    except Exception:  # another driver (Windows, macOS): nothing to wait for
+        pass
+
+
+def _set_properties(engine, voice: str | None, rate: int) -> None:
+    """Set voice and rate now, not through pyttsx3's command queue.
+
+    Measured: through engine.setProperty, a rate change was sometimes ignored for
+    every later clip (the queued command ran after the synthesis it was meant
+    for). The driver's own setProperty calls espeak at once.
+    """
+    if _set_properties.current == (voice, rate):
+        return
+    _set_properties.current = (voice, rate)
+    driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+    target = driver if driver is not None and hasattr(driver, "setProperty") else engine
+    _synchronize()
+    if voice:
+        target.setProperty("voice", voice)
+    target.setProperty("rate", rate)
+
+
+_set_properties.current = None
+
+
 def save(engine, request: dict) -> str:
     out = request["out"]
     text = request["text"]
-    if request.get("voice"):
-        engine.setProperty("voice", request["voice"])
-    engine.setProperty("rate", int(request.get("rate") or 170))
+    _set_properties(engine, request.get("voice"), int(request.get("rate") or 170))
     wpm = int(request.get("rate") or 170)
     expected = max(0.05, len(text.strip()) * MIN_SECONDS_PER_CHAR * 165 / max(wpm, 1))
     for attempt in range(1, ATTEMPTS + 1):
@@ -49,6 +78,7 @@ def save(engine, request: dict) -> str:
         tmp = f"{out}.{os.getpid()}-{save.counter}.part.wav"
         engine.save_to_file(text, tmp)
         engine.runAndWait()
+        _synchronize()
         seconds = _seconds(tmp)
         if seconds >= expected:
             os.replace(tmp, out)

@@ -5,6 +5,11 @@ monitor: no sound hardware needed); skipped with the reason otherwise.
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from kiosk.config import Config
@@ -20,13 +25,36 @@ pytestmark = [
 ]
 
 
+CHILD = "PONTE_VOICE_PULSE_CHILD"
+
+
 @pytest.fixture(scope="module")
 def pulse():
     mic = VirtualMicrophone()
     if not mic.start():
         pytest.skip(f"no PulseAudio virtual microphone here: {mic.reason}")
+    from PySide6.QtMultimedia import QMediaDevices
+    if not QMediaDevices.audioInputs():
+        mic.stop()
+        # Qt connects to PulseAudio once per process: if an earlier test used QtMultimedia
+        # before the server ran, this process never sees it (see the fresh-process test).
+        pytest.skip("QtMultimedia in this process started before PulseAudio; "
+                    "covered by test_real_audio_path_in_a_fresh_process")
     yield mic
     mic.stop()
+
+
+@pytest.mark.skipif(bool(os.environ.get(CHILD)), reason="already in the fresh process")
+def test_real_audio_path_in_a_fresh_process():
+    """Run this file in a new process, so PulseAudio is up before Qt looks for devices."""
+    if tools_missing("pulseaudio", "pactl", "paplay"):
+        pytest.skip("PulseAudio is not installed")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
+                          cwd=root, env={**os.environ, CHILD: "1"}, capture_output=True, text=True, timeout=280)
+    tail = done.stdout[-3000:]
+    assert done.returncode == 0, tail
+    assert "4 passed" in tail, tail
 
 
 @pytest.fixture(scope="module")

@@ -389,14 +389,15 @@ class VoiceController(QObject):
                                    fallback=fallback))
 
     def _check_mic_notice(self) -> None:
-        state, message = self._mic_state()
-        if state == "no-device":
-            self._tell_mediator(tr(self._language, "voice.mediator.no_microphone"))
-        elif state == ABSENT and not self.models.has_model(self._language):
+        # The model first: the mediator can fix that, whatever the microphone does.
+        state, message = self.models.state(self._language)
+        if state == ABSENT and not self.models.has_model(self._language):
             self._tell_mediator(tr(self._language, "voice.mediator.no_model", lang=self._language))
         elif state == FAILED:
             self._tell_mediator(tr(self._language, "voice.mediator.model_failed", lang=self._language,
                                    reason=message))
+        if not self.audio_input.available()[0]:
+            self._tell_mediator(tr(self._language, "voice.mediator.no_microphone"))
 
     def _on_model_state(self, language: str, state: str, message: str) -> None:
         if language == self._language:

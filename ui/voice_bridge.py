@@ -176,7 +176,10 @@ class VoiceController(QObject):
 
     # --- speaking --------------------------------------------------------------------------
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, private: bool = False) -> None:
+        """Speak; `private` speech (it holds the citizen's answer) stays out of the shared cache."""
+        answer = self._screen.answer if self._screen is not None else ""
+        private = private or bool(answer and answer in text)
         self._stop_speech()
         self._generation += 1
         self._current_text = text
@@ -185,7 +188,7 @@ class VoiceController(QObject):
         self._check_voice_notice()
         generation = self._generation
         self.synth.request(text, self._language, self._rate,
-                           lambda path, error: self._synthesised.emit(generation, path, error))
+                           lambda path, error: self._synthesised.emit(generation, path, error), private=private)
 
     def _stop_speech(self) -> None:
         self._generation += 1
@@ -255,7 +258,7 @@ class VoiceController(QObject):
     def readPersonalAnswer(self) -> None:
         """The citizen asked to hear their own (personal) answer on this screen."""
         if self._screen is not None:
-            self._say(self._screen_text(read_personal=True))
+            self._say(self._screen_text(read_personal=True), private=True)
 
     @Slot()
     def reset(self) -> None:
@@ -264,6 +267,7 @@ class VoiceController(QObject):
         self._stop_speech()
         self._pending, self._heard_text = None, ""
         self._headphones_said = False
+        self.synth.purge_private()  # the last citizen's answers, spoken, leave with them
         voice_cfg = self.config.raw.get("voice", {}) if isinstance(self.config.raw, dict) else {}
         self._enabled = bool(voice_cfg.get("on_by_default", False))
         self._rate = int(voice_cfg.get("rate", 100))

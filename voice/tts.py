@@ -130,6 +130,10 @@ class Synthesizer:
 
     def __init__(self, cache_dir: Path | str, *, python: str = sys.executable):
         self.cache_dir = Path(cache_dir)
+        # Clips that carry a citizen's own answer never join the shared cache: they live
+        # here until the session ends (purge_private) and are cleared at every start.
+        self.private_dir = self.cache_dir.parent / (self.cache_dir.name + "-private")
+        self.purge_private()
         self._python = python
         self._worker = _Worker(python)  # answers the voice list
         self._workers: dict[tuple[str, int], _Worker] = {}
@@ -153,24 +157,30 @@ class Synthesizer:
     def voice_for(self, language: str) -> VoiceChoice:
         return choose_voice(self.voices(), language)
 
-    def cache_path(self, text: str, voice_id: str, rate: int) -> Path:
+    def cache_path(self, text: str, voice_id: str, rate: int, private: bool = False) -> Path:
         key = hashlib.sha256(json.dumps([text, voice_id, rate], ensure_ascii=False).encode()).hexdigest()[:32]
-        return self.cache_dir / f"{key}.wav"
+        return (self.private_dir if private else self.cache_dir) / f"{key}.wav"
+
+    def purge_private(self) -> None:
+        """Delete every clip that held a citizen's answer (end of session, start-up)."""
+        if self.private_dir.is_dir():
+            for clip in self.private_dir.iterdir():
+                clip.unlink(missing_ok=True)
 
     def cached(self, text: str, language: str, rate_percent: int = 100) -> Path | None:
         choice = self.voice_for(language)
         path = self.cache_path(text, choice.voice.id if choice.voice else "", wpm(rate_percent))
         return path if path.is_file() else None
 
-    def synthesize(self, text: str, language: str, rate_percent: int = 100) -> Path:
+    def synthesize(self, text: str, language: str, rate_percent: int = 100, private: bool = False) -> Path:
         """The WAV for `text` in `language` (from the cache when it is there)."""
         choice = self.voice_for(language)
         voice_id = choice.voice.id if choice.voice else ""
         rate = wpm(rate_percent)
-        path = self.cache_path(text, voice_id, rate)
+        path = self.cache_path(text, voice_id, rate, private)
         if path.is_file():
             return path
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         answer = self._worker_for(voice_id, rate).call({"cmd": "say", "text": text, "voice": voice_id or None,
                                                         "rate": rate, "out": str(path)})
         if not answer.get("ok"):
@@ -192,14 +202,14 @@ class Synthesizer:
     # --- asynchronous: newest request wins ------------------------------------------
 
     def request(self, text: str, language: str, rate_percent: int,
-                done: Callable[[Path | None, str], None]) -> None:
+                done: Callable[[Path | None, str], None], private: bool = False) -> None:
         """Synthesise on the synthesis thread, then call done(path, "") or done(None, error).
 
         A request that has not started when a newer one arrives is dropped
         without a callback: only the current screen's speech matters.
         """
         with self._cond:
-            self._pending = (text, language, rate_percent, done)
+            self._pending = (text, language, rate_percent, done, private)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="voice-tts", daemon=True)
                 self._thread.start()
@@ -216,10 +226,10 @@ class Synthesizer:
                     self._cond.wait()
                 if self._closed:
                     return
-                text, language, rate, done = self._pending
+                text, language, rate, done, private = self._pending
                 self._pending = None
             try:
-                path, error = self.synthesize(text, language, rate), ""
+                path, error = self.synthesize(text, language, rate, private), ""
             except Exception as exc:  # the UI must hear about it, not die of it
                 path, error = None, str(exc)
             done(path, error)

@@ -338,3 +338,48 @@ def test_the_kiosk_delivers_in_the_background(qtbot, tmp_path):
             assert outbox.counts()["delivered"] == 1
     finally:
         backend.stop()
+
+
+def test_voice_intents_reach_every_step(kiosk):
+    """What voice recognition hands over (after "Is that right?") drives the same journey as touch."""
+    bridge = kiosk.app.bridge
+    service = CATALOGUE.services["change-of-address"]
+    helped = []
+    bridge.helpRequested.connect(lambda: helped.append(True))
+    bridge.applyIntent("command", "next")  # anything on the attract screen starts
+    assert bridge.screen == "language"
+    bridge.applyIntent("number", str([l["code"] for l in bridge.languages].index("en") + 1))
+    assert bridge.screen == "services"
+    bridge.applyIntent("choose", service.id)
+    assert bridge.screen == "question"
+    kiosk.complete_questions(service, {"others_moved": "no"})
+    bridge.applyIntent("command", "next")  # send without consent: refused, answers kept
+    assert bridge.screen == "check" and bridge.submitError == tr("en", "consent.needed")
+    bridge.applyIntent("command", "yes")  # "yes" agrees
+    assert bridge.consentGiven
+    bridge.applyIntent("command", "next")
+    kiosk.qtbot.waitUntil(lambda: bridge.screen == "done", timeout=10000)
+    bridge.applyIntent("command", "next")
+    assert bridge.screen == "attract" and bridge.journey is None
+    bridge.applyIntent("command", "help")  # last: the mediator's "coming" screen covers the kiosk
+    assert helped == [True]
+
+
+def test_yes_no_by_voice_command(kiosk):
+    bridge = kiosk.app.bridge
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    while bridge.questionType != "yes_no":
+        page = bridge.journey.page
+        kiosk.answer_page(page, service)
+        kiosk.click("nextButton")
+    bridge.applyIntent("command", "yes")
+    assert [o["value"] for o in bridge.options if o["selected"]] == ["yes"]
+
+
+def test_read_to_me_turns_voice_on_and_starts(kiosk):
+    voice = kiosk.app.extras["voice"]
+    assert not voice.property("enabled")
+    kiosk.click("readToMeButton")
+    assert voice.property("enabled")
+    assert kiosk.app.bridge.screen == "language"

@@ -15,6 +15,8 @@ class Driver:
         self.app = app
         self.qtbot = qtbot
         self.window = app.window
+        qtbot.waitExposed(self.window)
+        qtbot.wait(50)  # first layout pass, so positions are final before the first touch
 
     def items(self):
         return self.app.items()

@@ -109,6 +109,7 @@ class KioskApp:
         self.mediator = MediatorController(config, self.bridge, quit=_leave, voice=self.voice,
                                            sync_worker=lambda: self.sync_worker)
         ctx.setContextProperty("mediator", self.mediator)
+        self.bridge.helpRequested.connect(self.mediator.requestHelp)  # "help" said aloud
         self.extras["mediator"] = self.mediator
         self.engine.load(str(QML_DIR / "Main.qml"))
         if not self.engine.rootObjects():
@@ -145,6 +146,8 @@ class KioskApp:
                 continue
             seen.add(id(item))
             keep.append(item)
+            if not isinstance(item, QQuickItem):
+                continue  # findChildren can hand back a wrapper that is not an item
             yield item
             stack.extend(item.childItems())
 

@@ -77,6 +77,7 @@ class KioskBridge(QObject):
     # Python-side listeners (voice, mediator) get every new screen.
     screenShown = Signal(object)
     submitted = Signal(str)  # the reference
+    helpRequested = Signal()  # the citizen asked for a mediator (by voice; the button calls the mediator directly)
     _submitDone = Signal(object)  # from the writer thread back to the GUI thread
 
     def __init__(self, config: Config, catalogue: Catalogue, writer: QueueWriter, *,
@@ -497,8 +498,7 @@ class KioskBridge(QObject):
         """Act on what voice recognition understood (after the citizen confirmed it)."""
         self.idle.touch()
         if kind == "command":
-            {"back": self.back, "next": self.next, "repeat": self._refresh}.get(value, lambda: None)()
-            return
+            return self._apply_command(value)
         options = self.screen_content().options
         if kind == "number":
             match = next((o for o in options if str(o.number) == value), None)
@@ -514,6 +514,28 @@ class KioskBridge(QObject):
             self.chooseService(value)
         elif self._screen == QUESTION:
             self.chooseOption(value)
+
+    def _apply_command(self, name: str) -> None:
+        if name == "help":
+            return self.helpRequested.emit()
+        if self._screen == ATTRACT:
+            return self.start()
+        if name == "back":
+            return self.back()
+        if name == "repeat":
+            return self._refresh()
+        if self._screen == QUESTION and self.questionType == "yes_no" and name in ("yes", "no"):
+            return self.chooseOption(name)
+        if self._screen == CHECK:
+            # "Yes" agrees to the consent statement; "next" sends (refused, with the reason, without consent).
+            if name in ("yes", "no"):
+                return self.giveConsent(name == "yes")
+            if name == "next":
+                return self.submit()
+        if self._screen == DONE and name == "next":
+            return self.finish()
+        if name == "next":
+            self.next()
 
     # --- what the screen says ------------------------------------------------
 

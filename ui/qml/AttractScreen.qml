@@ -38,6 +38,14 @@ Item {
             implicitHeight: Theme.touch * 1.5
             onClicked: kiosk.start()
         }
+        BigButton {
+            objectName: "readToMeButton"
+            anchors.horizontalCenter: parent.horizontalCenter
+            visible: typeof voice !== "undefined" && voice !== null
+            text: "🔊  " + kiosk.t["attract.read_to_me"]
+            fontSize: Theme.body
+            onClicked: { voice.readToMe(); kiosk.start() }
+        }
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter

@@ -229,11 +229,8 @@ def read_export(path: Path | str) -> list[dict]:
 def audit_payload(entries: list[Entry], kiosk_id: str) -> dict:
     """A batch of entries shaped for the backend: payload kind "audit".
 
-    The offline queue's `enqueue(payload, destination)` has no payload kind
-    yet (it treats everything as a citizen submission), so the kiosk does not
-    queue this today; the supervisor exports the log (`kiosk audit export`,
-    or the console's button). When the queue accepts kinds, queue
-    `audit_payload(log.entries(since=last_sent_seq), kiosk_id)`.
+    `kiosk.audit_sync.queue_audit` queues these through the sealed outbox (as
+    service "ponte-audit"); the running kiosk does it every minute.
     """
     first, last = (entries[0].seq, entries[-1].seq) if entries else (0, 0)
     return {"kind": "audit", "kiosk_id": kiosk_id, "first_seq": first, "last_seq": last,

@@ -1,11 +1,13 @@
 """Start the touch UI: one QGuiApplication, one QML engine, the bridge as `kiosk`."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 QML_DIR = Path(__file__).parent / "qml"
+log = logging.getLogger(__name__)
 
 
 def prepare_environment(offscreen: bool = False) -> None:
@@ -133,6 +135,25 @@ class KioskApp:
         if self.sync_worker is None:
             # Never a silent stand-in backend here: `kiosk demo` starts its own on purpose.
             self.sync_worker = start_sync(outbox, self.config, demo_backend=False)
+            # Mediator actions leave the kiosk like submissions: new audit entries every minute.
+            from PySide6.QtCore import QTimer
+            self._audit_timer = QTimer()
+            self._audit_timer.setInterval(60_000)
+            self._audit_timer.timeout.connect(self.queue_audit)
+            self._audit_timer.start()
+            self.queue_audit()
+
+    def queue_audit(self) -> None:
+        """Hand new audit entries to the outbox, on the writer thread (never the GUI's)."""
+        from kiosk.audit_sync import queue_audit
+
+        def run(outbox):
+            try:
+                return queue_audit(outbox, self.config)
+            except Exception as exc:  # noqa: BLE001 - the local log stays the record; next minute retries
+                log.warning("audit entries not queued: %s", type(exc).__name__)
+                return 0
+        self.writer.submit(run)
 
     def items(self):
         """Every item in the visual tree, popups included (Repeater and Loader items are not
@@ -165,6 +186,8 @@ class KioskApp:
         self.window.deleteLater()
         self.engine.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        if getattr(self, "_audit_timer", None) is not None:
+            self._audit_timer.stop()
         if self.sync_worker is not None:
             self.sync_worker.stop()
         self.writer.close()

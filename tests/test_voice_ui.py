@@ -143,9 +143,10 @@ def test_a_journey_answered_by_voice(kiosk, qtbot):
     assert bridge.screen == "check"
     assert bridge.journey.answers == {"others_moved": "yes", "housing": "other", "people_count": 6}
 
-    # Consent and sending stay touch-only: the bridge maps no voice intent to them yet.
-    d.click("consentButton")
-    d.click("submitButton")
+    # Consent and sending by voice too: "yes" agrees to the statement, "next" sends.
+    answer(d, "네", "네")
+    assert bridge.consentGiven
+    answer(d, "계속", "계속")
     qtbot.waitUntil(lambda: bridge.screen == "done", timeout=10000)
     spelled = ", ".join(c for c in bridge.reference if c.isalnum())
     qtbot.waitUntil(lambda: spelled in d.spoken[-1], timeout=10000)

@@ -383,3 +383,11 @@ def test_read_to_me_turns_voice_on_and_starts(kiosk):
     kiosk.click("readToMeButton")
     assert voice.property("enabled")
     assert kiosk.app.bridge.screen == "language"
+
+
+def test_start_screen_invites_in_every_language(kiosk):
+    seen = set()
+    for _ in range(5):
+        seen.add(kiosk.text_of("welcomeText"))
+        kiosk.qtbot.wait(3100)
+    assert seen == {tr(code, "attract.welcome") for code in ("en", "pt", "fr", "es", "ar")}

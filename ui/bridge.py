@@ -133,6 +133,12 @@ class KioskBridge(QObject):
         return [{"code": code, "name": tr(code, "language.own_name"), "rtl": code in RIGHT_TO_LEFT}
                 for code in self.config.languages]
 
+    @Property("QVariantList", constant=True)
+    def welcomes(self) -> list:
+        """The start screen's invitation in every kiosk language, for it to cycle through."""
+        return [{"code": code, "welcome": tr(code, "attract.welcome"), "start": tr(code, "attract.touch_to_start"),
+                 "rtl": code in RIGHT_TO_LEFT} for code in self.config.languages]
+
     @Property("QVariantList", notify=changed)
     def services(self) -> list:
         return [{"id": s.id, "title": s.text(s.title, self._language),

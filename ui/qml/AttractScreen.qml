@@ -4,6 +4,10 @@ import QtQuick.Controls
 // The screen nobody is using: big invitation, languages in their own names.
 Item {
     id: screen
+    // Someone walking past should meet their own language: the invitation cycles through them all.
+    property int shown: 0
+    readonly property var current: kiosk.welcomes.length ? kiosk.welcomes[shown % kiosk.welcomes.length] : null
+    Timer { interval: 3000; running: true; repeat: true; onTriggered: screen.shown += 1 }
     MouseArea {
         anchors.fill: parent
         objectName: "attractArea"
@@ -24,7 +28,9 @@ Item {
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
-            text: kiosk.t["attract.welcome"]
+            objectName: "welcomeText"
+            text: screen.current ? screen.current.welcome : kiosk.t["attract.welcome"]
+            LayoutMirroring.enabled: screen.current ? screen.current.rtl : false
             color: Theme.text
             font.pixelSize: Theme.huge
             font.bold: true
@@ -32,7 +38,7 @@ Item {
         BigButton {
             objectName: "startButton"
             anchors.horizontalCenter: parent.horizontalCenter
-            text: kiosk.t["attract.touch_to_start"]
+            text: screen.current ? screen.current.start : kiosk.t["attract.touch_to_start"]
             fill: Theme.primary; ink: Theme.primaryText
             fontSize: Theme.large
             implicitHeight: Theme.touch * 1.5

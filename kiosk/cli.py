@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 
 from kiosk.config import ConfigError, load_config
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args, config) or 0)
     except KeyboardInterrupt:
         return 130
+    except (OSError, sqlite3.Error) as exc:
+        # A file that cannot be written, a full disk, a locked database: one line, never a traceback.
+        print(f"kiosk: {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def queue_add(args, config: Config) -> int:
         print("kiosk: add --citizen-consented once the citizen has agreed to the consent statement", file=sys.stderr)
         return 2
     journey.give_consent()
-    from offline_queue import open_outbox
+    from offline_queue import QueueError, open_outbox
 
     try:
         outbox = open_outbox(config)
@@ -85,7 +85,7 @@ def queue_add(args, config: Config) -> int:
             receipt = submit(journey, config, outbox)
         finally:
             outbox.close()
-    except SubmitError as exc:
+    except (SubmitError, QueueError) as exc:
         print(f"kiosk: not queued: {exc}", file=sys.stderr)
         return 1
     print(display(receipt.reference))

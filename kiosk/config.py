@@ -76,7 +76,13 @@ def load_config(path: Path | str | None = None) -> Config:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
-    return config_from_dict(raw, base=path.parent if path else Path.cwd())
+    try:
+        return config_from_dict(raw, base=path.parent if path else Path.cwd())
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        # A value of the wrong kind ("soon" for seconds, a string for a table): say where.
+        raise ConfigError(f"{path}: a value has the wrong type ({exc}); see the README's example") from None
 
 
 def config_from_dict(raw: dict, base: Path | None = None) -> Config:

@@ -57,17 +57,34 @@ def build_payload(journey: Journey, config: Config, *, assisted: dict | None = N
     return payload
 
 
-def submit(journey: Journey, config: Config, outbox, *, assisted: dict | None = None) -> Receipt:
-    """Queue the journey's answers durably, then mark it done; raise SubmitError if not on disk."""
-    from offline_queue import QueueWriteError
+def check_ready(journey: Journey) -> None:
+    """Raise JourneyError unless the journey can be submitted (complete, at check answers, consented)."""
+    from kiosk.journey import CHECK, JourneyError
+    if journey.step != CHECK or not journey.is_complete():
+        raise JourneyError("only a complete journey at check answers can be submitted")
+    if not journey.consent_given:
+        raise JourneyError("the citizen has not agreed to the consent statement")
+
+
+def write(payload: dict[str, Any], journey: Journey, config: Config, outbox) -> Receipt:
+    """Queue a payload durably; raise SubmitError if it is not on disk. May run on a worker thread."""
+    from offline_queue import QueueError
 
     destination = config.destination(journey.service.destination)
     if destination is None:
         raise SubmitError("queue_write_failed", f"no destination named {journey.service.destination!r} in the configuration")
-    payload = build_payload(journey, config, assisted=assisted)
     try:
         outbox.enqueue(payload, destination)
-    except QueueWriteError as exc:
+    except QueueError as exc:
         raise SubmitError(getattr(exc, "key", "queue_write_failed"), str(exc)) from exc
-    journey.finish()
+    except ValueError as exc:  # the payload cannot be rendered for this destination
+        raise SubmitError("queue_write_failed", str(exc)) from exc
     return Receipt(payload["reference"], payload["submission_id"], journey.service.id)
+
+
+def submit(journey: Journey, config: Config, outbox, *, assisted: dict | None = None) -> Receipt:
+    """Check, queue durably, then mark the journey done: one call for the command line."""
+    check_ready(journey)  # before writing: a row on disk is never followed by a refusal
+    receipt = write(build_payload(journey, config, assisted=assisted), journey, config, outbox)
+    journey.finish()
+    return receipt

@@ -135,3 +135,26 @@ def test_bad_config_is_one_clear_line(tmp_path):
     result = kiosk("services", "list", config=bad)
     assert result.returncode == 2
     assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wrongly_typed_config_value_is_one_clear_line(tmp_path):
+    bad = tmp_path / "kiosk.toml"
+    bad.write_text('[session]\nidle_seconds = "soon"\n')
+    result = kiosk("services", "list", config=bad)
+    assert result.returncode == 2 and str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unwritable_output_is_one_clear_line(tmp_path):
+    result = kiosk("audit", "export", "--out", str(tmp_path / "missing" / "audit.jsonl"), data_dir=tmp_path / "d")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "missing" in result.stderr
+
+
+def test_queue_add_with_an_unusable_data_dir(tmp_path):
+    config_path, _, _ = write_config(tmp_path)
+    text = config_path.read_text().replace(f'data_dir = "', 'data_dir = "/proc/ponte-nope', 1)
+    config_path.write_text(text)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(GOOD))
+    result = kiosk("queue", "add", "--service", "change-of-address", "--answers", str(answers),
+                   "--citizen-consented", config=config_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr

@@ -391,3 +391,22 @@ def test_start_screen_invites_in_every_language(kiosk):
         seen.add(kiosk.text_of("welcomeText"))
         kiosk.qtbot.wait(3100)
     assert seen == {tr(code, "attract.welcome") for code in ("en", "pt", "fr", "es", "ar")}
+
+
+def test_the_journey_is_frozen_while_it_is_being_written(kiosk):
+    """Back, change, consent and language wait while Send writes: one row, one reference, done."""
+    bridge = kiosk.app.bridge
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    kiosk.complete_questions(service)
+    bridge.giveConsent(True)
+    bridge.submit()  # the write runs on the writer thread; its answer waits for this thread's loop
+    assert bridge.busy
+    bridge.back()
+    bridge.change("full_name")
+    bridge.giveConsent(False)
+    bridge.chooseLanguage("pt")
+    assert bridge.screen == "check" and bridge.consentGiven and bridge.language == "en"
+    kiosk.qtbot.waitUntil(lambda: bridge.screen == "done", timeout=10000)
+    rows = queued(kiosk)
+    assert len(rows) == 1 and rows[0][1]["reference"] == bridge.reference.replace("-", "")

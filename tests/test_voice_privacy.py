@@ -26,3 +26,13 @@ def test_private_clips_are_kept_apart_and_purged(tmp_path):
     leftovers = [p for p in (tmp_path / "voice-cache").rglob("*") if p.is_file()]
     assert all(b"Canario" not in p.name.encode() for p in leftovers)
     assert len(leftovers) == 1
+
+
+def test_check_answers_are_not_read_or_cached_unless_asked():
+    from kiosk.screen import CHECK, ScreenContent
+    from voice.script import script
+
+    screen = ScreenContent(CHECK, "en", "Check your answers", body="Read your answers.", personal=True,
+                           answer="What is your name? Zeferino Canario")
+    assert "Canario" not in script(screen)
+    assert "Canario" in script(screen, read_personal=True)

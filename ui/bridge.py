@@ -17,12 +17,13 @@ from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
 from kiosk import RIGHT_TO_LEFT
 from kiosk.config import Config
 from kiosk.definition import Catalogue, Page, Service
-from kiosk.journey import CHECK, DONE, Journey
+from kiosk.journey import CHECK, DONE, Journey, JourneyError
 from kiosk.national_id import DIGITS_ONLY
+from kiosk.validators import DEFAULT_MAX_LENGTH
 from kiosk.reference import display
 from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, ScreenContent, SpokenOption
 from kiosk.session import ACTIVE, EXPIRED, WARNING, InactivityTimer
-from kiosk.submission import SubmitError, submit
+from kiosk.submission import SubmitError, build_payload, check_ready, write
 from translations import table
 from translations import text as tr
 
@@ -48,7 +49,7 @@ class QueueWriter:
     def submit(self, fn: Callable[[Any], Any]) -> concurrent.futures.Future:
         def run():
             if self._outbox is None:
-                # Opened on first use and reopened after a failure (a full disk may be freed).
+                # Opened on first use; if opening fails (a full disk), the next submit tries again.
                 self._outbox = self._open()
                 if self._on_open:
                     self._on_open(self._outbox)
@@ -214,7 +215,7 @@ class KioskBridge(QObject):
         page = self._page()
         if not page:
             return 0
-        return page.max_length or {"short_text": 100, "long_text": 1000}.get(page.type, 254)
+        return page.max_length or DEFAULT_MAX_LENGTH.get(page.type, 254)
 
     @Property(str, notify=changed)
     def error(self) -> str:
@@ -337,6 +338,8 @@ class KioskBridge(QObject):
 
     @Slot(str)
     def chooseLanguage(self, code: str) -> None:
+        if self._busy:  # a submission is being written: the journey must not move under it
+            return
         if code not in self.config.languages:
             return
         self._language = code
@@ -398,6 +401,8 @@ class KioskBridge(QObject):
 
     @Slot()
     def back(self) -> None:
+        if self._busy:  # a submission is being written: the journey must not move under it
+            return
         if self._screen == LANGUAGE:
             return self._show(ATTRACT)
         if self._screen == SERVICES:
@@ -413,12 +418,16 @@ class KioskBridge(QObject):
 
     @Slot(str)
     def change(self, page_id: str) -> None:
+        if self._busy:  # a submission is being written: the journey must not move under it
+            return
         if self.journey and self.journey.step == CHECK:
             self.journey.change(page_id)
             self._show(QUESTION)
 
     @Slot(bool)
     def giveConsent(self, given: bool) -> None:
+        if self._busy:  # a submission is being written: the journey must not move under it
+            return
         if self.journey:
             self.journey.give_consent(given)
             self._submit_error = ""
@@ -432,21 +441,27 @@ class KioskBridge(QObject):
         if not journey.consent_given:
             self._submit_error = tr(self._language, "consent.needed")
             return self._refresh()
+        try:
+            check_ready(journey)
+        except JourneyError:
+            return self._refresh()
+        # The payload is built here, on the GUI thread, from a journey nobody can change while busy
+        # (back, change, consent and language wait); only the disk write goes to the writer thread.
+        payload = build_payload(journey, self.config, assisted=self.assisted_provider())
         self._busy = True
         self._submit_error = ""
         self.changed.emit()
-        assisted = self.assisted_provider()
 
-        def write(outbox):
+        def write_it(outbox):
             try:
-                return submit(journey, self.config, outbox, assisted=assisted)
+                return write(payload, journey, self.config, outbox)
             except SubmitError as exc:
                 return exc
             except Exception as exc:  # noqa: BLE001 - whatever happens, the citizen keeps their answers
                 log.error("submission could not be queued: %s", type(exc).__name__)
                 return SubmitError("queue_write_failed")
 
-        future = self.writer.submit(write)
+        future = self.writer.submit(write_it)
         future.add_done_callback(lambda f: self._submitDone.emit(
             f.result() if not f.exception() else SubmitError("queue_write_failed")))
 
@@ -456,6 +471,7 @@ class KioskBridge(QObject):
             # The answers stay on the check screen; a person can help from here.
             self._submit_error = tr(self._language, f"error.{result.key}")
             return self._refresh()
+        self.journey.finish()  # on disk now: nothing changed it meanwhile (busy), so this cannot refuse
         self._reference = result.reference
         self.submitted.emit(result.reference)
         self._show(DONE)
@@ -562,8 +578,10 @@ class KioskBridge(QObject):
                                  error=self.error, options=opts, question_type=page.type,
                                  personal=page.personal, answer=self.answerText)
         if self._screen == CHECK:
-            body = "\n".join(f"{row['question']} {row['answer']}" for row in self.summary)
-            return ScreenContent(CHECK, lang, tr(lang, "check.title"), body=body, hint=self.consentText,
-                                 error=self._submit_error, personal=True)
+            # Every answer together identifies the citizen: it goes in `answer` (personal), never in
+            # the body, so it is read aloud only on request and never joins the shared speech cache.
+            answers = "\n".join(f"{row['question']} {row['answer']}" for row in self.summary)
+            return ScreenContent(CHECK, lang, tr(lang, "check.title"), body=tr(lang, "check.intro"),
+                                 hint=self.consentText, error=self._submit_error, personal=True, answer=answers)
         return ScreenContent(DONE, lang, tr(lang, "done.title"), body=tr(lang, "done.reference_help"),
                              reference=self._reference)

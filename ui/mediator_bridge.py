@@ -531,25 +531,36 @@ class MediatorController(QObject):
                 self._close_tracked(ABANDONED)
             else:
                 self._tracked_step = self._current_page_id() or self._tracked_step
+        if content.kind == "attract":
+            # The citizen session was wiped (finished, timed out, start again): nothing carries over.
+            # State is reset first; the audit lines come after, so a failing write (a full disk)
+            # can never leave the next citizen inside the last one's assisted session.
+            self._close_tracked(ABANDONED)
+            leaving = self._mediator if self._view not in (CONSOLE, SETTINGS) else None
+            if leaving is not None:
+                self._mediator = None
+                self._view = HIDDEN
+            if self._view == CALLED:
+                self._view = HIDDEN
+            self._last_page = None
+            try:
+                assist.reset_current("session_ended")
+            except Exception as exc:  # noqa: BLE001 - the reset below must happen whatever the log says
+                log.error("assist session end not logged: %s", type(exc).__name__)
+            finally:
+                assist.set_current(None)
+            if leaving is not None:
+                try:
+                    self.audit.append("logout", leaving.id)
+                except Exception as exc:  # noqa: BLE001
+                    log.error("logout not logged: %s", type(exc).__name__)
+            return
         s = self._session()
         if s is not None and s.active:
             self._tracked_assisted = True
             self._note_fill()
             s.set_context(self._service_id(), self._citizen_language())
         self._last_page = self._current_page_id()
-        if content.kind == "attract":
-            # The citizen session was wiped (finished, timed out, start again): nothing carries over.
-            self._close_tracked(ABANDONED)
-            if self._mediator is not None and self._view not in (CONSOLE, SETTINGS):
-                self.audit.append("logout", self._mediator.id)
-                self._mediator = None
-                self._view = HIDDEN
-            if self._view == CALLED:
-                self._view = HIDDEN
-            try:
-                assist.reset_current("session_ended")
-            finally:
-                assist.set_current(None)
 
     def _close_tracked(self, kind: str) -> None:
         journey = self._tracked

@@ -268,6 +268,7 @@ class VoiceController(QObject):
         self._pending, self._heard_text = None, ""
         self._headphones_said = False
         self.synth.purge_private()  # the last citizen's answers, spoken, leave with them
+        self._current_text, self.last_spoken, self.last_clip = "", "", None
         voice_cfg = self.config.raw.get("voice", {}) if isinstance(self.config.raw, dict) else {}
         self._enabled = bool(voice_cfg.get("on_by_default", False))
         self._rate = int(voice_cfg.get("rate", 100))

@@ -410,3 +410,11 @@ def test_the_journey_is_frozen_while_it_is_being_written(kiosk):
     kiosk.qtbot.waitUntil(lambda: bridge.screen == "done", timeout=10000)
     rows = queued(kiosk)
     assert len(rows) == 1 and rows[0][1]["reference"] == bridge.reference.replace("-", "")
+
+
+def test_a_date_comes_back_in_its_three_boxes(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "en", service.id)
+    kiosk.complete_questions(service, {"date_moved": "07/09/2021"})
+    kiosk.click("change_date_moved")
+    assert [kiosk.text_of(n) for n in ("dayField", "monthField", "yearField")] == ["07", "09", "2021"]

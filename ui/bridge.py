@@ -264,6 +264,15 @@ class KioskBridge(QObject):
         return raw if isinstance(raw, str) else ("" if raw is None else str(raw))
 
     @Property("QVariantList", notify=changed)
+    def dateParts(self) -> list:
+        """[day, month, year] of the current date answer as typed (or as stored), for the three boxes."""
+        raw = self.answerText
+        if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":  # stored ISO form
+            return [raw[8:], raw[5:7], raw[:4]]
+        parts = raw.split("/")
+        return parts if len(parts) == 3 else ["", "", ""]
+
+    @Property("QVariantList", notify=changed)
     def summary(self) -> list:
         if not self.journey:
             return []

@@ -184,12 +184,7 @@ Flickable {
                         color: Theme.text
                         Accessible.name: modelData.label
                         Accessible.role: Accessible.EditableText
-                        text: {
-                            var raw = kiosk.answerText
-                            var m = raw.match(/^(\d{4})-(\d{2})-(\d{2})$/)
-                            var parts = m ? [m[3], m[2], m[1]] : raw.split("/")
-                            return parts.length === 3 ? parts[index] : ""
-                        }
+                        text: kiosk.dateParts[index]
                         background: Rectangle {
                             border.width: part.activeFocus ? 5 * Theme.u : 3 * Theme.u
                             border.color: kiosk.error !== "" ? Theme.error : (part.activeFocus ? Theme.selected : Theme.border)

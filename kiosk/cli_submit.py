@@ -10,8 +10,8 @@ from kiosk.config import Config
 from kiosk.definition import load_catalogue
 from kiosk.journey import CHECK, Journey
 from kiosk.reference import display
+from kiosk.screen import error_text
 from kiosk.submission import SubmitError, submit
-from translations import text as tr
 
 
 def register(sub) -> None:
@@ -39,10 +39,7 @@ def answer_all(journey: Journey, answers: dict) -> list[str]:
         page = journey.page
         problem = journey.next(answers.get(page.id))
         if problem:
-            custom = page.errors.get(problem.key)
-            message = journey.service.text(custom, journey.language) if custom else \
-                tr(journey.language, f"error.{problem.key}", **problem.params)
-            problems.append(f"{page.id}: {message}")
+            problems.append(f"{page.id}: {error_text(journey.service, page, problem, journey.language)}")
             journey.pass_over()
     unknown = sorted(set(answers) - {p.id for p in journey.service.pages})
     problems += [f"{key}: not a question of this service" for key in unknown]

@@ -22,7 +22,6 @@ from kiosk import national_id, postcode
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "service.schema.json"
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
-NUMERIC_KEYPAD_TYPES = frozenset({"number", "phone", "national_id"})
 # Answers of these types identify a person whatever the definition says.
 ALWAYS_PERSONAL = frozenset({"phone", "email", "national_id", "postcode"})
 # Keys of the messages the validators give (translations/core: "error.<key>"); a
@@ -97,11 +96,6 @@ class Page:
     date_range: str = "any"
     show_if: Condition | None = None
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def keypad(self) -> str:
-        """Which on-screen keyboard suits this question: 'numeric' or 'text'."""
-        return "numeric" if self.type in NUMERIC_KEYPAD_TYPES else "text"
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)

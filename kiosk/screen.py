@@ -38,5 +38,9 @@ class ScreenContent:
     answer: str = ""  # the current answer as text (may be personal: see `personal`)
     commands: tuple[str, ...] = field(default=("back", "next", "help", "repeat"))
 
-    def label_for(self, key: str) -> str:
-        return tr(self.language, key)
+
+def error_text(service, page, problem, language: str) -> str:
+    """Why an answer was refused, in words: the definition's own wording for this question if it
+    has one, else the kiosk's (translations: error.<key>). For the screen and the command line."""
+    custom = page.errors.get(problem.key) if page is not None else None
+    return service.text(custom, language) if custom else tr(language, f"error.{problem.key}", **problem.params)

@@ -21,7 +21,7 @@ from kiosk.journey import CHECK, DONE, Journey, JourneyError
 from kiosk.national_id import DIGITS_ONLY
 from kiosk.validators import DEFAULT_MAX_LENGTH
 from kiosk.reference import display
-from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, ScreenContent, SpokenOption
+from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, ScreenContent, SpokenOption, error_text
 from kiosk.session import ACTIVE, EXPIRED, WARNING, InactivityTimer
 from kiosk.submission import SubmitError, build_payload, check_ready, write
 from translations import table
@@ -202,13 +202,13 @@ class KioskBridge(QObject):
 
     @Property(str, notify=changed)
     def keypad(self) -> str:
-        """Which on-screen keyboard: "digits", "number", "phone" or "text"."""
+        """Which on-screen keyboard: digits, number, phone, id, email, postcode or text."""
         page = self._page()
         if not page:
             return "text"
         if page.type == "national_id":
-            return "digits" if self.journey.service.national_id in DIGITS_ONLY else "text"
-        return {"number": "number", "phone": "phone"}.get(page.type, "text")
+            return "digits" if self.journey.service.national_id in DIGITS_ONLY else "id"
+        return page.type if page.type in ("number", "phone", "email", "postcode") else "text"
 
     @Property(int, notify=changed)
     def maxLength(self) -> int:
@@ -221,12 +221,7 @@ class KioskBridge(QObject):
     def error(self) -> str:
         if not self.journey or not self.journey.error:
             return ""
-        return self._error_text(self.journey.page, self.journey.error)
-
-    def _error_text(self, page: Page | None, problem) -> str:
-        # A definition may word an error its own way for one question.
-        custom = page.errors.get(problem.key) if page else None
-        return self._s(custom) if custom else tr(self._language, f"error.{problem.key}", **problem.params)
+        return error_text(self.journey.service, self.journey.page, self.journey.error, self._language)
 
     @Property(str, notify=changed)
     def progressText(self) -> str:

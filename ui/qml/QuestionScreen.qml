@@ -117,9 +117,9 @@ Flickable {
             inputMethodHints: kiosk.keypad === "phone" ? Qt.ImhDialableCharactersOnly
                             : kiosk.keypad === "number" ? Qt.ImhFormattedNumbersOnly
                             : kiosk.keypad === "digits" ? Qt.ImhDigitsOnly
-                            : kiosk.questionType === "national_id" ? (Qt.ImhPreferUppercase | Qt.ImhNoPredictiveText)
-                            : kiosk.questionType === "email" ? (Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase)
-                            : kiosk.questionType === "postcode" ? (Qt.ImhPreferNumbers | Qt.ImhNoPredictiveText)
+                            : kiosk.keypad === "id" ? (Qt.ImhPreferUppercase | Qt.ImhNoPredictiveText)
+                            : kiosk.keypad === "email" ? (Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase)
+                            : kiosk.keypad === "postcode" ? (Qt.ImhPreferNumbers | Qt.ImhNoPredictiveText)
                             : Qt.ImhNoPredictiveText
             Accessible.name: kiosk.question
             Accessible.role: Accessible.EditableText

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,10 @@ class MediatorStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # One connection may serve several threads (the UI hashes PINs off the GUI thread);
+        # _lock keeps their transactions apart, BEGIN IMMEDIATE keeps other processes' apart.
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._lock = threading.RLock()
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
@@ -84,6 +88,11 @@ class MediatorStore:
     def close(self) -> None:
         self._db.close()
 
+    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        """One statement, never inside another thread's open transaction."""
+        with self._lock:
+            return self._db.execute(sql, params)
+
     # --- accounts -------------------------------------------------------------
 
     def add(self, mediator_id: str, name: str, role: str, pin: str, *, pin_hash: str | None = None) -> Mediator:
@@ -95,48 +104,69 @@ class MediatorStore:
             raise MediatorError(f"role must be one of {', '.join(ROLES)}")
         hashed = pin_hash or pins.hash_pin(pin)
         try:
-            self._db.execute("INSERT INTO mediators (id, name, role, pin_hash, created_at) VALUES (?,?,?,?,?)",
-                             (mediator_id, name.strip(), role, hashed, self._clock()))
+            self._execute("INSERT INTO mediators (id, name, role, pin_hash, created_at) VALUES (?,?,?,?,?)",
+                          (mediator_id, name.strip(), role, hashed, self._clock()))
         except sqlite3.IntegrityError:
             raise MediatorError(f"'{mediator_id}' already exists") from None
         return self.get(mediator_id)
 
     def get(self, mediator_id: str) -> Mediator | None:
-        row = self._db.execute("SELECT * FROM mediators WHERE id=?", (mediator_id,)).fetchone()
+        row = self._execute("SELECT * FROM mediators WHERE id=?", (mediator_id,)).fetchone()
         return self._row(row) if row else None
 
     def list(self) -> list[Mediator]:
-        return [self._row(r) for r in self._db.execute("SELECT * FROM mediators ORDER BY id")]
+        return [self._row(r) for r in self._execute("SELECT * FROM mediators ORDER BY id").fetchall()]
 
     def active(self) -> list[Mediator]:
         return [m for m in self.list() if m.active]
 
     def disable(self, mediator_id: str) -> None:
-        if self._db.execute("UPDATE mediators SET active=0 WHERE id=?", (mediator_id,)).rowcount == 0:
+        if self._execute("UPDATE mediators SET active=0 WHERE id=?", (mediator_id,)).rowcount == 0:
             raise MediatorError(f"no mediator '{mediator_id}'")
 
     def enable(self, mediator_id: str) -> None:
-        if self._db.execute("UPDATE mediators SET active=1 WHERE id=?", (mediator_id,)).rowcount == 0:
+        if self._execute("UPDATE mediators SET active=1 WHERE id=?", (mediator_id,)).rowcount == 0:
             raise MediatorError(f"no mediator '{mediator_id}'")
 
     def unlock(self, mediator_id: str) -> None:
-        if self._db.execute("UPDATE mediators SET failures=0, locked_until=0 WHERE id=?",
-                            (mediator_id,)).rowcount == 0:
+        if self._execute("UPDATE mediators SET failures=0, locked_until=0 WHERE id=?",
+                         (mediator_id,)).rowcount == 0:
             raise MediatorError(f"no mediator '{mediator_id}'")
 
     def set_pin(self, mediator_id: str, pin: str) -> None:
-        if self._db.execute("UPDATE mediators SET pin_hash=?, failures=0, locked_until=0 WHERE id=?",
-                            (pins.hash_pin(pin), mediator_id)).rowcount == 0:
+        if self._execute("UPDATE mediators SET pin_hash=?, failures=0, locked_until=0 WHERE id=?",
+                         (pins.hash_pin(pin), mediator_id)).rowcount == 0:
             raise MediatorError(f"no mediator '{mediator_id}'")
 
     # --- PIN check ------------------------------------------------------------
 
     def authenticate(self, mediator_id: str, pin: str) -> AuthResult:
+        """Check `pin` for `mediator_id`, applying the lock-out rule.
+
+        Every call does exactly one scrypt check, whatever the account's state
+        (unknown, disabled, locked or active): against a dummy hash when the
+        account may not sign in, so the time taken does not tell them apart.
+        The hash is computed outside any transaction (it is slow); reading the
+        counters, deciding and writing them back is one BEGIN IMMEDIATE
+        transaction, so parallel attempts each count.
+        """
+        row = self._execute("SELECT pin_hash FROM mediators WHERE id=?", (mediator_id,)).fetchone()
+        matches = pins.verify_pin(pin, row["pin_hash"] if row is not None else _DUMMY_HASH)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = self._decide(mediator_id, matches and row is not None, row["pin_hash"] if row else None)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return result
+
+    def _decide(self, mediator_id: str, matches: bool, checked_hash: str | None) -> AuthResult:
+        """Inside the write transaction: the outcome of one attempt, and the counters it leaves."""
         row = self._db.execute("SELECT * FROM mediators WHERE id=?", (mediator_id,)).fetchone()
         now = self._clock()
         if row is None:
-            # Spend the same time as a real check so ids cannot be probed by timing.
-            pins.verify_pin(pin, _DUMMY_HASH)
             return AuthResult(WRONG)
         mediator = self._row(row)
         if not mediator.active:
@@ -144,7 +174,8 @@ class MediatorStore:
         if mediator.locked_until > now:
             return AuthResult(LOCKED, mediator, retry_in=int(mediator.locked_until - now + 0.999),
                               failures=mediator.failures)
-        if pins.verify_pin(pin, row["pin_hash"]):
+        # A PIN changed between the check and this transaction: the check no longer counts as right.
+        if matches and row["pin_hash"] == checked_hash:
             self._db.execute("UPDATE mediators SET failures=0, locked_until=0 WHERE id=?", (mediator_id,))
             return AuthResult(OK, self.get(mediator_id))
         failures = mediator.failures + 1
@@ -173,3 +204,22 @@ def login(store: MediatorStore, audit, mediator_id: str, pin: str) -> AuthResult
     else:
         audit.append("login_failed", known, reason=result.outcome, failures=result.failures)
     return result
+
+
+def initials(names: list[str]) -> list[str]:
+    """What the PIN pad shows for each account: initials, numbered where two are alike.
+
+    Anyone can hold the corner and open the PIN pad, so it never shows who works here;
+    the mediators recognise their own initials.
+    """
+    bare = ["".join(word[0] for word in name.split()[:3]).upper() or "?" for name in names]
+    counts = {b: bare.count(b) for b in bare}
+    seen: dict[str, int] = {}
+    shown = []
+    for b in bare:
+        if counts[b] > 1:
+            seen[b] = seen.get(b, 0) + 1
+            shown.append(f"{b} {seen[b]}")
+        else:
+            shown.append(b)
+    return shown

@@ -225,3 +225,101 @@ def test_cli_mediators(tmp_path, monkeypatch, capsys):
     assert main(["console", "--no-clock"]) == 0
     assert "QUEUE" in capsys.readouterr().out
     assert main(["stats"]) == 0
+
+
+# --- lock-out under parallel attempts, and what timing can tell ---------------------------
+
+def _wrong_pin_in_parallel(path, clock, n: int) -> list[str]:
+    """n wrong PINs at once, each through its own connection (as separate kiosk processes would)."""
+    import threading
+    stores = [MediatorStore(path, clock=clock) for _ in range(n)]
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def attempt(s):
+        barrier.wait()
+        outcomes.append(s.authenticate("ana.s", "000000").outcome)
+
+    threads = [threading.Thread(target=attempt, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    return outcomes
+
+
+def test_parallel_wrong_pins_each_count_and_lock_the_account(store, clock, tmp_path):
+    outcomes = _wrong_pin_in_parallel(tmp_path / "mediators.db", clock, 16)
+    assert len(outcomes) == 16
+    after = store.get("ana.s")
+    # Each attempt was counted: the fifth locked the account, the eleven after it met the lock.
+    assert after.failures == pin.MAX_FAILURES and after.locked_until > clock.t
+    assert outcomes.count(WRONG) == pin.MAX_FAILURES - 1
+    assert outcomes.count(LOCKED) == 16 - (pin.MAX_FAILURES - 1)
+    assert store.authenticate("ana.s", PIN).outcome == LOCKED
+
+
+def _parallel_process(path: str, t: float, queue) -> None:
+    s = MediatorStore(path, clock=lambda: t)
+    queue.put(s.authenticate("ana.s", "000000").outcome)
+    s.close()
+
+
+@pytest.mark.slow
+def test_parallel_wrong_pins_from_separate_processes(store, clock, tmp_path):
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_parallel_process, args=(str(tmp_path / "mediators.db"), clock.t, queue))
+             for _ in range(16)]
+    for p in procs:
+        p.start()
+    outcomes = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join()
+    assert outcomes.count(WRONG) == pin.MAX_FAILURES - 1
+    assert store.get("ana.s").failures == pin.MAX_FAILURES
+
+
+@pytest.fixture
+def kdf_calls(monkeypatch):
+    """Every scrypt the PIN check runs, with the cost it ran at (n, r, p)."""
+    import hashlib
+    calls: list[tuple[int, int, int]] = []
+    real = hashlib.scrypt
+
+    def counting(password, *, salt, n, r, p, dklen=64, maxmem=0):
+        calls.append((n, r, p))
+        return real(password, salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=maxmem)
+
+    monkeypatch.setattr(pin.hashlib, "scrypt", counting)
+    return calls
+
+
+def test_every_account_state_costs_one_same_kdf(store, clock, kdf_calls):
+    """Disabled, locked, unknown, wrong and right: the same single scrypt, so timing tells nothing."""
+    store.add("bea.c", "Bea Costa", "mediator", "593817")
+    store.add("cid.d", "Cid Dias", "mediator", "284719")
+    store.disable("bea.c")
+    for _ in range(pin.MAX_FAILURES):
+        store.authenticate("cid.d", "000000")
+    kdf_calls.clear()
+    cases = {"disabled": ("bea.c", "593817"), "locked": ("cid.d", "284719"), "unknown": ("nobody", PIN),
+             "wrong": ("ana.s", "000000"), "right": ("ana.s", PIN)}
+    seen = {}
+    for case, (who, typed) in cases.items():
+        before = len(kdf_calls)
+        seen[case] = store.authenticate(who, typed).outcome
+        assert len(kdf_calls) - before == 1, f"{case}: {len(kdf_calls) - before} KDF calls"
+    assert seen == {"disabled": DISABLED, "locked": LOCKED, "unknown": WRONG, "wrong": WRONG, "right": OK}
+    assert len(set(kdf_calls)) == 1  # one cost for all
+    assert kdf_calls[0] == (pin.SCRYPT_N, pin.SCRYPT_R, pin.SCRYPT_P)
+
+
+def test_initials_hide_names_and_stay_distinct():
+    from kiosk.mediators import initials
+    assert initials(["Ana Silva", "Rui Santos"]) == ["AS", "RS"]
+    assert initials(["Ana Silva", "Abel Sousa", "Ana Silva"]) == ["AS 1", "AS 2", "AS 3"]
+    assert initials(["Élodie d'Arc", "Ωmega", "  "]) == ["ÉD", "Ω", "?"]

@@ -29,7 +29,7 @@ from offline_queue.seal import Sealer, open_sealed
 log = logging.getLogger("offline_queue")
 
 STATES = ("queued", "sending", "delivered", "failed", "dead")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 5000
 DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024
 
@@ -72,6 +72,7 @@ class Claimed:
     item: QueueItem
     body: bytes
     content_type: str
+    ack_key: bytes | None = None  # REST sealed bodies: checks the backend's ack_mac (seal.py)
 
 
 _ITEM_COLUMNS = ("id, reference, service_id, service_version, destination, kind, state, attempts, "
@@ -81,7 +82,7 @@ _ITEM_COLUMNS = ("id, reference, service_id, service_version, destination, kind,
 _INSERT = ("INSERT OR IGNORE INTO submissions (id, reference, service_id, service_version, destination, kind, "
            "state, attempts, next_attempt_at, created_at, updated_at, content_type, body_seal)"
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
-_INSERT_BODY = "INSERT INTO bodies (seq, body, payload_sealed) VALUES (?,?,?)"
+_INSERT_BODY = "INSERT INTO bodies (seq, body, payload_sealed, ack_key) VALUES (?,?,?,?)"
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:
@@ -136,8 +137,15 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_state_due ON submissions (state, next_attempt_at)")
 
 
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    """The acknowledgement key of a sealed REST body (seal.py): only the backend that opens the payload can
+    prove delivery with a MAC under it. Kept beside the body and purged with it; NULL for older rows."""
+    db.execute("ALTER TABLE bodies ADD COLUMN ack_key BLOB")
+
+
 # Append-only: migration N brings user_version from N-1 to N.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2, _migrate_3)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2, _migrate_3,
+                                                                    _migrate_4)
 
 
 def _error_message(exc: BaseException, path: Path) -> str:
@@ -370,7 +378,7 @@ class Outbox:
         row = (payload["submission_id"], payload["reference"], str(service.get("id", "")),
                str(service.get("version", "")), destination.name, destination.kind, "queued", 0,
                now, now, now, rendered.content_type, rendered.seal)
-        body_row = (rendered.body, payload_sealed)
+        body_row = (rendered.body, payload_sealed, rendered.ack_key)
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -400,7 +408,7 @@ class Outbox:
         if cur.rowcount == 1:
             self._conn.execute(_INSERT_BODY, (cur.lastrowid, *body_row))
 
-    def restore(self, meta: tuple, body: bytes, payload_sealed: bytes | None) -> bool:
+    def restore(self, meta: tuple, body: bytes, payload_sealed: bytes | None, ack_key: bytes | None = None) -> bool:
         """Insert a row salvaged from a damaged file (columns as salvage._META); False if already present."""
         columns = ("id, reference, service_id, service_version, destination, kind, state, attempts, last_error, "
                    "error_kind, next_attempt_at, created_at, updated_at, delivered_at, remote_ref, content_type, "
@@ -411,7 +419,7 @@ class Outbox:
                 cur = self._conn.execute(f"INSERT OR IGNORE INTO submissions ({columns}) VALUES "
                                          f"({','.join('?' * len(meta))})", meta)
                 if cur.rowcount == 1:
-                    self._conn.execute(_INSERT_BODY, (cur.lastrowid, body, payload_sealed))
+                    self._conn.execute(_INSERT_BODY, (cur.lastrowid, body, payload_sealed, ack_key))
                 self._conn.execute("COMMIT")
                 return cur.rowcount == 1
             except (sqlite3.Error, OSError) as exc:
@@ -496,7 +504,8 @@ class Outbox:
         """Move up to limit due submissions to 'sending' (one transaction) and return their bytes."""
         now = time.time() if now is None else now
         exclude = list(exclude)
-        sql = ("SELECT s.id, b.body, s.body_seal, s.content_type FROM submissions s JOIN bodies b ON b.seq = s.seq "
+        sql = ("SELECT s.id, b.body, s.body_seal, s.content_type, b.ack_key FROM submissions s "
+               "JOIN bodies b ON b.seq = s.seq "
                "WHERE s.state IN ('queued','failed') AND coalesce(s.next_attempt_at, 0) <= ?")
         if exclude:
             sql += f" AND s.destination NOT IN ({','.join('?' * len(exclude))})"
@@ -522,10 +531,10 @@ class Outbox:
                 f"SELECT {_ITEM_COLUMNS} FROM submissions WHERE id IN ({','.join('?' * len(ids))})", ids)} \
                 if ids else {}
         claimed = []
-        for sid, body, body_seal, content_type in rows:
+        for sid, body, body_seal, content_type, ack_key in rows:
             if body_seal == "device":
                 body = open_sealed(body, self._device_pair().private)
-            claimed.append(Claimed(items[sid], body, content_type))
+            claimed.append(Claimed(items[sid], body, content_type, ack_key))
         return claimed
 
     def mark_delivered(self, results: Iterable[tuple[str, str | None]]) -> None:

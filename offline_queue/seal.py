@@ -11,9 +11,18 @@ key reused for a bounded number of blobs within one process, with the nonce in
 the HKDF info so every blob still gets its own AES key. The ephemeral private
 key never leaves memory, so at rest nothing changes; it saves the X25519 key
 generation and exchange (~2/3 of the sealing time) on every enqueue.
+
+Acknowledgement key: from the same shared secret, HKDF with the label
+"ponte-ack-v1" derives a second key per blob. The kiosk learns it while sealing
+and keeps it with the queued body; the backend learns it when it opens the
+blob. Nobody else can: a MAC with it over the submission id (`ack_mac`) proves
+that the answer comes from the party that opened this payload, not from a proxy
+that reflects the request (docs/sync-api.yaml, "Acknowledgement").
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import threading
 import time
@@ -42,6 +51,26 @@ def _derive(shared: bytes, eph: bytes, recipient: bytes, nonce: bytes = b"") -> 
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
 
 
+def _derive_ack(shared: bytes, eph: bytes, recipient: bytes, nonce: bytes) -> bytes:
+    # A label of its own: the ack key says nothing about the AES key of the payload.
+    info = b"ponte-ack-v1" + eph + recipient + nonce
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+
+
+def ack_mac(ack_key: bytes, idempotency_key: str, case_reference: str | None = None) -> str:
+    """The MAC a backend returns as `ack_mac` (hex): HMAC-SHA256 over "ponte-ack-v1", the idempotency key and
+    the case reference (empty when there is none), separated by newlines."""
+    message = b"\n".join([b"ponte-ack-v1", idempotency_key.encode("utf-8"), (case_reference or "").encode("utf-8")])
+    return hmac.new(ack_key, message, hashlib.sha256).hexdigest()
+
+
+def ack_mac_valid(ack_key: bytes, idempotency_key: str, case_reference: str | None, mac: object) -> bool:
+    """True only if `mac` is the backend's ack_mac for this submission (constant-time comparison)."""
+    if not isinstance(mac, str) or len(mac) != 64:
+        return False
+    return hmac.compare_digest(ack_mac(ack_key, idempotency_key, case_reference), mac.lower())
+
+
 class Sealer:
     """Seals many blobs for one recipient, reusing an ephemeral key for at most REUSE_LIMIT blobs or
     REUSE_SECONDS (format PNS2). Thread-safe."""
@@ -62,6 +91,10 @@ class Sealer:
         self._uses, self._born = 0, time.monotonic()
 
     def seal(self, plaintext: bytes) -> bytes:
+        return self.seal_with_ack(plaintext)[0]
+
+    def seal_with_ack(self, plaintext: bytes) -> tuple[bytes, bytes]:
+        """The sealed blob and its acknowledgement key (see the module docstring)."""
         with self._lock:
             if self._uses >= REUSE_LIMIT or time.monotonic() - self._born > REUSE_SECONDS:
                 self._fresh()
@@ -70,7 +103,8 @@ class Sealer:
         nonce = os.urandom(12)
         header = MAGIC_REUSED + self._kid + eph_pub + nonce
         key = _derive(shared, eph_pub, self._recipient, nonce)
-        return header + AESGCM(key).encrypt(nonce, plaintext, header)
+        return header + AESGCM(key).encrypt(nonce, plaintext, header), \
+            _derive_ack(shared, eph_pub, self._recipient, nonce)
 
 
 def seal(plaintext: bytes, public: X25519PublicKey) -> bytes:
@@ -91,6 +125,11 @@ def sealed_key_id(blob: bytes) -> str:
 
 
 def open_sealed(blob: bytes, private: X25519PrivateKey) -> bytes:
+    return open_sealed_with_ack(blob, private)[0]
+
+
+def open_sealed_with_ack(blob: bytes, private: X25519PrivateKey) -> tuple[bytes, bytes]:
+    """The plaintext and the blob's acknowledgement key (what a backend needs to compute `ack_mac`)."""
     if len(blob) < _HEADER + 16 or blob[:4] not in (MAGIC, MAGIC_REUSED):
         raise SealError("not a sealed payload")
     recipient = public_bytes(private.public_key())
@@ -100,6 +139,7 @@ def open_sealed(blob: bytes, private: X25519PrivateKey) -> bytes:
     try:
         shared = private.exchange(X25519PublicKey.from_public_bytes(eph_pub))
         key = _derive(shared, eph_pub, recipient, nonce if blob[:4] == MAGIC_REUSED else b"")
-        return AESGCM(key).decrypt(nonce, blob[_HEADER:], blob[:_HEADER])
+        plaintext = AESGCM(key).decrypt(nonce, blob[_HEADER:], blob[:_HEADER])
+        return plaintext, _derive_ack(shared, eph_pub, recipient, nonce)
     except (InvalidTag, ValueError):
         raise SealError("sealed payload damaged or sealed for another key") from None

@@ -24,3 +24,6 @@ class Rendered:
     body: bytes
     content_type: str
     seal: str  # "none": body is safe at rest as is; "device": body must be sealed with the device key
+    # REST sealed envelopes: the key only the backend that opens the payload also knows (seal.py); stored
+    # with the body so the connector can check the backend's ack_mac.
+    ack_key: bytes | None = None

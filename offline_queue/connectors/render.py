@@ -28,13 +28,15 @@ def render_rest(payload: dict, public: X25519PublicKey | Sealer, clear: bool = F
         "kiosk_id": payload.get("kiosk_id"),
         "submitted_at": payload.get("submitted_at"),
     }
+    ack_key = None  # the backend proves delivery with a MAC under this key (docs/sync-api.yaml)
     if clear:
         envelope["payload"] = payload
     else:
         sealer = public if isinstance(public, Sealer) else Sealer(public)
+        blob, ack_key = sealer.seal_with_ack(canonical_json(payload))
         envelope["sealed"] = {"alg": SEAL_ALG, "key_id": key_id(sealer.public),
-                              "data": base64.b64encode(sealer.seal(canonical_json(payload))).decode()}
-    return Rendered(canonical_json(envelope), "application/json", "device" if clear else "none")
+                              "data": base64.b64encode(blob).decode()}
+    return Rendered(canonical_json(envelope), "application/json", "device" if clear else "none", ack_key)
 
 
 def _text(value) -> str:

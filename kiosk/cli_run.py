@@ -87,7 +87,8 @@ def run_demo(args, config: Config) -> int:
     except OSError:
         backend = DevBackend(key_dir / "backend.db", keys, port=0)  # the port is taken: any free one
     backend.start()
-    demo_config = dataclasses.replace(config, destinations={"*": Destination("*", "rest", backend.url)},
+    demo_config = dataclasses.replace(config, destinations={"*": Destination("*", "rest", backend.url,
+                                                                                {"allow_http": True})},
                                       raw={k: v for k, v in config.raw.items() if k != "queue"})
     print(f"Ponte demo: dev-backend on {backend.url}; data in {config.data_dir}")
     print("  watch submissions arrive:  kiosk queue status   (Ctrl-C here ends the demo)")

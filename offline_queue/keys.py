@@ -101,13 +101,71 @@ def _resolve(config, value: str) -> Path:
     return path if path.is_absolute() else Path(config.data_dir) / path
 
 
+# A destination option only `kiosk demo` sets (kiosk/cli_run.py; kiosk.toml refuses it as unknown): the demo
+# seals with its own dev-backend's key.
+DEMO_KEYS_FLAG = "demo_keys"
+
+
+def _is_loopback(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _demo_keys_allowed(config, destination) -> bool:
+    """The dev-backend's key may stand in for a missing backend key only in `kiosk demo` or for loopback
+    destinations (a local dev-backend); a real backend could never open what was sealed with it."""
+    targets = [destination] if destination is not None else list(config.destinations.values())
+    return all(d.options.get(DEMO_KEYS_FLAG) is True or _is_loopback(d.url) for d in targets)
+
+
+def _missing_key_message(config, destination) -> str:
+    import difflib
+    name = destination.name if destination is not None else "*"
+    hints = []
+    raw = config.raw
+    for section in difflib.get_close_matches("queue", [k for k in raw if k != "queue"], n=1, cutoff=0.6):
+        hints.append(f"the section [{section}] looks like a misspelt [queue]")
+    known = {"public_key", "form_public_key", "form_public_key_file"}
+    tables = [("[queue]", raw.get("queue") or {})] + \
+        ([(f"[destinations.{name}]", destination.options)] if destination is not None else [])
+    for where, table in tables:
+        for key in difflib.get_close_matches("public_key", [k for k in table if k not in known], n=1, cutoff=0.75):
+            hints.append(f"'{key}' in {where} looks like a misspelt public_key")
+    return (f"no backend public key for destination '{name}': set public_key = \"/etc/ponte/backend-public.pem\" "
+            f"in [queue] (or in [destinations.{name}]); the demo's own key is only used by `kiosk demo` and "
+            "loopback destinations" + "".join(f"; {hint}" for hint in hints))
+
+
 def sealing_public_key(config, destination=None) -> X25519PublicKey:
-    """The key payloads are sealed with: destination's public_key, else [queue] public_key, else the dev-backend's."""
+    """The key payloads are sealed with: destination's public_key, else [queue] public_key, else (demo and
+    loopback destinations only) the dev-backend's. Raises KeyFileError naming the missing key otherwise."""
     value = (destination.options.get("public_key") if destination is not None else None) \
         or config.raw.get("queue", {}).get("public_key")
     if value:
         return load_public_key(_resolve(config, value))
+    if not _demo_keys_allowed(config, destination):
+        raise KeyFileError(_missing_key_message(config, destination))
     return ensure_keypair(dev_backend_dir(config.data_dir)).public
+
+
+def check_sealing_keys(config) -> None:
+    """At start-up: every destination has the key it seals with (ODK form keys included), without creating
+    any key file. Raises KeyFileError with a message that names the missing or unreadable key."""
+    from offline_queue.connectors.odk_crypto import encrypts, form_public_key
+    for destination in config.destinations.values():
+        if encrypts(destination):
+            form_public_key(destination)
+            continue
+        value = destination.options.get("public_key") or config.raw.get("queue", {}).get("public_key")
+        if value:
+            load_public_key(_resolve(config, value))
+        elif not _demo_keys_allowed(config, destination):
+            raise KeyFileError(_missing_key_message(config, destination))
 
 
 def device_keypair(config) -> KeyPair:

@@ -78,6 +78,11 @@ class KioskApp:
         self.catalogue = load_catalogue(config.services_dirs)
         if outbox_factory is None:
             from offline_queue import open_outbox
+            from offline_queue.keys import KeyFileError, check_sealing_keys
+            try:  # refuse to start rather than seal for a key no backend can open
+                check_sealing_keys(config)
+            except KeyFileError as exc:
+                raise RuntimeError(str(exc)) from None
 
             def outbox_factory():
                 return open_outbox(config)

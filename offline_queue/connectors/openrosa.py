@@ -48,9 +48,12 @@ class OpenRosaConnector:
         if self._config_error is not None:
             return classify_exception(self._config_error, self.destination)
         headers = {"X-OpenRosa-Version": "1.0", "Date": formatdate(usegmt=True)}
-        files = {"xml_submission_file": ("submission.xml", body, "text/xml")}
+        if content_type.startswith("multipart/"):  # built at enqueue (ODK-encrypted: odk_crypto.py): send as is
+            body_args = {"data": body, "headers": {**headers, "Content-Type": content_type}}
+        else:
+            body_args = {"files": {"xml_submission_file": ("submission.xml", body, "text/xml")}, "headers": headers}
         try:
-            response = self.client.request("POST", self._url, files=files, headers=headers)
+            response = self.client.request("POST", self._url, **body_args)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified
             return classify_exception(exc, self.destination)
         status, text = response.status_code, _text(response)

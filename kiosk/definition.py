@@ -8,19 +8,31 @@ so a service designer can fix it without reading code.
 """
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import jsonschema
 import yaml
 
 from kiosk import national_id, postcode
 
+if TYPE_CHECKING:  # jsonschema is imported only when a file must be validated (start-up time)
+    import jsonschema
+
 SCHEMA_PATH = Path(__file__).parent / "schema" / "service.schema.json"
+# Limits that keep a hostile or broken file from taking the kiosk's memory or time. A real
+# definition is 20-40 KiB and 7 levels deep; the limits are far above that.
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 20
+MAX_NUMBER_DIGITS = 30
+MAX_SCHEMA_ERRORS = 50  # one broken file can be reported in full without listing 10,000 errors
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
 # Answers of these types identify a person whatever the definition says.
 ALWAYS_PERSONAL = frozenset({"phone", "email", "national_id", "postcode"})
@@ -144,7 +156,17 @@ class Catalogue:
 
 # --- loading -----------------------------------------------------------------
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's C parser when present (about 10x faster than the pure-Python one); nodes
+# still carry their line, which is all the problems need.
+_BaseLoader = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+_STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
+# The only YAML types a definition uses; anything else (!!binary, !!set, timestamps, merge
+# keys, python tags) is refused before it is constructed.
+_PLAIN_TAGS = frozenset({_STR, _INT, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                         "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe YAML loader that remembers the line of every mapping and sequence item."""
 
 
@@ -161,14 +183,73 @@ class _LineDict(dict):
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# YAML 1.1 reads "yes"/"no"/"on" as booleans; option values must stay strings.
+# YAML 1.1 reads "yes"/"no"/"on" as booleans; option values must stay strings. Dates stay
+# text too: no field is a date, and "2001-13-45" must not be a crash.
 _LineLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # ... but true/false (required:, personal:) must stay booleans.
 _LineLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                   list("tTfF"))
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A value cut to a readable length for a message (a hostile file may hold megabytes)."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _check_nodes(root: yaml.Node, source: str) -> None:
+    """Refuse what a definition never needs and what could make loading blow up.
+
+    Walks the composed nodes without recursion, before anything is constructed: an alias
+    (the same node reached twice) could expand a 20 KiB file into gigabytes, deep nesting
+    would exhaust the stack, a 5,000-digit number is a ValueError in int().
+    """
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+
+    def refuse(node: yaml.Node, message: str) -> None:
+        problems.append(Problem(source, node.start_mark.line + 1, "", message))
+
+    while stack and len(problems) < 20:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            refuse(node, "YAML anchors and aliases (&name, *name) are not allowed in a service "
+                         "definition; the value anchored here is reused: write each text out in full")
+            break
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            refuse(node, f"the file is nested more than {MAX_DEPTH} levels deep; a definition needs about 7")
+            break
+        if node.tag not in _PLAIN_TAGS:
+            refuse(node, f"the YAML tag {_short(node.tag)} is not used in service definitions; "
+                         "remove it (put a value that looks special in quotes)")
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _INT and len(node.value) > MAX_NUMBER_DIGITS:
+                refuse(node, f"a number with {len(node.value)} digits; numbers in a definition are short "
+                             "(put it in quotes if it is text)")
+        elif isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    refuse(key, "merge keys (<<) are not allowed in a service definition; write the fields out in full")
+                elif not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
+                    refuse(key, f"'{_short(getattr(key, 'value', '?'))}' cannot be a field name; "
+                                "field names are plain words (put it in quotes if you mean text)")
+                elif key.value in keys:
+                    refuse(key, f"'{_short(key.value)}' appears twice here (first on line {keys[key.value]}); "
+                                "keep one")
+                else:
+                    keys[key.value] = key.start_mark.line + 1
+                stack.append((value, depth + 1))
+        else:
+            stack.extend((item, depth + 1) for item in node.value)
+    if problems:
+        raise DefinitionError(problems)
 
 
 def _line_of(doc: Any, path: Iterable) -> int | None:
@@ -191,9 +272,25 @@ def _pointer(path: Iterable) -> str:
     return "/" + "/".join(str(p) for p in path) if path else ""
 
 
+def _unique_items(validator: Any, unique: bool, instance: Any, schema: dict) -> Iterable:
+    """uniqueItems in linear time: jsonschema compares unhashable items pairwise (minutes on a long list)."""
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        key = json.dumps(item, sort_keys=True, default=repr)
+        if key in seen:
+            import jsonschema
+            yield jsonschema.ValidationError(f"{_short(item)} appears twice; each item may appear once")
+            return
+        seen.add(key)
+
+
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    import jsonschema  # only here: most start-ups find every file in the catalogue cache
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"uniqueItems": _unique_items})
+    return cls(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -205,13 +302,13 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return f"{error.message.split('(')[-1].rstrip(')')}: not a known field; check the spelling"
     if error.validator == "enum" and "propertyNames" in error.schema_path:
-        return f"'{error.instance}' is not a supported language code; use one of: {', '.join(error.validator_value)}"
+        return f"'{_short(error.instance)}' is not a supported language code; use one of: {', '.join(error.validator_value)}"
     if error.validator == "enum":
-        return f"'{error.instance}' is not allowed for {name}; use one of: {', '.join(map(str, error.validator_value))}"
+        return f"'{_short(error.instance)}' is not allowed for {name}; use one of: {', '.join(map(str, error.validator_value))}"
     if error.validator == "propertyNames":
-        return f"'{error.instance}' is not a supported language code"
+        return f"'{_short(error.instance)}' is not a supported language code"
     if error.validator == "pattern":
-        return f"'{error.instance}' is not a valid {name} (expected pattern {error.validator_value})"
+        return f"'{_short(error.instance)}' is not a valid {name} (expected pattern {error.validator_value})"
     if error.validator == "type":
         return f"{name} should be a {error.validator_value}, not {type(error.instance).__name__}"
     if error.validator == "const":
@@ -222,46 +319,109 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 
 def parse(text: str, source: str) -> Any:
-    """Parse YAML or JSON text; syntax errors become Problems with a line."""
+    """Parse YAML or JSON text; syntax errors and unsafe constructs become Problems with a line."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise DefinitionError([Problem(source, None, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; "
+                                       "a service definition is far smaller (is it the right file?)")])
+    loader = _LineLoader(text)
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, source)
+        return loader.construct_document(node)
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        line = None
+        if isinstance(exc.position, int):  # libyaml counts UTF-8 bytes, the Python reader characters
+            before = text.encode("utf-8", "surrogatepass")[:exc.position] if _BaseLoader is not yaml.SafeLoader \
+                else text[:exc.position]
+            line = before.count("\n" if isinstance(before, str) else b"\n") + 1
         raise DefinitionError([Problem(source, line, "", "not valid YAML: the file holds a character that is not "
                                        "allowed in text (is it a binary file?)")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        raise DefinitionError([Problem(source, mark.line + 1 if mark else None, "",
-                                       f"not valid YAML: {exc.problem}")]) from None
+        # libyaml puts an error at the end of a file without a final newline one line further.
+        line = min(mark.line + 1, text.count("\n") + 1) if mark else None
+        raise DefinitionError([Problem(source, line, "",
+                                       f"not valid YAML: {_short(exc.problem, 200)}")]) from None
     except yaml.YAMLError as exc:
-        raise DefinitionError([Problem(source, None, "", f"not valid YAML: {exc}")]) from None
+        raise DefinitionError([Problem(source, None, "", f"not valid YAML: {_short(str(exc), 200)}")]) from None
+    finally:
+        loader.dispose()
 
 
-def load_service(path: Path | str) -> Service:
-    """Load and fully check one definition file, or raise DefinitionError."""
+def _read(path: Path, source: str) -> bytes:
+    """The file's bytes, refusing what is not a small regular file before reading it."""
+    def refuse(message: str) -> DefinitionError:
+        return DefinitionError([Problem(source, None, "", message)])
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a folder, or a FIFO that would block start-up
+            raise refuse("cannot read the file: it is not a regular file (a folder or a device?)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise refuse(f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; "
+                         "a service definition is far smaller (is it the right file?)")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # it may grow between stat and read
+    except OSError as exc:
+        raise refuse(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse(f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; "
+                     "a service definition is far smaller (is it the right file?)")
+    return data
+
+
+def load_service(path: Path | str, *, cache: CatalogueCache | None = None) -> Service:
+    """Load and fully check one definition file, or raise DefinitionError.
+
+    Whatever the file holds, the only exception is DefinitionError: one broken or hostile
+    file is reported and left out, it never stops the kiosk or hides the other services.
+    With a `cache`, a file whose exact bytes were already validated is not parsed again.
+    """
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DefinitionError([Problem(source, None, "", "cannot read the file: it is not UTF-8 text "
-                                       "(is it a binary file? save it as UTF-8)")]) from None
-    except OSError as exc:
-        raise DefinitionError([Problem(source, None, "", f"cannot read the file: {exc.strerror or exc}")]) from None
-    doc = parse(text, source)
-    problems = check_document(doc, source)
-    if problems:
-        raise DefinitionError(problems)
-    return _build(doc, path)
+        data = _read(path, source)
+        if cache is not None:
+            service = cache.service(data, path)
+            if service is not None:
+                return service
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DefinitionError([Problem(source, None, "", "cannot read the file: it is not UTF-8 text "
+                                           "(is it a binary file? save it as UTF-8)")]) from None
+        doc = parse(text, source)
+        problems = check_document(doc, source)
+        if problems:
+            raise DefinitionError(problems)
+        service = _build(doc, path)
+        if cache is not None:
+            cache.remember(data, doc)
+        return service
+    except DefinitionError:
+        raise
+    except RecursionError:
+        raise DefinitionError([Problem(source, None, "", "the file is nested too deeply to be checked; "
+                                       "a definition needs about 7 levels")]) from None
+    except MemoryError:
+        raise DefinitionError([Problem(source, None, "", "the file needs too much memory to be checked; "
+                                       "is it the right file?")]) from None
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop the others
+        raise DefinitionError([Problem(source, None, "", f"the file could not be checked "
+                                       f"({type(exc).__name__}: {_short(str(exc), 120)}); "
+                                       "run `kiosk services check` on it and fix what it shows")]) from None
 
 
 def check_document(doc: Any, source: str) -> list[Problem]:
     """All problems in a parsed definition: schema first, then meaning."""
     if not isinstance(doc, dict):
         return [Problem(source, None, "", "the file must hold a mapping (id:, title:, pages: ...)")]
+    errors = itertools.islice(_validator().iter_errors(doc), MAX_SCHEMA_ERRORS)
     problems = [
-        Problem(source, _line_of(doc, e.absolute_path), _pointer(e.absolute_path), _schema_message(e))
-        for e in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+        Problem(source, _line_of(doc, e.absolute_path), _pointer(e.absolute_path), _short(_schema_message(e), 300))
+        for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
     ]
     if problems:
         return problems
@@ -341,11 +501,14 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
     for path, name in pictograms:
         if not name:
             continue
-        target_file = (base / name).resolve()
-        if not target_file.is_relative_to(base.resolve()):
-            add(path, f"pictogram '{name}' is outside the definition's folder; keep pictograms beside it")
-        elif not target_file.is_file():
-            add(path, f"pictogram file '{name}' does not exist next to the definition")
+        try:
+            target_file = (base / name).resolve()
+            if not target_file.is_relative_to(base.resolve()):
+                add(path, f"pictogram '{_short(name)}' is outside the definition's folder; keep pictograms beside it")
+            elif not target_file.is_file():
+                add(path, f"pictogram file '{_short(name)}' does not exist next to the definition")
+        except OSError:  # e.g. a name too long for the file system
+            add(path, f"pictogram '{_short(name)}' cannot be opened; use a short file name beside the definition")
     for answer_id, target in doc.get("mapping", {}).items():
         if answer_id not in seen:
             add(["mapping", answer_id], f"'{answer_id}' is not a page id")
@@ -402,36 +565,123 @@ def _build(doc: dict, path: Path) -> Service:
 
 
 def definition_files(dirs: Iterable[Path]) -> list[Path]:
+    """The definition files in `dirs` (files are taken as given, folders for *.yaml, *.yml, *.json)."""
     files: list[Path] = []
     for d in dirs:
         d = Path(d)
-        if d.is_file():
-            files.append(d)
-        elif d.is_dir():
-            files.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml", ".json")))
+        try:
+            if d.is_dir():
+                files.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml", ".json")))
+            elif d.exists():
+                files.append(d)
+        except OSError:  # an unreadable folder holds no services; load_service reports unreadable files
+            continue
     return files
 
 
 def _id_line(path: Path) -> int | None:
     try:
         return _line_of(parse(path.read_text(encoding="utf-8"), str(path)), ["id"])
-    except (OSError, UnicodeDecodeError, DefinitionError):
+    except Exception:  # noqa: BLE001 - only a line number for a message
         return None
 
 
-def load_catalogue(dirs: Iterable[Path]) -> Catalogue:
-    """Every loadable service; broken ones are left out and reported, never raised."""
+# Bump when what parse() produces changes, so older cached documents are not reused.
+_CACHE_FORMAT = 1
+
+
+@lru_cache(maxsize=1)
+def _cache_key() -> str:
+    """What a cached document depends on besides the file: the schema and this loader."""
+    digest = hashlib.sha256(SCHEMA_PATH.read_bytes())
+    digest.update(f"{_CACHE_FORMAT}:{MAX_DEPTH}:{MAX_NUMBER_DIGITS}:{yaml.__version__}".encode())
+    return digest.hexdigest()
+
+
+class CatalogueCache:
+    """Definitions already validated, keyed by the SHA-256 of the file's bytes.
+
+    A start-up with unchanged files skips YAML parsing and the schema (and the import of
+    jsonschema). What is cached is the parsed definition itself, which is public text and
+    never personal data. The meaning checks (pictograms present, conditions, ...) still run
+    on every load; they are fast and depend on files beside the definition. A damaged or
+    foreign cache file is ignored; a cache that cannot be written only costs time.
+    """
+
+    FILE_NAME = "catalogue.json"
+
+    def __init__(self, directory: Path | str):
+        self.path = Path(directory) / self.FILE_NAME
+        self._entries: dict[str, dict] = {}
+        self._used: dict[str, dict] = {}
+        self._dirty = False
+        self.hits = 0
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(raw, dict) and raw.get("key") == _cache_key() and isinstance(raw.get("entries"), dict):
+                self._entries = {k: v for k, v in raw["entries"].items() if isinstance(v, dict)}
+        except (OSError, ValueError, RecursionError):
+            pass
+
+    def service(self, data: bytes, path: Path) -> Service | None:
+        """The service built from the cached definition of these exact bytes, or None."""
+        digest = hashlib.sha256(data).hexdigest()
+        doc = self._entries.get(digest)
+        if doc is None:
+            return None
+        try:
+            if _check_meaning(doc, str(path)):
+                return None  # e.g. a pictogram went missing: load in full for located problems
+            service = _build(doc, path)
+        except Exception:  # noqa: BLE001 - a cache entry is never trusted over the file
+            return None
+        self._used[digest] = doc
+        self.hits += 1
+        return service
+
+    def remember(self, data: bytes, doc: dict) -> None:
+        """Record a definition that passed every check."""
+        self._used[hashlib.sha256(data).hexdigest()] = doc
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the entries used in this run (so the cache never outgrows the catalogue)."""
+        if not self._dirty and set(self._used) == set(self._entries):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.FILE_NAME}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": _cache_key(), "entries": self._used}, ensure_ascii=False),
+                           encoding="utf-8")
+            os.replace(tmp, self.path)
+            self._entries, self._dirty = dict(self._used), False
+        except (OSError, ValueError):
+            pass  # a read-only or full disk: next start-up parses again
+
+
+def load_catalogue(dirs: Iterable[Path], *, cache_dir: Path | str | None = None) -> Catalogue:
+    """Every loadable service; broken ones are left out and reported, never raised.
+
+    With `cache_dir` (the kiosk uses `data_dir / "catalogue-cache"`), unchanged files are
+    taken from the validated catalogue cache instead of being parsed and checked again.
+    """
+    cache = CatalogueCache(cache_dir) if cache_dir is not None else None
     services: dict[str, Service] = {}
     problems: list[Problem] = []
     for path in definition_files(dirs):
         try:
-            service = load_service(path)
+            service = load_service(path, cache=cache)
         except DefinitionError as exc:
             problems.extend(exc.problems)
+            continue
+        except Exception as exc:  # noqa: BLE001 - load_service already reports everything; belt and braces
+            problems.append(Problem(str(path), None, "", f"the file could not be checked ({type(exc).__name__})"))
             continue
         if service.id in services:
             problems.append(Problem(str(path), _id_line(path), "/id",
                                     f"service id '{service.id}' is already used by {services[service.id].source}"))
             continue
         services[service.id] = service
+    if cache is not None:
+        cache.save()
     return Catalogue(services, problems)

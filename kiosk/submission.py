@@ -34,10 +34,11 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def build_payload(journey: Journey, config: Config, *, assisted: dict | None = None) -> dict[str, Any]:
+def build_payload(journey: Journey, config: Config, *, assisted: dict | None = None,
+                  submission_id: str | None = None) -> dict[str, Any]:
     service = journey.service
     answers = journey.answers
-    submission_id = str(uuid.uuid4())
+    submission_id = submission_id or str(uuid.uuid4())  # a caller's own id makes a retried call idempotent
     payload: dict[str, Any] = {
         "submission_id": submission_id,
         "idempotency_key": submission_id,
@@ -82,9 +83,11 @@ def write(payload: dict[str, Any], journey: Journey, config: Config, outbox) -> 
     return Receipt(payload["reference"], payload["submission_id"], journey.service.id)
 
 
-def submit(journey: Journey, config: Config, outbox, *, assisted: dict | None = None) -> Receipt:
+def submit(journey: Journey, config: Config, outbox, *, assisted: dict | None = None,
+           submission_id: str | None = None) -> Receipt:
     """Check, queue durably, then mark the journey done: one call for the command line."""
     check_ready(journey)  # before writing: a row on disk is never followed by a refusal
-    receipt = write(build_payload(journey, config, assisted=assisted), journey, config, outbox)
+    receipt = write(build_payload(journey, config, assisted=assisted, submission_id=submission_id),
+                    journey, config, outbox)
     journey.finish()
     return receipt

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk import audit as audit_mod
 from kiosk.audit import AuditError, AuditLog
-from kiosk.cli import main
+from commands.cli import main
 
 
 @pytest.fixture(params=[b"device-key-32-bytes-long-xxxxxxx", None], ids=["hmac", "sha256"])

@@ -22,7 +22,7 @@ def kiosk(*args: str, config: Path | None = None, data_dir: Path | None = None) 
         env["PONTE_CONFIG"] = str(config)
     if data_dir:
         env["PONTE_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "commands", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=60)
 
 
@@ -32,7 +32,7 @@ def write_config(tmp_path: Path) -> tuple[Path, object, object]:
     path.write_text(
         f'[kiosk]\ndata_dir = "{config.data_dir}"\nid = "test-kiosk"\n'
         f'[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
-        '[destinations."*"]\nkind = "rest"\nurl = "http://127.0.0.1:9"\n', encoding="utf-8")
+        '[destinations."*"]\nkind = "rest"\nurl = "http://127.0.0.1:9"\nallow_http = true\n', encoding="utf-8")
     return path, config, private_key
 
 

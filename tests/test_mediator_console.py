@@ -8,7 +8,8 @@ import time
 import pytest
 
 from kiosk.audit import AuditLog
-from kiosk.device_health import Console, backend_clock_offset, databases, human_age, human_bytes, open_queue, queue_health
+from operations.console import Console
+from operations.health import backend_clock_offset, databases, human_age, human_bytes, open_queue, queue_health
 from kiosk.stats import Stats
 from tests.queue_fixtures import make_queue_config, sample_payload
 

@@ -209,7 +209,7 @@ def test_audit_payload_batch(audit):
 
 def test_cli_mediators(tmp_path, monkeypatch, capsys):
     import io
-    from kiosk.cli import main
+    from commands.cli import main
     monkeypatch.setenv("PONTE_DATA_DIR", str(tmp_path))
     monkeypatch.setattr("kiosk.config.config_path", lambda: None)
     monkeypatch.setattr("sys.stdin", io.StringIO("593817\n"))

@@ -1,4 +1,4 @@
-"""`kiosk queue ...` and `kiosk dev-backend` end to end, through kiosk.cli.main."""
+"""`kiosk queue ...` and `kiosk dev-backend` end to end, through commands.cli.main."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.cli import main
+from commands.cli import main
 from offline_queue import open_outbox
 from offline_queue.devbackend import Faults, start_dev_backend
 from offline_queue.keys import write_keypair
@@ -25,7 +25,7 @@ def write_toml(tmp_path, config, url: str, extra: str = "") -> Path:
     toml = tmp_path / "kiosk.toml"
     toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\nid = "cli-kiosk"\n'
                     f'[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
-                    f'[destinations."*"]\nurl = "{url}"\nread_timeout = 2\n{extra}')
+                    f'[destinations."*"]\nurl = "{url}"\nallow_http = true\nread_timeout = 2\n{extra}')
     return toml
 
 
@@ -101,7 +101,7 @@ def test_bundle_with_openrosa_items_needs_the_private_key(tmp_path, capsys):
     config, private = make_queue_config(tmp_path)
     toml = tmp_path / "kiosk.toml"
     toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\n[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
-                    f'[destinations.odk]\nkind = "openrosa"\nurl = "http://127.0.0.1:9/submission"\n')
+                    f'[destinations.odk]\nkind = "openrosa"\nurl = "http://127.0.0.1:9/submission"\nallow_http = true\n')
     from kiosk.config import load_config
     cfg = load_config(toml)
     box = open_outbox(cfg)
@@ -140,23 +140,29 @@ def test_missing_public_key_file_is_one_line(tmp_path, capsys):
     assert run(toml, "queue", "export", str(tmp_path / "usb")) == 0  # nothing queued: nothing to seal
 
 
-def test_queue_subparsers_are_exposed_for_other_areas():
-    import argparse
-    import offline_queue.cli as qcli
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    actions = qcli.register(sub)
-    assert actions is qcli.queue_subparsers
-    extra = actions.add_parser("frobnicate")
-    extra.set_defaults(handler=lambda args, config: 0)
-    assert parser.parse_args(["queue", "frobnicate"]).handler(None, None) == 0
+def test_an_area_adds_a_queue_command_by_decorator(kiosk, capsys):
+    import click
+
+    from commands.base import pass_config
+    from commands.queue import queue
+
+    @queue.command("frobnicate")
+    @pass_config
+    def frobnicate(config):
+        """Example: kiosk queue frobnicate"""
+        click.echo(f"frobnicated {config.kiosk_id}")
+    try:
+        assert run(kiosk[0], "queue", "frobnicate") == 0
+        assert capsys.readouterr().out == "frobnicated cli-kiosk\n"
+    finally:
+        del queue.commands["frobnicate"]
 
 
 def test_dev_backend_command_in_a_subprocess(tmp_path):
     port_probe = __import__("tests.queue_fixtures", fromlist=["free_port"]).free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PONTE_DATA_DIR": str(tmp_path / "data")}
     env.pop("PONTE_CONFIG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "dev-backend", "--port", str(port_probe)],
+    proc = subprocess.Popen([sys.executable, "-m", "commands", "dev-backend", "--port", str(port_probe)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -182,7 +188,7 @@ def test_demo_backend_starts_only_for_the_local_default(tmp_path):
     from tests.queue_fixtures import FAST, free_port
     port = free_port()
     config = config_from_dict({"kiosk": {"data_dir": str(tmp_path / "data")},
-                               "destinations": {"*": {"url": f"http://127.0.0.1:{port}"}}})
+                               "destinations": {"*": {"url": f"http://127.0.0.1:{port}", "allow_http": True}}})
     backend = ensure_demo_backend(config, port=port)
     assert backend is not None
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main as kiosk_main
+from commands.cli import main as kiosk_main
 from voice.models import (ModelError, bundled_korean_model, install_model, is_checked, list_models,
                           model_path, models_dir)
 from voice.recognizer import ABSENT, FAILED, READY, ModelStore

@@ -1,0 +1,66 @@
+"""`kiosk services list|check`: what the kiosk offers, and what is wrong with a definition."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commands.base import exit_with, pass_config
+from kiosk.config import Config
+from kiosk.definition import load_catalogue
+
+
+@click.group()
+def services() -> None:
+    """Service definitions: the forms the kiosk offers.
+
+    \b
+    Example:
+      kiosk services check /etc/ponte/services
+    """
+
+
+@services.command("list")
+@click.option("--lang", help="Title language (default: the kiosk's default).")
+@pass_config
+def list_(config: Config, lang: str | None) -> None:
+    """One line per available service: its id, a tab, its title. Left-out files are named on stderr.
+
+    \b
+    Example:
+      kiosk services list --lang pt
+    """
+    catalogue = load_catalogue(config.services_dirs)
+    language = lang or config.default_language
+    for service in sorted(catalogue.services.values(), key=lambda s: s.id):
+        click.echo(f"{service.id}\t{service.text(service.title, language)}")
+    for problem in catalogue.problems:
+        click.echo(f"left out: {problem}", err=True)
+
+
+@services.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_config
+def check(config: Config, paths: tuple[Path, ...]) -> None:
+    """Check definition files (default: the configured folders); every problem with file, line and why.
+
+    Exit 1 on any problem.
+
+    \b
+    Example:
+      kiosk services check kiosk/services/change-of-address.yaml
+    """
+    chosen = list(paths) or list(config.services_dirs)
+    missing = [p for p in chosen if not Path(p).exists()]
+    for path in missing:
+        click.echo(f"{path}: no such file or folder", err=True)
+    catalogue = load_catalogue([p for p in chosen if Path(p).exists()])
+    for problem in catalogue.problems:
+        click.echo(problem)
+    count = len(catalogue.services)
+    if catalogue.problems or missing:
+        click.echo(f"{len(catalogue.problems) + len(missing)} problem(s); {count} service(s) are fine.", err=True)
+        exit_with(1)
+    click.echo(f"{count} service(s), no problems.")
+    if not count:
+        exit_with(1)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import email.parser
 import email.policy
+import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -119,6 +121,33 @@ def test_ivs_are_those_central_expects():
     assert got[15] == "39bcb18a103323279ea78c182247487b"
     assert got[23] == "3abdb28b113424289ea78c182247487b"
     assert got[31] == "3abdb28b113424289fa88d192348497c"
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command")
+def test_openssl_opens_it_as_central_does(ministry_key, tmp_path):
+    """An independent reader: OpenSSL (what Central's Node.js crypto runs on) unwraps the key with
+    RSA-OAEP SHA-256/MGF1-SHA-256 and decrypts submission.xml.enc with aes-256-cfb and the IV Central
+    derives; the result is the XML plus PKCS#7 padding."""
+    xml = instance()
+    encrypted = encrypt(ministry_key, xml, attachments=[("photo.jpg", b"jpeg")])
+    pem = tmp_path / "private.pem"
+    pem.write_bytes(ministry_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    wrapped = tmp_path / "key.bin"
+    wrapped.write_bytes(base64.b64decode(re.search(rb"<base64EncryptedKey>(.*?)</", encrypted.manifest).group(1)))
+    key = subprocess.run(["openssl", "pkeyutl", "-decrypt", "-inkey", str(pem), "-in", str(wrapped),
+                          "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
+                          "-pkeyopt", "rsa_mgf1_md:sha256"], capture_output=True, check=True).stdout
+    assert len(key) == 32
+    seed = bytearray(hashlib.md5(b"uuid:3f1c9a52-7d7e-4c55-9b8e-0e3a1f2b7c10" + key).digest())
+    seed[0] = (seed[0] + 1) % 256  # file 0: photo.jpg.enc
+    seed[1] = (seed[1] + 1) % 256  # file 1: submission.xml.enc, the last one
+    enc = tmp_path / "submission.xml.enc"
+    enc.write_bytes(encrypted.files[-1].data)
+    padded = subprocess.run(["openssl", "enc", "-d", "-aes-256-cfb", "-nopad", "-K", key.hex(), "-iv",
+                             bytes(seed).hex(), "-in", str(enc)], capture_output=True, check=True).stdout
+    pad = padded[-1]
+    assert 1 <= pad <= 16 and padded[-pad:] == bytes([pad]) * pad and padded[:-pad] == xml
 
 
 def _flip(data: bytes, at: int) -> bytes:

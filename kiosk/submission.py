@@ -12,6 +12,7 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.journey import Journey
+from kiosk.outbox import OutboxError, SubmissionStore
 from kiosk.reference import new_reference
 
 
@@ -67,16 +68,14 @@ def check_ready(journey: Journey) -> None:
         raise JourneyError("the citizen has not agreed to the consent statement")
 
 
-def write(payload: dict[str, Any], journey: Journey, config: Config, outbox) -> Receipt:
+def write(payload: dict[str, Any], journey: Journey, config: Config, outbox: SubmissionStore) -> Receipt:
     """Queue a payload durably; raise SubmitError if it is not on disk. May run on a worker thread."""
-    from offline_queue import QueueError
-
     destination = config.destination(journey.service.destination)
     if destination is None:
         raise SubmitError("queue_write_failed", f"no destination named {journey.service.destination!r} in the configuration")
     try:
         outbox.enqueue(payload, destination)
-    except QueueError as exc:
+    except OutboxError as exc:
         raise SubmitError(getattr(exc, "key", "queue_write_failed"), str(exc)) from exc
     except ValueError as exc:  # the payload cannot be rendered for this destination
         raise SubmitError("queue_write_failed", str(exc)) from exc

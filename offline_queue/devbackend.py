@@ -1,7 +1,8 @@
 """`kiosk dev-backend`: a reference backend for the REST contract (docs/sync-api.yaml).
 
 SQLite storage, deduplication by idempotency key, sealed payloads opened with
-its private key, and fault injection (error rate, latency, a hang, dropping the
+its private key, acknowledgements signed with the key only the opener of the
+payload knows (`ack_mac`), and fault injection (error rate, latency, a hang, dropping the
 connection after reading the body, a captive-portal page) for demos and tests.
 """
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from offline_queue.connectors.rest import open_envelope
+from offline_queue.connectors.rest import open_envelope_with_ack
 from offline_queue.keys import ensure_keypair, key_id, load_private_key
-from offline_queue.seal import SealError
+from offline_queue.seal import SealError, ack_mac
 
 log = logging.getLogger("offline_queue.devbackend")
 
@@ -182,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
                                                                   "envelope's idempotency_key"})
             return None
         try:
-            payload = open_envelope(envelope, self.server.private_keys)
+            payload, ack_key = open_envelope_with_ack(envelope, self.server.private_keys)
         except (SealError, ValueError) as exc:
             self._json(400, {"error": "sealed", "reason": f"cannot open the sealed payload: {exc}"})
             return None
@@ -197,6 +198,9 @@ class _Handler(BaseHTTPRequestHandler):
         case, duplicate = self.server.store.store(key, str(payload["reference"]), str(service.get("id", "")),
                                                   payload)
         answer = {"idempotency_key": key, "case_reference": case, "duplicate": duplicate, "status": "accepted"}
+        if ack_key is not None and self.server.sign_acks:
+            # The proof of delivery: a proxy that reflects the request cannot compute it (docs/sync-api.yaml).
+            answer["ack_mac"] = ack_mac(ack_key, key, case)
         return (200 if duplicate else 201), answer
 
     def _set_faults(self, body: bytes) -> None:
@@ -227,7 +231,8 @@ class DevBackend:
     """A running dev-backend; `url`, `faults`, `rows()`, `stop()`."""
 
     def __init__(self, db_path: Path | str, private_keys, host: str = "127.0.0.1", port: int = 0,
-                 faults: Faults | None = None, seed: int | None = None, token: str | None = None):
+                 faults: Faults | None = None, seed: int | None = None, token: str | None = None,
+                 sign_acks: bool = True):
         self.store = Store(db_path)
         self.server = _Server((host, port), _Handler)
         self.server.store = self.store
@@ -238,6 +243,7 @@ class DevBackend:
         self.server.requests = 0
         self.server.stopping = threading.Event()
         self.server.token = token  # require "Authorization: Bearer <token>" when set
+        self.server.sign_acks = sign_acks  # False: a legacy backend that only echoes the key
         self._thread: threading.Thread | None = None
 
     @property
@@ -290,13 +296,14 @@ class DevBackend:
 
 def start_dev_backend(db_path: Path | str, private_keys=None, key_dir: Path | str | None = None,
                       port: int = 0, faults: Faults | None = None, seed: int | None = None,
-                      token: str | None = None) -> DevBackend:
+                      token: str | None = None, sign_acks: bool = True) -> DevBackend:
     """Start a dev-backend in a daemon thread on 127.0.0.1 (port 0: an ephemeral port; see `.url`)."""
     if private_keys is None:
         if key_dir is None:
             raise ValueError("give private_keys or key_dir")
         private_keys = [ensure_keypair(key_dir).private]
-    return DevBackend(db_path, list(private_keys), port=port, faults=faults, seed=seed, token=token).start()
+    return DevBackend(db_path, list(private_keys), port=port, faults=faults, seed=seed, token=token,
+                      sign_acks=sign_acks).start()
 
 
 def load_keys(key_dir: Path | str) -> list:

@@ -12,13 +12,17 @@ import time
 from dataclasses import dataclass
 
 from offline_queue.connectors import DEAD, DELIVERED, Outcome
+from offline_queue.connectors.http import clean_reason
 from offline_queue.outbox import Outbox, QueueError
 
 log = logging.getLogger("offline_queue.sync")
 
-# Destination-level blocking: these errors say "the backend is unreachable or misconfigured", so
-# trying the next submission at once would only repeat the failure (and hammer a broken TLS setup).
-_BLOCKING_KINDS = frozenset({"network", "tls", "config"})
+# Destination-level blocking: these errors say "the backend is unreachable, out, refuses the kiosk's
+# credentials, or is not the backend", so trying the next submission at once would only repeat the failure
+# (and hammer a broken TLS setup). "unknown" (a connection cut after the request went out) is about one
+# submission: it blocks only when it repeats UNKNOWN_STREAK times in a row.
+_BLOCKING_KINDS = frozenset({"network", "tls", "config", "auth", "unverified"})
+UNKNOWN_STREAK = 3
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class SyncPolicy:
     base_delay: float = 2.0        # first retry within 0..2 s
     max_delay: float = 900.0       # cap of the exponential backoff
     tls_delay: float = 3600.0      # certificate problems need a person: try again hourly at most
-    max_retry_after: float = 86400.0
+    max_retry_after: float = 86400.0  # Retry-After is also capped at max_delay
     batch: int = 50
     timer: float = 60.0            # wake up at least this often
     probe_interval: float = 30.0   # health probe of unreachable destinations
@@ -92,6 +96,7 @@ class Syncer:
         pending: list[tuple[str, str | None]] = []
         unresolved: set[str] = set()  # claimed, no verdict yet: released if the pass stops early
         blocked = {d for d, t in self.blocked_until.items() if t > start}
+        unknown_streak: dict[str, int] = {}  # destination -> consecutive unknown outcomes in this pass
         try:
             while not self._stop.is_set():
                 # Claim with the pass's start time: what failed in this pass is not retried in it.
@@ -106,6 +111,11 @@ class Syncer:
                     if item.destination in blocked:  # paused earlier in this batch
                         continue
                     outcome = self._send(item.destination, item.id, claimed)
+                    # Servers' words were cleaned by the connector; the whole reason is cleaned again here,
+                    # before it is stored or logged: it may echo personal data.
+                    reason = clean_reason(outcome.reason)
+                    streak = unknown_streak[item.destination] = \
+                        unknown_streak.get(item.destination, 0) + 1 if outcome.error_kind == "unknown" else 0
                     if outcome.kind == DELIVERED:
                         pending.append((item.id, outcome.remote_ref))
                         delivered += 1
@@ -113,22 +123,24 @@ class Syncer:
                             self.outbox.mark_delivered(pending)
                             pending = []
                     elif outcome.kind == DEAD:
-                        self.outbox.mark_dead(item.id, outcome.reason)
-                        log.warning("submission %s refused: %s", item.reference, outcome.reason)
+                        self.outbox.mark_dead(item.id, reason)
+                        log.warning("submission %s set aside: %s", item.reference, reason)
                         dead += 1
                     else:
                         retried += 1
                         next_at = self._next_attempt(item.attempts, outcome)
-                        self.outbox.mark_failed(item.id, outcome.reason, next_at, outcome.error_kind)
-                        if outcome.error_kind in _BLOCKING_KINDS or outcome.retry_after is not None:
+                        self.outbox.mark_failed(item.id, reason, next_at, outcome.error_kind)
+                        if outcome.error_kind in _BLOCKING_KINDS or outcome.retry_after is not None \
+                                or streak >= UNKNOWN_STREAK:
                             blocked.add(item.destination)
                             self.blocked_until[item.destination] = next_at
-                            self.block_reason[item.destination] = outcome.reason
+                            self.block_reason[item.destination] = reason
                             # Only a network pause may be cut short by a probe; Retry-After is a promise.
                             self.block_kind[item.destination] = \
-                                "retry_after" if outcome.retry_after is not None else outcome.error_kind
-                            errors.append(f"{item.destination}: {outcome.reason}")
-                            log.warning("destination %s paused: %s", item.destination, outcome.reason)
+                                "retry_after" if outcome.retry_after is not None else \
+                                "network" if outcome.error_kind == "unknown" else outcome.error_kind
+                            errors.append(f"{item.destination}: {reason}")
+                            log.warning("destination %s paused: %s", item.destination, reason)
                     unresolved.discard(item.id)  # after its verdict is written (or queued for the flush)
                 if unresolved:  # paused destinations, or stopping: back to queued, attempt not counted
                     self.outbox.release(sorted(unresolved))
@@ -150,13 +162,18 @@ class Syncer:
         connector = self.connector(name)
         if connector is None:
             return Outcome("retry", f"no destination named '{name}' in the configuration", error_kind="config")
-        return connector.send(sid, claimed.body, claimed.content_type)
+        ack_key = getattr(claimed, "ack_key", None)
+        if ack_key is None:
+            return connector.send(sid, claimed.body, claimed.content_type)
+        return connector.send(sid, claimed.body, claimed.content_type, ack_key=ack_key)
 
     def _next_attempt(self, attempts: int, outcome: Outcome) -> float:
         now = time.time()
         if outcome.retry_after is not None:
-            # Honour the server's Retry-After; a little jitter so kiosks do not come back in step.
-            return now + min(outcome.retry_after, self.policy.max_retry_after) + self.rng.uniform(0, 1)
+            # Honour the server's Retry-After up to max_delay (999999999 or inf must not park the queue for
+            # years); a little jitter so kiosks do not come back in step.
+            wait = min(outcome.retry_after, self.policy.max_delay, self.policy.max_retry_after)
+            return now + max(0.0, wait) + self.rng.uniform(0, 1)
         if outcome.error_kind == "tls":
             return now + self.policy.tls_delay * self.rng.uniform(0.9, 1.1)
         return now + backoff(attempts, self.policy, self.rng)

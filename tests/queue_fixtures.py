@@ -3,6 +3,10 @@
     from tests.queue_fixtures import make_queue_config, sample_payload
     config, private_key = make_queue_config(tmp_path)          # REST destination "*" -> 127.0.0.1:8765
     config, private_key = make_queue_config(tmp_path, destinations={"ministry": {"url": url}})
+
+Tests talk to servers on 127.0.0.1 over plain HTTP: both helpers add `allow_http = true` to destinations
+whose url is http://127.0.0.1 (the kiosk refuses plain http:// without it). A test of that refusal builds
+its config with config_from_dict.
 """
 from __future__ import annotations
 
@@ -14,6 +18,12 @@ from kiosk.config import Config, config_from_dict
 from offline_queue.keys import generate_keypair, write_keypair
 
 
+def loopback_http(destinations: dict) -> dict:
+    """The destinations, with allow_http = true where the url is http://127.0.0.1 (test servers)."""
+    return {name: ({"allow_http": True, **spec} if str(spec.get("url", "")).startswith("http://127.0.0.1")
+                   else spec) for name, spec in destinations.items()}
+
+
 def make_queue_config(tmp_path: Path, destinations: dict | None = None, queue: dict | None = None,
                       kiosk_id: str = "test-kiosk") -> tuple[Config, object]:
     """A Config whose data_dir is tmp_path/data and whose [queue] public_key is a freshly generated key."""
@@ -22,7 +32,7 @@ def make_queue_config(tmp_path: Path, destinations: dict | None = None, queue: d
     raw = {
         "kiosk": {"data_dir": str(Path(tmp_path) / "data"), "id": kiosk_id},
         "queue": {"public_key": str(public), **(queue or {})},
-        "destinations": destinations or {"*": {"kind": "rest", "url": "http://127.0.0.1:8765"}},
+        "destinations": loopback_http(destinations or {"*": {"kind": "rest", "url": "http://127.0.0.1:8765"}}),
     }
     return config_from_dict(raw, base=Path(tmp_path)), pair.private
 
@@ -60,7 +70,7 @@ FAST = SyncPolicy(base_delay=0.01, max_delay=0.05, tls_delay=3600, timer=0.2, pr
 
 def with_destinations(config: Config, destinations: dict) -> Config:
     """The same config (same data dir and key) with other destinations."""
-    return config_from_dict({**config.raw, "destinations": destinations})
+    return config_from_dict({**config.raw, "destinations": loopback_http(destinations)})
 
 
 def free_port() -> int:

@@ -206,7 +206,7 @@ def test_captive_portal_is_not_delivered(odk, action):
     assert outbox.counts()["delivered"] == 1
 
 
-def test_basic_auth_from_env_and_refusal_is_dead(tmp_path, monkeypatch):
+def test_wrong_basic_password_pauses_the_destination_and_kills_nothing(tmp_path, monkeypatch):
     server = OpenRosaServer(user="kiosk", password="s3cret")
     config, _ = make_queue_config(tmp_path)
     monkeypatch.setenv("ODK_PASSWORD", "wrong")
@@ -217,11 +217,12 @@ def test_basic_auth_from_env_and_refusal_is_dead(tmp_path, monkeypatch):
     try:
         enqueue(outbox, config, 2)
         result = Syncer(outbox, config, FAST).run_once()
-        assert result.dead == 2 and "Could not authenticate" in outbox.items()[0].last_error
+        assert (result.dead, result.retried) == (0, 1)
+        assert "credentials" in result.errors[0] and "Could not authenticate" in result.errors[0]
+        assert outbox.counts()["dead"] == 0
         monkeypatch.setenv("ODK_PASSWORD", "s3cret")
-        for item in outbox.items(["dead"]):
-            outbox.retry(item.reference)
-        assert Syncer(outbox, config, FAST).run_once().delivered == 2
+        drain(Syncer(outbox, config, FAST))
+        assert outbox.counts()["delivered"] == 2
     finally:
         outbox.close()
         server.stop()

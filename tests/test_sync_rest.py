@@ -85,7 +85,7 @@ def test_500s_are_retried_until_delivered(env):
     syncer = Syncer(outbox, config, FAST)
     result = syncer.run_once()
     assert result.delivered == 0 and result.retried == 5
-    assert all(i.state == "failed" and i.last_error == "HTTP 500" for i in outbox.items())
+    assert all(i.state == "failed" and i.last_error.startswith("HTTP 500") for i in outbox.items())
     backend.faults = Faults(error_rate=0.5, error_status=502)
     drain(syncer)
     assert_exactly_once(backend, payloads)
@@ -119,7 +119,7 @@ def test_429_retry_after_is_honoured(env):
     config, _, backend, outbox = env
     enqueue(outbox, config, 3)
     backend.faults = Faults(script=["429:120"])
-    syncer = Syncer(outbox, config, FAST)
+    syncer = Syncer(outbox, config, SyncPolicy(base_delay=0.01, max_delay=900, probe_interval=0.1))
     before = time.time()
     result = syncer.run_once()
     assert result.retried == 1 and result.delivered == 0
@@ -281,34 +281,40 @@ def test_tls_with_custom_ca_bundle_delivers(tmp_path):
         backend.stop()
 
 
-def test_bearer_token_from_env(tmp_path, monkeypatch):
+def test_wrong_bearer_token_pauses_the_destination_and_kills_nothing(tmp_path, monkeypatch):
     config, private = make_queue_config(tmp_path)
     backend = start_dev_backend(tmp_path / "b.db", [private], token="t0ken-123")
     monkeypatch.setenv("PONTE_TEST_TOKEN", "wrong")
     config = with_destinations(config, {"*": {"url": backend.url, "token_env": "PONTE_TEST_TOKEN"}})
     outbox = open_outbox(config)
     try:
-        enqueue(outbox, config, 1)
-        assert Syncer(outbox, config, FAST).run_once().dead == 1
-        assert "bearer token" in outbox.items()[0].last_error
+        enqueue(outbox, config, 5)
+        syncer = Syncer(outbox, config, FAST)
+        result = syncer.run_once()
+        # One attempt, then the destination waits; the mediator is told why, nothing is set aside.
+        assert (result.dead, result.retried, backend.requests) == (0, 1, 0)  # 401s are not counted as POSTs
+        assert "credentials" in result.errors[0] and "bearer token" in result.errors[0]
+        assert "credentials" in syncer.block_reason["*"] and syncer.block_kind["*"] == "auth"
+        assert outbox.counts()["dead"] == 0 and outbox.counts()["queued"] == 4
         monkeypatch.setenv("PONTE_TEST_TOKEN", "t0ken-123")
-        outbox.retry(outbox.items()[0].reference)
-        assert Syncer(outbox, config, FAST).run_once().delivered == 1
+        drain(Syncer(outbox, config, FAST))
+        assert outbox.counts()["delivered"] == 5
     finally:
         outbox.close()
         backend.stop()
 
 
 def test_token_written_in_the_config_file_is_refused(tmp_path):
+    from kiosk.config import ConfigError, Destination
+    from offline_queue.connectors.rest import RestConnector
     config, _ = make_queue_config(tmp_path)
-    config = with_destinations(config, {"*": {"url": "http://127.0.0.1:9", "token": "oops-in-the-file"}})
-    outbox = open_outbox(config)
-    try:
-        enqueue(outbox, config, 1)
-        result = Syncer(outbox, config, FAST).run_once()
-        assert "not in kiosk.toml" in result.errors[0] and "oops" not in result.errors[0]
-    finally:
-        outbox.close()
+    with pytest.raises(ConfigError, match="token_env or token_file") as info:
+        with_destinations(config, {"*": {"url": "http://127.0.0.1:9", "token": "oops-in-the-file"}})
+    assert "oops" not in str(info.value)
+    # A destination built without the configuration checks (by code) is refused by the connector too.
+    connector = RestConnector(Destination("*", "rest", "https://127.0.0.1:9", {"token": "oops-in-the-file"}))
+    outcome = connector.send("id", b"{}", "application/json")
+    assert outcome.kind == "retry" and "not in kiosk.toml" in outcome.reason and "oops" not in outcome.reason
 
 
 def test_connectivity_back_retries_network_failures_at_once(tmp_path):
@@ -329,7 +335,8 @@ def test_connectivity_back_retries_network_failures_at_once(tmp_path):
         backend = start_dev_backend(tmp_path / "b.db", [private], port=port)
         worker.connectivity_changed(True)
         deadline = time.time() + 10
-        while outbox.counts()["delivered"] < 2 and time.time() < deadline:
+        # The worker records its last success after the pass that wrote the delivered marks: wait for both.
+        while (outbox.counts()["delivered"] < 2 or worker.last_success is None) and time.time() < deadline:
             time.sleep(0.02)
         assert_exactly_once(backend, payloads)
         assert outbox.last_success() is not None and worker.last_success is not None
@@ -416,7 +423,7 @@ def test_start_sync_runs_the_worker_and_the_demo_backend(tmp_path, monkeypatch):
     from tests.queue_fixtures import free_port
     port = free_port()
     config = config_from_dict({"kiosk": {"data_dir": str(tmp_path / "data")},
-                               "destinations": {"*": {"url": f"http://127.0.0.1:{port}"}}})
+                               "destinations": {"*": {"url": f"http://127.0.0.1:{port}", "allow_http": True}}})
     original = devbackend.ensure_demo_backend
     monkeypatch.setattr(devbackend, "ensure_demo_backend", lambda cfg: original(cfg, port=port))
     outbox = open_outbox(config)

@@ -41,7 +41,7 @@ ALWAYS_PERSONAL = frozenset({"phone", "email", "national_id", "postcode"})
 ERROR_KEYS = frozenset({
     "required", "too_long", "invalid_number", "too_small", "too_large", "invalid_date", "date_in_future",
     "date_in_past", "invalid_phone", "invalid_email", "invalid_postcode", "invalid_national_id",
-    "choose_one", "choose_from_list",
+    "choose_one", "choose_from_list", "unsupported_character",
 })
 
 

@@ -47,19 +47,73 @@ def validate(page: Page, raw: Any, *, national_id_kind: str = "none", postcode_k
         return Invalid("invalid_" + page.type)
 
 
+# Characters a text answer may not hold: they cannot be shown, can disguise what is shown
+# (a bidi override turns "evil.exe" round), or cannot be sent (U+FFFE is not XML: a certain
+# 400 from ODK Central). Refused with the key "unsupported_character", never removed silently:
+# the citizen (or the script) sees the answer that is sent.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+ZERO_WIDTH = frozenset("\u200b\u2060\ufeff")
+JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: see _joiner_needed
+OTHER_FORMAT = frozenset(chr(c) for c in [*range(0x2061, 0x2065), *range(0x206A, 0x2070), *range(0xFFF9, 0xFFFC),
+                                          0xE0001, *range(0xE0020, 0xE0080)])
+# LRM, RLM and ALM (U+200E, U+200F, U+061C) are accepted: Arabic keyboards type them, they
+# only mark the direction of neutral characters next to them and cannot reorder text.
+
+
+def _joiner_needed(value: str, i: int) -> bool:
+    """ZWNJ/ZWJ change how letters join in Arabic script (Persian, Urdu and Kurdish names
+    need ZWNJ) and form conjuncts in Indic scripts, so they are kept between two letters or
+    marks of a script from Hebrew (U+0590) on. Between Latin letters, at an edge or next to
+    a space they only hide something and are refused."""
+    if i == 0 or i == len(value) - 1:
+        return False
+    before, after = value[i - 1], value[i + 1]
+    return all(ord(ch) >= 0x0590 and unicodedata.category(ch)[0] in "LM" for ch in (before, after))
+
+
+def unsupported_character(value: str, allowed: str = "") -> int | None:
+    """The index of the first character a text answer may not hold, or None.
+
+    Refused: C0 controls other than those in `allowed`, DEL and C1 controls, lone surrogates,
+    noncharacters (U+FDD0-U+FDEF and U+xFFFE/U+xFFFF in every plane), bidi embeddings,
+    overrides and isolates, zero-width spaces (U+200B, U+2060, U+FEFF), invisible operators,
+    deprecated format and tag characters, interlinear annotations, and ZWNJ/ZWJ where no
+    script needs them. What remains is valid XML 1.0 and valid UTF-8.
+    """
+    for i, ch in enumerate(value):
+        code = ord(ch)
+        if code < 0x20:
+            if ch not in allowed:
+                return i
+        elif code < 0x7F:
+            continue
+        elif (code <= 0x9F or 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+              or ch in BIDI_CONTROLS or ch in ZERO_WIDTH or ch in OTHER_FORMAT):
+            return i
+        elif ch in JOINERS and not _joiner_needed(value, i):
+            return i
+    return None
+
+
 def _text(page: Page, raw: Any, **_: Any) -> Any:
     if not isinstance(raw, str):
         raise TypeError
     if page.type == "long_text":
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+        # NEL and the Unicode line and paragraph separators are line ends too.
+        raw = raw.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in raw):  # before NFC, which cannot handle them either
+        return Invalid("unsupported_character")
+    # One spelling of each letter: "é" typed as e + U+0301 is stored, compared and sent as U+00E9.
+    raw = unicodedata.normalize("NFC", raw)
     value = raw.strip() if page.type == "short_text" else raw.strip("\n ")
     if page.type == "short_text":
         value = " ".join(value.split())
     limit = page.max_length or DEFAULT_MAX_LENGTH[page.type]
     if len(value) > limit:
         return Invalid("too_long", {"max": limit})
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        return Invalid("invalid_" + page.type)
+    if unsupported_character(value, "\n\t" if page.type == "long_text" else "") is not None:
+        return Invalid("unsupported_character")
     return value
 
 
@@ -127,7 +181,10 @@ def _phone(page: Page, raw: Any, **_: Any) -> Any:
 
 def _email(page: Page, raw: Any, **_: Any) -> Any:
     text = str(raw).strip()
-    if len(text) > 254 or not EMAIL.match(text) or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        return Invalid("invalid_email")
+    text = unicodedata.normalize("NFC", text)
+    if len(text) > 254 or not EMAIL.match(text) or unsupported_character(text) is not None:
         return Invalid("invalid_email")
     return text
 

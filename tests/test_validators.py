@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 
 import pytest
 from hypothesis import assume, example, given, settings
@@ -98,10 +99,99 @@ def test_long_text_keeps_lines_and_accepts_windows_line_ends():
 
 
 def test_text_refuses_control_characters_and_non_text():
-    assert key(check("short_text", "abc\x00def")) == "invalid_short_text"
-    assert key(check("long_text", "abc\x1bdef")) == "invalid_long_text"
+    assert key(check("short_text", "abc\x00def")) == "unsupported_character"
+    assert key(check("long_text", "abc\x1bdef")) == "unsupported_character"
     assert key(check("short_text", 42)) == "invalid_short_text"
     assert key(check("short_text", ["a"])) == "invalid_short_text"
+
+
+# --- characters that cannot be shown or sent (issue 17 §4) ------------------------------
+
+REFUSED = [
+    *"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",  # bidi embeddings, overrides, isolates
+    "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff", "\ufdd0", "\ufdef",  # noncharacters
+    "\x7f", "\x80", "\x9b", "\x9f",  # DEL and C1 controls
+    "\u200b", "\u2060", "\ufeff",  # zero-width space, word joiner, BOM
+    "\ud800", "\udfff",  # lone surrogates
+    "\x00", "\x1b", "\x0b", "\x0c",  # C0 controls
+    "\u2062", "\u206e", "\ufff9", "\U000e0041",  # invisible operators, deprecated format, annotation, tag
+]
+
+
+@pytest.mark.parametrize("char", REFUSED, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("kind", ["short_text", "long_text", "email"])
+def test_characters_that_cannot_be_shown_or_sent_are_refused(kind, char):
+    raw = f"ana{char}sousa@example.org" if kind == "email" else f"Ana{char}Sousa"
+    if kind == "short_text" and char.isspace():  # VT, FF: white space, tidied into one space
+        assert check(kind, raw) == "Ana Sousa"
+        return
+    assert key(check(kind, raw)) == ("invalid_email" if kind == "email" else "unsupported_character")
+
+
+def test_a_bidi_override_cannot_disguise_an_answer():
+    # "Ana" followed by RIGHT-TO-LEFT OVERRIDE shows "exe.txt" as "txt.exe".
+    assert key(check("short_text", "Ana \u202eexe.txt")) == "unsupported_character"
+
+
+def test_text_is_nfc_normalised():
+    assert check("short_text", "Zoe\u0301 Mu\u0308ller") == "Zoé Müller"
+    assert check("long_text", "Jose\u0301\nSão") == "José\nSão"
+    assert check("email", "jose\u0301@example.org") == "josé@example.org"
+    # The limit counts what is stored: 100 composed letters fit, though typed as 200 code points.
+    assert check("short_text", "e\u0301" * 100) == "é" * 100
+
+
+def test_unicode_line_separators_are_line_ends_in_long_text_and_spaces_in_short_text():
+    assert check("long_text", "one\u2028two\u2029three\x85four") == "one\ntwo\nthree\nfour"
+    assert check("short_text", "one\u2028two\x85three") == "one two three"
+
+
+def test_joiners_are_kept_where_a_script_needs_them():
+    # Persian and Kurdish names use ZWNJ between Arabic letters: "mi-khaham" keeps its shape.
+    assert check("short_text", "می\u200cخواهم") == "می\u200cخواهم"
+    assert check("short_text", "ل\u200dا") == "ل\u200dا"  # ZWJ between Arabic letters
+    assert check("short_text", "क्\u200dष") == "क्\u200dष"  # ZWJ in a Devanagari conjunct
+    for text in ("Ana\u200cSousa", "Ana\u200dSousa", "\u200cأحمد", "أحمد\u200c", "أحمد \u200cعلي"):
+        assert key(check("short_text", text)) == "unsupported_character", repr(text)
+
+
+def test_direction_marks_typed_by_arabic_keyboards_are_accepted():
+    for text in ("أحمد\u200f 12", "Rua\u200e 5", "١٢\u061c٣"):
+        assert check("short_text", text) == text
+
+
+def _xml_char(ch: str) -> bool:
+    code = ord(ch)
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+@settings(max_examples=400)
+@given(st.sampled_from(["short_text", "long_text"]), st.text(max_size=60))
+@example("short_text", "a\ud800b")
+@example("long_text", "\ufffe")
+def test_accepted_text_is_nfc_valid_xml_and_utf8(kind, raw):
+    from kiosk.validators import unsupported_character
+    result = check(kind, raw, max_length=1000)
+    if isinstance(result, Invalid):
+        assert result.key in ("required", "too_long", "unsupported_character")
+        if result.key == "unsupported_character":
+            tidied = unicodedata.normalize("NFC", raw) if not any("\ud800" <= c <= "\udfff" for c in raw) else raw
+            assert unsupported_character(tidied, "\n\t") is not None or any("\ud800" <= c <= "\udfff" for c in raw)
+        return
+    assert unicodedata.is_normalized("NFC", result)
+    assert all(_xml_char(ch) for ch in result)
+    result.encode("utf-8")  # strict: no lone surrogate
+    assert not set(result) & set(REFUSED)
+    assert check(kind, result, max_length=1000) == result  # stable: accepted as it is
+
+
+@given(st.sampled_from(["short_text", "long_text"]), st.text(st.characters(codec="utf-8", categories=["L", "N"]),
+                                                             min_size=1, max_size=20),
+       st.sampled_from(REFUSED), st.integers(0, 20))
+def test_a_refused_character_anywhere_is_refused(kind, text, char, at):
+    assume(not (kind == "short_text" and char.isspace()))  # VT/FF in a short text are tidied to a space
+    at = min(at, len(text))
+    assert key(check(kind, text[:at] + char + text[at:], max_length=1000)) in ("unsupported_character",)
 
 
 def test_text_in_every_script():
@@ -473,7 +563,7 @@ def test_validate_never_raises(kind, raw, nid, pc, required):
         assert result.key == "required" or result.key in {
             "too_long", "invalid_number", "too_small", "too_large", "invalid_date", "date_in_future",
             "date_in_past", "invalid_phone", "invalid_email", "invalid_postcode", "invalid_national_id",
-            "choose_one", "choose_from_list", "invalid_" + kind}
+            "choose_one", "choose_from_list", "unsupported_character", "invalid_" + kind}
     elif result is None:
         assert not required  # only an optional question may be skipped
     else:

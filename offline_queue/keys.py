@@ -156,10 +156,9 @@ def sealing_public_key(config, destination=None) -> X25519PublicKey:
 def check_sealing_keys(config) -> None:
     """At start-up: every destination has the key it seals with (ODK form keys included), without creating
     any key file. Raises KeyFileError with a message that names the missing or unreadable key."""
-    from offline_queue.connectors.odk_crypto import encrypts, form_public_key
+    from offline_queue.connectors.odk_crypto import form_public_key
     for destination in config.destinations.values():
-        if encrypts(destination):
-            form_public_key(destination)
+        if form_public_key(destination) is not None:  # also refuses a form key on a REST destination
             continue
         value = destination.options.get("public_key") or config.raw.get("queue", {}).get("public_key")
         if value:

@@ -421,6 +421,24 @@ def test_a_bad_form_key_refuses_to_queue_with_a_clear_message(tmp_path):
         assert outbox.counts()["queued"] == 0
 
 
+def test_an_empty_key_file_or_a_form_key_on_a_rest_destination_is_refused(tmp_path):
+    empty = tmp_path / "empty.pub"
+    empty.write_text("\n")
+    config, _ = make_queue_config(tmp_path)
+    destination = odk_destination("https://central.example.org/v1/projects/1/submission", "")
+    del destination["form_public_key"]
+    config = with_destinations(config, {"odk": {**destination, "form_public_key_file": str(empty)}})
+    with pytest.raises(KeyFileError, match="is empty"):
+        check_sealing_keys(config)
+    with open_outbox(config) as outbox:  # never stored in clear instead
+        with pytest.raises(QueueWriteError, match="is empty"):
+            outbox.enqueue(encrypted_payload(), config.destination("odk"))
+        assert outbox.counts()["queued"] == 0
+    rest = with_destinations(config, {"*": {"url": "https://registry.example.gov", "form_public_key": "x"}})
+    with pytest.raises(KeyFileError, match="OpenRosa destinations only"):
+        check_sealing_keys(rest)
+
+
 # --- no silent demo keys for a real backend (issue 9 §2) ---------------------------------------------------------
 
 def real_config(tmp_path, queue: dict | None = None, destination: dict | None = None, **sections):

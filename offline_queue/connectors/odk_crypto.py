@@ -150,6 +150,8 @@ def form_public_key(destination) -> RSAPublicKey | None:
         except (OSError, UnicodeDecodeError) as exc:
             raise FormKeyError(f"destination '{name}': cannot read form_public_key_file {path} "
                                f"({type(exc).__name__})") from None
+        if not inline.strip():
+            raise FormKeyError(f"destination '{name}': form_public_key_file {path} is empty")
     if not inline:
         return None
     if getattr(destination, "kind", "openrosa") != "openrosa":
@@ -378,13 +380,14 @@ def decrypt_multipart(body: bytes, content_type: str, private_key) -> DecryptedS
 # -- the outbox's hook ---------------------------------------------------------------------------------------
 
 def encrypt_rendered(rendered: Rendered, destination) -> Rendered:
-    """The OpenRosa body to store and send for destination: the rendered XForm instance encrypted for the
-    form key as a multipart body (no device seal needed: only the ministry's private key opens it), or
-    rendered unchanged when the destination names no form key. Form id, version and instanceID are read
-    from the rendered XML itself, so the manifest always agrees with the encrypted instance."""
+    """The OpenRosa body to store and send for a destination that ``encrypts()``: the rendered XForm
+    instance encrypted for the form key as a multipart body (no device seal needed: only the ministry's
+    private key opens it). Form id, version and instanceID are read from the rendered XML itself, so the
+    manifest always agrees with the encrypted instance. Raises FormKeyError rather than ever returning
+    plaintext."""
     public = form_public_key(destination)
     if public is None:
-        return rendered
+        raise FormKeyError(f"destination '{getattr(destination, 'name', '?')}': no form_public_key to encrypt for")
     try:
         root = ElementTree.fromstring(rendered.body)
     except ElementTree.ParseError:

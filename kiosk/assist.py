@@ -1,20 +1,11 @@
 """Assisted sessions: a mediator helps, and fills in only with the citizen's consent.
 
-FOR THE SUBMISSION CODE (the lead's): when a journey is submitted, put
-
-    payload["assisted"] = kiosk.assist.current_record().to_payload()
-
-`current_record()` describes the citizen session in progress (unassisted if no
-mediator stepped in). When the citizen session ends (finished, wiped on
-inactivity, "start again") call `kiosk.assist.reset_current()` so the next
-citizen starts unassisted.
-
-In the touch UI both are already wired: `ui.mediator_bridge.MediatorController`
-sets `KioskBridge.assisted_provider` to `current_record().to_payload()`, owns
-the live `AssistSession` (registered with `set_current()`), and calls
-`reset_current()` when the bridge shows the attract screen again. Its
-`assistRecord()` slot returns the same dict. The CLI's `kiosk queue add` is
-never assisted and needs nothing.
+An `AssistSession` belongs to one citizen session: `kiosk.citizen.CitizenSession`
+holds it (`citizen.assist`) with the journey, and the submission puts
+`citizen.assisted_record().to_payload()` in payload["assisted"] (unassisted if
+no mediator stepped in). The citizen session is replaced whole at the wipe,
+ending any assistance with it; there is no module-level "current" session. The
+CLI's `kiosk queue add` is never assisted and needs nothing.
 
 The payload (no personal data: the document *kind*, never its number):
 
@@ -182,30 +173,3 @@ class AssistSession:
     def _require(self, state: str, message: str) -> None:
         if self.state != state:
             raise AssistError(message)
-
-
-# --- the citizen session in progress (one per kiosk) -------------------------------
-
-_current: AssistSession | None = None
-
-
-def set_current(session: AssistSession | None) -> None:
-    global _current
-    _current = session
-
-
-def current_session() -> AssistSession | None:
-    return _current
-
-
-def current_record() -> AssistRecord:
-    """What to put in payload["assisted"] for the journey being submitted now."""
-    return _current.record() if _current is not None else AssistRecord()
-
-
-def reset_current(reason: str = "session_ended") -> None:
-    """The citizen session ended: close any assistance, the next citizen starts unassisted."""
-    global _current
-    if _current is not None:
-        _current.end(reason)
-    _current = None

@@ -196,6 +196,15 @@ _DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 def login(store: MediatorStore, audit, mediator_id: str, pin: str) -> AuthResult:
     """Check a PIN and write the attempt to the audit log (the PIN itself never)."""
     result = store.authenticate(mediator_id, pin)
+    record_login(audit, result)
+    return result
+
+
+def record_login(audit, result: AuthResult) -> None:
+    """Write one sign-in attempt to the audit log: who (if known), the outcome, never the PIN.
+
+    Separate from the check so a screen can hash off its GUI thread and log on it.
+    """
     known = result.mediator.id if result.mediator else None
     if result.ok:
         audit.append("login", known, role=result.mediator.role)
@@ -203,7 +212,6 @@ def login(store: MediatorStore, audit, mediator_id: str, pin: str) -> AuthResult
         audit.append("login_locked", known, retry_in=result.retry_in, failures=result.failures)
     else:
         audit.append("login_failed", known, reason=result.outcome, failures=result.failures)
-    return result
 
 
 def initials(names: list[str]) -> list[str]:

@@ -168,15 +168,31 @@ def test_consent_needs_a_service(store, audit):
         s.ask_consent()
 
 
-def test_current_record(store, audit):
-    assist.reset_current()
-    assert assist.current_record().to_payload()["assisted"] is False
+def test_citizen_session_owns_the_assisted_record_and_ends_it(store, audit, tmp_path):
+    from kiosk.citizen import CitizenSession
+    private = tmp_path / "voice-private"
+    private.mkdir()
+    (private / "clip.wav").write_bytes(b"RIFF")
+    citizen = CitizenSession(voice_private_dir=private)
+    assert citizen.assisted_payload() is None and citizen.assisted_record().assisted is False
     s = _session(store, audit)
-    assist.set_current(s)
-    assert assist.current_record().mediator_id == "ana.s"
-    assist.reset_current()
-    assert s.state == assist.ENDED
-    assert assist.current_record().assisted is False
+    citizen.start_assist(s)
+    assert citizen.assisted and citizen.assisted_record().mediator_id == "ana.s"
+    citizen.end()
+    assert s.state == assist.ENDED and not citizen.assisted
+    assert list(private.iterdir()) == []  # the citizen's spoken answers leave with them
+    with pytest.raises(RuntimeError):
+        citizen.start_assist(_session(store, audit))  # an ended session takes nobody in: make a new one
+    assert not hasattr(assist, "current_record") and not hasattr(assist, "set_current")
+
+
+def test_citizen_session_end_survives_a_failing_audit_write(store, audit):
+    from kiosk.citizen import CitizenSession
+    citizen = CitizenSession()
+    citizen.start_assist(_session(store, audit))
+    audit._db.close()  # the next audit write fails, as on a full or vanished disk
+    citizen.end()
+    assert citizen.assist is None and citizen.ended
 
 
 def test_unknown_document_kind(store, audit):

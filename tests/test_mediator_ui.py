@@ -14,10 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, Qt, QUrl
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
-from kiosk import assist
 from kiosk.audit import AuditLog
 from kiosk.mediators import MediatorStore
 from offline_queue import open_outbox
@@ -54,41 +53,40 @@ CANARY_NAME = "Quenildo Canarinho"
 CANARY_ADDRESS = "Rua Canario 77"
 
 
-@pytest.fixture
-def kiosk(qtbot, tmp_path):
-    from ui.app import QML_DIR, KioskApp
-    from ui.mediator_bridge import MediatorController
+def make_kiosk(qtbot, tmp_path, mediator: dict | None = None):
+    import dataclasses
+    from ui.app import KioskApp
 
     config, private_key = make_queue_config(tmp_path)
+    if mediator:
+        config = dataclasses.replace(config, raw={**config.raw, "mediator": mediator})
     store = MediatorStore.for_config(config)
     store.add("ana.s", "Ana Silva", "mediator", PIN)
     store.add("rui.s", "Rui Santos", "supervisor", SUPERVISOR_PIN)
     store.close()
     app = KioskApp(config, windowed=True, size=(1366, 768))
     quits: list[int] = []
-    ctrl = app.extras.get("mediator")
-    if ctrl is None:  # the layer is not wired into Main.qml yet: attach it as app.py will
-        from PySide6.QtQml import QQmlComponent
-        ctrl = MediatorController(config, app.bridge, clock_probe=False, quit=quits.append)
-        app.engine.rootContext().setContextProperty("mediator", ctrl)
-        component = QQmlComponent(app.engine, QUrl.fromLocalFile(str(QML_DIR / "MediatorLayer.qml")))
-        layer = component.create()
-        assert layer is not None, component.errorString()
-        layer.setParentItem(app.window.contentItem())
-        layer.setProperty("z", 60)
-        app._mediator_layer = layer
-    else:
-        ctrl._quit = quits.append
-        ctrl._clock_probe = False
+    ctrl = app.mediator
+    ctrl._quit = quits.append
+    ctrl.console.clock_probe = False
     qtbot.waitExposed(app.window)
     driver = SafeDriver(app, qtbot)
     driver.config, driver.private_key, driver.ctrl, driver.quits = config, private_key, ctrl, quits
     driver.export_dir = tmp_path / "usb"
-    ctrl.export_dir = driver.export_dir
+    ctrl.console.export_dir = driver.export_dir
+    return driver
+
+
+def close_kiosk(d) -> None:
+    d.ctrl.close()
+    d.app.close()
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path):
+    driver = make_kiosk(qtbot, tmp_path)
     yield driver
-    ctrl.close()
-    assist.set_current(None)
-    app.close()
+    close_kiosk(driver)
 
 
 def start(d: Driver, language: str = "pt", service: str = "change-of-address") -> None:
@@ -97,12 +95,25 @@ def start(d: Driver, language: str = "pt", service: str = "change-of-address") -
     d.click(f"service_{service}")
 
 
+ACCOUNTS = ("ana.s", "rui.s")  # the PIN pad lists active accounts in id order, by initials
+
+
 def enter_pin(d: Driver, pin: str, account: str = "ana.s") -> None:
-    if d.ctrl.selectedAccount != account:
-        d.click(f"pinAccount_{account}")
+    d.settle()  # the pad may have been opened without a touch: let it lay out
+    pad = d.ctrl.pin
+    index = ACCOUNTS.index(account) if len(pad.accounts) > 1 else 0
+    if pad.selectedAccount != index:
+        d.click(f"pinAccount_{index}")
     for digit in pin:
-        d.click(f"pinKey_{d.ctrl.keypad.index(digit)}")
+        d.click(f"pinKey_{pad.keypad.index(digit)}")
     d.click("pinSubmit")
+    wait_idle(d)
+
+
+def wait_idle(d: Driver) -> None:
+    """Until the background work (PIN check, console action) is done and its result shown."""
+    d.qtbot.waitUntil(lambda: not d.ctrl.tasks.busy, timeout=20000)
+    d.settle()
 
 
 def sign_in(d: Driver) -> None:
@@ -110,7 +121,7 @@ def sign_in(d: Driver) -> None:
     assert d.has("helpCalledCard")
     d.click("helpHelperHere")
     enter_pin(d, PIN)
-    assert d.ctrl.view == "panel" and d.has("mediatorPanel")
+    assert d.ctrl.layer.view == "panel" and d.has("mediatorPanel")
 
 
 def audit_actions(d: Driver) -> list[str]:
@@ -143,7 +154,7 @@ def test_assisted_journey_with_consent(kiosk):
     assert d.text_of("consentTitle") == "Ana Silva pode preencher o formulário por si?"
     assert d.text_of("consentAccept") == "Sim, Ana Silva pode preencher por mim"
     d.click("consentAccept")
-    assert d.ctrl.mayFill and d.has("withdrawConsent")
+    assert d.ctrl.assist.mayFill and d.has("withdrawConsent")
     d.click("identity_id_card")
     d.click("panelHide")
     answer_all(d, {"full_name": CANARY_NAME, "new_address": CANARY_ADDRESS})
@@ -166,8 +177,8 @@ def test_assisted_journey_with_consent(kiosk):
     assert d.ctrl.audit.verify().ok
     # Next citizen: unassisted.
     d.click("finishButton") if d.has("finishButton") else d.app.bridge.finish()
-    assert assist.current_record().assisted is False
-    today = d.ctrl.stats.today()
+    assert d.app.bridge.citizen.assisted_payload() is None
+    today = d.ctrl.stores.stats.today()
     assert today.completed == 1 and today.assisted == 1
 
 
@@ -178,9 +189,9 @@ def test_refused_consent(kiosk):
     d.click("panelAskConsent")
     assert d.has("consentScreen")
     assert d.item("consentScreen").property("LayoutMirroring.enabled") in (True, None)
-    assert d.ctrl.citizenRtl
+    assert d.ctrl.assist.citizenRtl
     d.click("consentRefuse")
-    assert d.ctrl.view == "panel" and not d.ctrl.mayFill and not d.has("withdrawConsent")
+    assert d.ctrl.layer.view == "panel" and not d.ctrl.assist.mayFill and not d.has("withdrawConsent")
     assert "consent_refused" in audit_actions(d)
     d.click("panelHandBack")
     d.click("panelHide") if d.has("panelHide") else None
@@ -197,10 +208,10 @@ def test_withdrawn_consent(kiosk):
     d.click("consentAccept")
     assert d.text_of("withdrawConsent") == "Arrêter : je le fais moi-même"
     d.click("withdrawConsent")  # the citizen takes the screen back
-    assert not d.ctrl.mayFill and not d.has("withdrawConsent")
+    assert not d.ctrl.assist.mayFill and not d.has("withdrawConsent")
     assert d.has("assistBar")  # the helper is still there to explain
     assert audit_actions(d)[-1] == "consent_withdrawn"
-    record = d.ctrl.assistRecord()
+    record = d.ctrl.assist.record()
     assert record["consent_at"] and record["consent_withdrawn_at"]
 
 
@@ -209,25 +220,25 @@ def test_pin_lockout(kiosk):
     start(d)
     d.click("callHelperButton")
     d.click("helpHelperHere")
-    first = list(d.ctrl.keypad)
+    first = list(d.ctrl.pin.keypad)
     for i in range(4):
         enter_pin(d, "000000")
         assert "4" in d.text_of("pinMessage") or "tentativas" in d.text_of("pinMessage") or d.text_of("pinMessage")
     # Reshuffled after every attempt (a shuffle may repeat, so only the contents are certain).
-    assert sorted(d.ctrl.keypad) == sorted(first) == list("0123456789")
+    assert sorted(d.ctrl.pin.keypad) == sorted(first) == list("0123456789")
     enter_pin(d, "000000")
-    assert d.ctrl.pinLocked
+    assert d.ctrl.pin.locked
     assert "60" in d.text_of("pinMessage")
     assert not d.item("pinKeys").isEnabled()
-    # Even the right PIN is refused while locked (typed straight to the controller).
-    for digit in PIN:
-        d.ctrl._pin += digit
-    d.ctrl.submitPin()
-    assert d.ctrl.view == "pin" and not d.ctrl.signedIn
+    # Even the right PIN is refused while locked (pushed past the pad's own guard).
+    d.ctrl.pin._pin, d.ctrl.pin._locked = PIN, False
+    d.ctrl.pin.submit()
+    wait_idle(d)
+    assert d.ctrl.layer.view == "pin" and not d.ctrl.signIn.signedIn and d.ctrl.pin.locked
     actions = audit_actions(d)
     assert actions.count("login_failed") == 4 and "login_locked" in actions and "login" not in actions
     d.click("pinCancel")
-    assert d.ctrl.view == ""
+    assert d.ctrl.layer.view == ""
 
 
 def test_shuffled_keypad_changes(kiosk):
@@ -236,8 +247,8 @@ def test_shuffled_keypad_changes(kiosk):
     layouts = set()
     for _ in range(4):
         d.ctrl.openPin()
-        layouts.add(tuple(d.ctrl.keypad))
-        assert sorted(d.ctrl.keypad) == list("0123456789")
+        layouts.add(tuple(d.ctrl.pin.keypad))
+        assert sorted(d.ctrl.pin.keypad) == list("0123456789")
     assert len(layouts) > 1
 
 
@@ -248,7 +259,7 @@ def test_corner_gesture_opens_pin(kiosk):
     QTest.mousePress(d.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
     d.qtbot.wait(2300)
     QTest.mouseRelease(d.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-    d.qtbot.waitUntil(lambda: d.ctrl.view == "pin", timeout=2000)
+    d.qtbot.waitUntil(lambda: d.ctrl.layer.view == "pin", timeout=2000)
 
 
 def _queue_with_problems(d: Driver) -> None:
@@ -271,26 +282,32 @@ def test_console_actions(kiosk):
     _queue_with_problems(d)
     d.ctrl.cornerGesture()  # at the attract screen: the mediator came for the console
     enter_pin(d, PIN)
-    assert d.ctrl.view == "console" and d.has("consoleScreen")
+    assert d.ctrl.layer.view == "console" and d.has("consoleScreen")
+    wait_idle(d)
     text = d.all_text()
     assert "failed: 1" in text and "dead: 1" in text and "HTTP 422: postcode rejected" in text
     d.click("consoleRetry_0")
-    assert d.ctrl.consoleMessage.startswith("Done")
+    wait_idle(d)
+    assert d.ctrl.console.message.startswith("Done")
     d.click("consoleSyncNow")
-    d.qtbot.waitUntil(lambda: d.ctrl.consoleMessage not in ("", "…"), timeout=15000)
+    wait_idle(d)
+    assert d.ctrl.console.message not in ("", "…")
     d.click("consoleRetryAll")
+    wait_idle(d)
     d.click("consoleExport")
+    wait_idle(d)
     bundles = list(d.export_dir.glob("*.zip"))
     assert len(bundles) == 1 and CANARY_NAME.encode() not in bundles[0].read_bytes()
     assert not d.has("consoleExportAudit")  # a mediator cannot take the audit log away
-    d.ctrl.exportAudit()
-    assert "supervisor" in d.ctrl.consoleMessage and not list(d.export_dir.glob("ponte-audit-*.jsonl"))
+    d.ctrl.console.exportAudit()
+    assert "supervisor" in d.ctrl.console.message and not list(d.export_dir.glob("ponte-audit-*.jsonl"))
     d.click("consoleSettings")
     assert "kiosk id:  test-kiosk" in d.all_text()
     d.click("consoleClose")  # back from settings to the console
-    assert d.ctrl.view == "console"
+    assert d.ctrl.layer.view == "console"
+    wait_idle(d)
     d.click("consoleExit")
-    assert d.quits == [] and d.ctrl.confirmPending == "exit"
+    assert d.quits == [] and d.ctrl.console.confirmPending == "exit"
     d.click("consoleExit")
     assert d.quits == [0]
     actions = audit_actions(d)
@@ -303,7 +320,9 @@ def test_supervisor_exports_the_audit_log(kiosk):
     d = kiosk
     d.ctrl.cornerGesture()
     enter_pin(d, SUPERVISOR_PIN, "rui.s")
+    wait_idle(d)
     d.click("consoleExportAudit")
+    wait_idle(d)
     exported = list(d.export_dir.glob("ponte-audit-*.jsonl"))
     assert len(exported) == 1
     from kiosk.audit import read_export, verify_entries
@@ -336,9 +355,11 @@ def test_no_canary_in_audit_logs_or_console(kiosk, caplog):
     submit_and_open(d)
     d.click("panelConsole")
     assert d.has("consoleScreen")
+    wait_idle(d)
     d.click("consoleSyncNow")
-    d.qtbot.waitUntil(lambda: d.ctrl.consoleMessage not in ("", "…"), timeout=15000)
+    wait_idle(d)
     d.click("consoleExport")
+    wait_idle(d)
     console_text = d.all_text()
     audit_text = json.dumps([e.to_dict() for e in d.ctrl.audit.entries()], ensure_ascii=False)
     exported = b"".join(p.read_bytes() for p in d.export_dir.glob("*")).decode("latin-1")
@@ -347,7 +368,7 @@ def test_no_canary_in_audit_logs_or_console(kiosk, caplog):
         assert canary not in audit_text
         assert canary not in caplog.text
         assert canary not in exported
-        assert canary not in json.dumps(d.ctrl.console, ensure_ascii=False)
+        assert canary not in json.dumps(d.ctrl.console.snapshot, ensure_ascii=False)
     raw_audit = (Path(d.config.data_dir) / "audit.db").read_bytes()
     assert CANARY_NAME.encode() not in raw_audit
     raw_stats = (Path(d.config.data_dir) / "stats.db").read_bytes()
@@ -394,8 +415,8 @@ def test_screenshots(kiosk, tmp_path):
     d.settle()
     d.app.window.grabWindow().save(str(out / "mediator-called.png"))
     d.click("helpHelperHere")
-    d.click(f"pinKey_{d.ctrl.keypad.index('4')}")
-    d.click(f"pinKey_{d.ctrl.keypad.index('8')}")
+    d.click(f"pinKey_{d.ctrl.pin.keypad.index('4')}")
+    d.click(f"pinKey_{d.ctrl.pin.keypad.index('8')}")
     d.settle()
     d.app.window.grabWindow().save(str(out / "mediator-pin.png"))
     d.click("pinClear")
@@ -442,23 +463,25 @@ def test_corner_stays_clear_of_header_buttons(kiosk):
                            or c.y() + corner.height() <= p.y() or p.y() + b.height() <= c.y())
             assert not overlap, f"{lang}: corner over {name}"
         d.click("callHelperButton")
-        assert d.ctrl.view == "called"
+        assert d.ctrl.layer.view == "called"
         d.click("helpCancel")
 
 
 def test_modal_views_hold_off_the_wipe_for_a_while(kiosk):
+    from ui.mediator_view import View
     d = kiosk
     start(d)
     d.click("callHelperButton")
-    d.ctrl._keep_alive.stop()  # its own timer would add calls between ours
+    layer = d.ctrl.layer
+    layer.stop()  # its own timer would add calls between ours
     touched = []
-    d.ctrl._touch_idle = lambda: touched.append(1)
-    d.ctrl._keep_session_alive()
+    layer._touch_citizen = lambda: touched.append(1)
+    layer.keep_session_alive()
     assert touched == [1]  # the "helper is coming" card hides the idle warning: keep the session
-    d.ctrl._view_since -= 301
-    d.ctrl._keep_session_alive()
+    layer._since -= 301
+    layer.keep_session_alive()
     assert touched == [1]  # but not for ever: a citizen who left is still wiped
-    d.ctrl._set_view("panel")
+    layer.set(View.PANEL)
     touched.clear()
-    d.ctrl._keep_session_alive()
+    layer.keep_session_alive()
     assert touched == []  # the panel leaves the idle warning visible

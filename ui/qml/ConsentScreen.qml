@@ -8,9 +8,9 @@ Rectangle {
     id: consent
     objectName: "consentScreen"
     color: Theme.background
-    LayoutMirroring.enabled: mediator.citizenRtl
+    LayoutMirroring.enabled: mediator.assist.citizenRtl
     LayoutMirroring.childrenInherit: true
-    readonly property var c: mediator.ct
+    readonly property var c: mediator.assist.ct
 
     ColumnLayout {
         anchors.fill: parent

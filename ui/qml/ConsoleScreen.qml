@@ -11,11 +11,12 @@ Rectangle {
     color: "#f3f6f9"
     LayoutMirroring.enabled: false
     LayoutMirroring.childrenInherit: true
-    readonly property var m: mediator.console
+    readonly property var ops: mediator.console
+    readonly property var m: ops.snapshot
     readonly property var q: m.queue || ({})
     readonly property var d: m.device || ({})
     readonly property var s: m.stats || ({})
-    readonly property bool settingsView: mediator.view === "settings"
+    readonly property bool settingsView: mediator.layer.view === "settings"
 
     component Heading: Text { font.pixelSize: 22; font.bold: true; color: Theme.band; Layout.fillWidth: true; wrapMode: Text.Wrap }
     component Line: Text { font.pixelSize: 18; color: Theme.text; Layout.fillWidth: true; wrapMode: Text.Wrap }
@@ -32,7 +33,7 @@ Rectangle {
             Text {
                 objectName: "consoleTitle"
                 Layout.fillWidth: true
-                text: mediator.t["m.console.title"] + " · " + mediator.mediatorName
+                text: mediator.t["m.console.title"] + " · " + mediator.signIn.mediatorName
                 font.pixelSize: 28; font.bold: true; color: Theme.band
             }
             Text {
@@ -44,7 +45,7 @@ Rectangle {
             MediatorButton {
                 objectName: "consoleRefresh"
                 text: mediator.t["m.console.refresh"]
-                onClicked: mediator.refreshConsole()
+                onClicked: con.ops.refresh()
             }
             MediatorButton {
                 objectName: "consoleClose"
@@ -94,7 +95,7 @@ Rectangle {
                             Rectangle {
                                 required property var modelData
                                 width: countText.implicitWidth + 16; height: 36; radius: 6
-                                color: (modelData.state === "dead" || modelData.state === "failed") && modelData.count > 0 ? "#f6d7d2" : Theme.secondary
+                                color: modelData.needsPerson && modelData.count > 0 ? "#f6d7d2" : Theme.secondary
                                 Text {
                                     id: countText
                                     anchors.centerIn: parent
@@ -140,7 +141,8 @@ Rectangle {
                             MediatorButton {
                                 objectName: "consoleRetry_" + index
                                 text: mediator.t["m.console.retry"]
-                                onClicked: mediator.retry(modelData.id)
+                                enabled: !con.ops.busy
+                                onClicked: con.ops.retry(modelData.id)
                             }
                         }
                     }
@@ -199,7 +201,7 @@ Rectangle {
             objectName: "consoleMessage"
             visible: text !== ""
             Layout.fillWidth: true
-            text: mediator.consoleMessage
+            text: con.ops.message
             font.pixelSize: 18; font.bold: true; color: Theme.band
             elide: Text.ElideMiddle
         }
@@ -208,24 +210,24 @@ Rectangle {
             Layout.fillWidth: true
             spacing: 8
             visible: !con.settingsView
-            MediatorButton { objectName: "consoleSyncNow"; text: mediator.t["m.console.sync_now"]; fill: Theme.primary; ink: Theme.primaryText; onClicked: mediator.syncNow() }
-            MediatorButton { objectName: "consoleRetryAll"; text: mediator.t["m.console.retry_all"]; onClicked: mediator.retryAll() }
-            MediatorButton { objectName: "consoleExport"; text: mediator.t["m.console.export"]; onClicked: mediator.exportBundle() }
-            MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; visible: con.m.supervisor === true; onClicked: mediator.exportAudit() }
+            MediatorButton { objectName: "consoleSyncNow"; text: mediator.t["m.console.sync_now"]; fill: Theme.primary; ink: Theme.primaryText; enabled: !con.ops.busy; onClicked: con.ops.syncNow() }
+            MediatorButton { objectName: "consoleRetryAll"; text: mediator.t["m.console.retry_all"]; enabled: !con.ops.busy; onClicked: con.ops.retryAll() }
+            MediatorButton { objectName: "consoleExport"; text: mediator.t["m.console.export"]; enabled: !con.ops.busy; onClicked: con.ops.exportBundle() }
+            MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; visible: con.m.supervisor === true; enabled: !con.ops.busy; onClicked: con.ops.exportAudit() }
             Item { Layout.fillWidth: true }
             MediatorButton { objectName: "consoleSettings"; text: mediator.t["m.console.settings"]; onClicked: mediator.openSettings() }
             MediatorButton {
                 objectName: "consoleRestart"
-                text: mediator.confirmPending === "restart" ? mediator.t["m.console.confirm"] : mediator.t["m.console.restart"]
-                fill: mediator.confirmPending === "restart" ? Theme.focus : Theme.secondary
-                onClicked: mediator.restartKiosk()
+                text: con.ops.confirmPending === "restart" ? mediator.t["m.console.confirm"] : mediator.t["m.console.restart"]
+                fill: con.ops.confirmPending === "restart" ? Theme.focus : Theme.secondary
+                onClicked: con.ops.restartKiosk()
             }
             MediatorButton {
                 objectName: "consoleExit"
-                text: mediator.confirmPending === "exit" ? mediator.t["m.console.confirm"] : mediator.t["m.console.exit"]
-                fill: mediator.confirmPending === "exit" ? Theme.focus : Theme.error
-                ink: mediator.confirmPending === "exit" ? Theme.text : "#ffffff"
-                onClicked: mediator.exitKiosk()
+                text: con.ops.confirmPending === "exit" ? mediator.t["m.console.confirm"] : mediator.t["m.console.exit"]
+                fill: con.ops.confirmPending === "exit" ? Theme.focus : Theme.error
+                ink: con.ops.confirmPending === "exit" ? Theme.text : "#ffffff"
+                onClicked: con.ops.exitKiosk()
             }
         }
     }

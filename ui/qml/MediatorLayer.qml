@@ -10,9 +10,9 @@ Item {
     id: layer
     objectName: "mediatorLayer"
     anchors.fill: parent
-    readonly property string view: mediator.view
-    readonly property bool modal: view === "called" || view === "pin" || view === "consent"
-                                  || view === "console" || view === "settings"
+    readonly property string view: mediator.layer.view
+    // Which views are modal is decided in Python (ui/mediator_view.py).
+    readonly property bool modal: mediator.layer.modal
     readonly property real panelWidth: Math.round(Math.min(480, width * 0.36))
     // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
     // Room the header's own buttons need on the right (Main.qml may set it exactly).
@@ -30,7 +30,7 @@ Item {
         MouseArea {
             objectName: "mediatorScrimBlocker"
             anchors.fill: parent
-            Accessible.name: "Blocks the screen behind"
+            Accessible.name: mediator.t["m.layer.scrim"]
             onClicked: {}
         }
     }
@@ -45,7 +45,7 @@ Item {
         anchors.left: parent.left
         pressAndHoldInterval: 2000
         Accessible.role: Accessible.Button
-        Accessible.name: "Helper sign-in"
+        Accessible.name: mediator.t["m.pin.title"]
         onPressAndHold: mediator.cornerGesture()
     }
 
@@ -59,7 +59,7 @@ Item {
         radius: Theme.radius
         color: Theme.background
         border.color: Theme.border; border.width: 3
-        LayoutMirroring.enabled: mediator.citizenRtl
+        LayoutMirroring.enabled: mediator.assist.citizenRtl
         LayoutMirroring.childrenInherit: true
         ColumnLayout {
             id: calledColumn
@@ -69,13 +69,13 @@ Item {
             Text {
                 objectName: "helpCalledTitle"
                 Layout.fillWidth: true
-                text: mediator.ct["m.citizen.called_title"]
+                text: mediator.assist.ct["m.citizen.called_title"]
                 font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
                 horizontalAlignment: Text.AlignLeft
             }
             Text {
                 Layout.fillWidth: true
-                text: mediator.ct["m.citizen.called_body"]
+                text: mediator.assist.ct["m.citizen.called_body"]
                 font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
                 horizontalAlignment: Text.AlignLeft
             }
@@ -85,13 +85,13 @@ Item {
                 BigButton {
                     objectName: "helpCancel"
                     Layout.fillWidth: true
-                    text: mediator.ct["m.citizen.called_cancel"]
+                    text: mediator.assist.ct["m.citizen.called_cancel"]
                     onClicked: mediator.cancelHelp()
                 }
                 BigButton {
                     objectName: "helpHelperHere"
                     Layout.fillWidth: true
-                    text: mediator.ct["m.citizen.helper_here"]
+                    text: mediator.assist.ct["m.citizen.helper_here"]
                     fill: Theme.band; ink: Theme.bandText
                     onClicked: mediator.openPin()
                 }
@@ -111,16 +111,15 @@ Item {
     Rectangle {
         id: citizenBar
         objectName: "assistBar"
-        visible: mediator.assisted && layer.view !== "consent" && layer.view !== "console"
-                 && layer.view !== "settings" && layer.view !== "pin"
+        visible: mediator.assist.assisted && !layer.modal
         anchors.top: parent.top
         anchors.left: parent.left
         // Leaves the header's Language and Help buttons (right side) reachable.
         width: layer.panelShown ? parent.width - layer.panelWidth : Math.max(parent.width * 0.55, parent.width - layer.headerButtonsWidth)
         height: Theme.touch + Theme.gap
-        color: mediator.mayFill ? Theme.focus : "#dbe9f6"
+        color: mediator.assist.mayFill ? Theme.focus : "#dbe9f6"
         border.color: Theme.border; border.width: 2
-        LayoutMirroring.enabled: mediator.citizenRtl
+        LayoutMirroring.enabled: mediator.assist.citizenRtl
         LayoutMirroring.childrenInherit: true
         RowLayout {
             anchors.fill: parent
@@ -129,18 +128,18 @@ Item {
             Text {
                 objectName: "assistBarText"
                 Layout.fillWidth: true
-                text: mediator.mayFill ? mediator.ct["m.citizen.filling"] : mediator.ct["m.citizen.with_you"]
+                text: mediator.assist.mayFill ? mediator.assist.ct["m.citizen.filling"] : mediator.assist.ct["m.citizen.with_you"]
                 font.pixelSize: Theme.body; font.bold: true; color: Theme.text
                 elide: Text.ElideRight
                 horizontalAlignment: Text.AlignLeft
             }
             BigButton {
                 objectName: "withdrawConsent"
-                visible: mediator.mayFill
-                text: mediator.ct["m.citizen.stop"]
+                visible: mediator.assist.mayFill
+                text: mediator.assist.ct["m.citizen.stop"]
                 fontSize: Theme.small
                 fill: Theme.background
-                onClicked: mediator.withdrawConsent()
+                onClicked: mediator.assist.withdrawConsent()
             }
         }
     }

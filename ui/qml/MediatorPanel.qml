@@ -12,7 +12,7 @@ Rectangle {
     border.color: Theme.band; border.width: 3
     LayoutMirroring.enabled: false
     LayoutMirroring.childrenInherit: true
-    readonly property var p: mediator.panel
+    readonly property var p: mediator.assist.panel
 
     ColumnLayout {
         anchors.fill: parent
@@ -24,7 +24,7 @@ Rectangle {
             Text {
                 objectName: "panelTitle"
                 Layout.fillWidth: true
-                text: mediator.t["m.panel.title"].replace("{name}", mediator.mediatorName)
+                text: mediator.t["m.panel.title"].replace("{name}", mediator.signIn.mediatorName)
                 font.pixelSize: 24; font.bold: true; color: Theme.band
                 elide: Text.ElideRight
             }
@@ -40,14 +40,14 @@ Rectangle {
             text: panel.p.mode
             wrapMode: Text.Wrap
             font.pixelSize: 20; font.bold: true
-            color: mediator.mayFill ? Theme.primary : Theme.secondaryText
+            color: mediator.assist.mayFill ? Theme.primary : Theme.secondaryText
         }
 
         Text {
             objectName: "panelVoiceNotice"
             Layout.fillWidth: true
-            visible: mediator.voiceNotice !== ""
-            text: mediator.voiceNotice
+            visible: mediator.notice !== ""
+            text: mediator.notice
             wrapMode: Text.Wrap
             font.pixelSize: 18; color: Theme.error
         }
@@ -143,14 +143,14 @@ Rectangle {
                     Layout.fillWidth: true
                     spacing: 6
                     Repeater {
-                        model: mediator.documentKinds
+                        model: mediator.assist.documentKinds
                         MediatorButton {
                             required property var modelData
                             objectName: "identity_" + modelData.code
                             text: modelData.label
                             fontSize: 18
                             selected: panel.p.identity === modelData.code
-                            onClicked: mediator.checkIdentity(modelData.code)
+                            onClicked: mediator.assist.checkIdentity(modelData.code)
                         }
                     }
                 }
@@ -166,7 +166,7 @@ Rectangle {
                 Layout.fillWidth: true; Layout.columnSpan: 2
                 text: mediator.t["m.panel.ask_consent"]
                 fill: Theme.primary; ink: Theme.primaryText
-                visible: !mediator.mayFill
+                visible: !mediator.assist.mayFill
                 enabled: panel.p.hasJourney
                 onClicked: mediator.askConsent()
             }

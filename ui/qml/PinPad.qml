@@ -2,11 +2,13 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// Mediator sign-in: choose the account, then the PIN on a keypad whose digits
-// move on every attempt. QML only sends key positions; the digits stay in Python.
+// Mediator sign-in: choose the account (by initials: anyone can open this pad),
+// then the PIN on a keypad whose digits move on every attempt. QML only sends
+// key positions; the digits and the PIN's length limits stay in Python.
 Rectangle {
     id: pad
     objectName: "pinPad"
+    readonly property var pin: mediator.pin
     color: Theme.background
     radius: Theme.radius
     border.color: Theme.border; border.width: 3
@@ -30,21 +32,22 @@ Rectangle {
         Flow {
             Layout.fillWidth: true
             spacing: 8
-            visible: mediator.accounts.length > 1
+            visible: pad.pin.accounts.length > 1
             Repeater {
-                model: mediator.accounts
+                model: pad.pin.accounts
                 MediatorButton {
                     required property var modelData
-                    objectName: "pinAccount_" + modelData.id
-                    text: modelData.name
-                    selected: mediator.selectedAccount === modelData.id
-                    onClicked: mediator.selectAccount(modelData.id)
+                    objectName: "pinAccount_" + modelData.index
+                    text: modelData.label
+                    selected: pad.pin.selectedAccount === modelData.index
+                    enabled: !pad.pin.busy
+                    onClicked: pad.pin.selectAccount(modelData.index)
                 }
             }
         }
         Text {
             objectName: "pinPrompt"
-            text: mediator.pinPrompt
+            text: pad.pin.prompt
             font.pixelSize: 24; color: Theme.text
             Layout.fillWidth: true; wrapMode: Text.Wrap
         }
@@ -53,9 +56,9 @@ Rectangle {
             Layout.alignment: Qt.AlignHCenter
             Layout.preferredHeight: 28
             spacing: 12
-            Accessible.name: mediator.pinLength + " digits"
+            Accessible.name: mediator.t["m.pin.digits"].replace("{n}", pad.pin.length)
             Repeater {
-                model: mediator.pinLength
+                model: pad.pin.length
                 Rectangle { width: 22; height: 22; radius: 11; color: Theme.text }
             }
         }
@@ -64,45 +67,45 @@ Rectangle {
             Layout.alignment: Qt.AlignHCenter
             columns: 3
             columnSpacing: 10; rowSpacing: 10
-            enabled: !mediator.pinLocked && mediator.selectedAccount !== ""
+            enabled: !pad.pin.locked && !pad.pin.busy && pad.pin.selectedAccount >= 0
             Repeater {
                 model: 9
                 MediatorButton {
                     required property int index
                     objectName: "pinKey_" + index
                     Layout.preferredWidth: 120; Layout.preferredHeight: 64
-                    text: mediator.keypad[index]
+                    text: pad.pin.keypad[index]
                     fontSize: 30
-                    Accessible.name: "key " + (index + 1)
-                    onClicked: mediator.pressKey(index)
+                    Accessible.name: mediator.t["m.pin.key"].replace("{n}", index + 1)
+                    onClicked: pad.pin.pressKey(index)
                 }
             }
             MediatorButton {
                 objectName: "pinClear"
                 Layout.preferredWidth: 120; Layout.preferredHeight: 64
                 text: mediator.t["m.pin.clear"]
-                onClicked: mediator.clearPin()
+                onClicked: pad.pin.clear()
             }
             MediatorButton {
                 objectName: "pinKey_9"
                 Layout.preferredWidth: 120; Layout.preferredHeight: 64
-                text: mediator.keypad[9]
+                text: pad.pin.keypad[9]
                 fontSize: 30
-                Accessible.name: "key 10"
-                onClicked: mediator.pressKey(9)
+                Accessible.name: mediator.t["m.pin.key"].replace("{n}", 10)
+                onClicked: pad.pin.pressKey(9)
             }
             MediatorButton {
                 objectName: "pinDelete"
                 Layout.preferredWidth: 120; Layout.preferredHeight: 64
                 text: "⌫ " + mediator.t["m.pin.delete"]
                 Accessible.name: mediator.t["m.pin.delete"]
-                onClicked: mediator.deleteDigit()
+                onClicked: pad.pin.deleteDigit()
             }
         }
         Text {
             objectName: "pinMessage"
             visible: text !== ""
-            text: mediator.pinMessage
+            text: pad.pin.busy ? mediator.t["m.pin.checking"] : pad.pin.message
             color: Theme.error; font.pixelSize: 22; font.bold: true
             Layout.fillWidth: true; wrapMode: Text.Wrap
         }
@@ -125,8 +128,8 @@ Rectangle {
                 Layout.fillWidth: true; Layout.preferredHeight: 64
                 text: mediator.t["m.pin.ok"]
                 fill: Theme.primary; ink: Theme.primaryText
-                enabled: mediator.pinLength >= 6 && !mediator.pinLocked
-                onClicked: mediator.submitPin()
+                enabled: pad.pin.length >= pad.pin.minLength && !pad.pin.locked && !pad.pin.busy
+                onClicked: pad.pin.submit()
             }
         }
     }

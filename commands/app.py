@@ -111,9 +111,10 @@ def demo(config: Config, windowed: bool, size: tuple[int, int], port: int) -> No
     except OSError:
         backend = DevBackend(key_dir / "backend.db", keys, port=0)  # the port is taken: any free one
     backend.start()
-    # Every service to the dev-backend, sealed with its key (no [queue] public_key of a real backend).
-    demo_config = dataclasses.replace(config, destinations={"*": Destination("*", "rest", backend.url,
-                                                                             {"demo_keys": True})},
+    # Every service to the dev-backend, sealed with its key (no [queue] public_key of a real backend):
+    # demo_keys allows that key (offline_queue/keys.py), allow_http the plain http:// to loopback.
+    demo = Destination("*", "rest", backend.url, {"demo_keys": True, "allow_http": True})
+    demo_config = dataclasses.replace(config, destinations={"*": demo},
                                       raw={k: v for k, v in config.raw.items() if k not in ("queue", "destinations")})
     click.echo(f"Ponte demo: dev-backend on {backend.url}; data in {config.data_dir}")
     click.echo("  watch submissions arrive:  kiosk queue status   (Ctrl-C here ends the demo)")

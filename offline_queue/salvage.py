@@ -28,12 +28,16 @@ class SalvageResult:
 
 
 def _open_copy(damaged: Path, workdir: Path) -> sqlite3.Connection | None:
-    """A read-only connection to a copy (the kept file stays byte for byte as found); a broken magic
-    string at the start of the copy is put back, since a torn first page often damages only that."""
+    """A connection to a copy (the kept file stays byte for byte as found), with its write-ahead log when one
+    was kept beside it, so commits not yet checkpointed are read too; a broken magic string at the start of
+    the copy is put back, since a torn first page often damages only that."""
     copy = workdir / "salvage.db"
     shutil.copyfile(damaged, copy)
+    wal = damaged.with_name(damaged.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 32:
+        shutil.copyfile(wal, workdir / "salvage.db-wal")
     for attempt in (1, 2):
-        conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+        conn = sqlite3.connect(copy)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
@@ -44,6 +48,14 @@ def _open_copy(damaged: Path, workdir: Path) -> sqlite3.Connection | None:
             with open(copy, "r+b") as fh:
                 fh.write(_MAGIC)
     return None
+
+
+def _column(src: sqlite3.Connection, table: str, name: str) -> str:
+    try:
+        src.execute(f"SELECT {name} FROM {table} LIMIT 0")
+        return name
+    except sqlite3.Error:
+        return "NULL"
 
 
 def salvage(outbox, damaged: Path | str, max_gap: int = 2_000) -> SalvageResult:
@@ -62,6 +74,8 @@ def salvage(outbox, damaged: Path | str, max_gap: int = 2_000) -> SalvageResult:
                 top = src.execute("SELECT max(seq) FROM submissions").fetchone()[0] or 0
             except sqlite3.Error:
                 top = 0
+            # Columns added by later migrations (ack keys, checksums) are absent in older files.
+            ack_column, digest_column = (_column(src, "bodies", name) for name in ("ack_key", "digest"))
             seq, failures = 0, 0
             # Probe keys one by one: a damaged interior page hides a range, not what follows it.
             while seq < top or failures < max_gap:
@@ -81,14 +95,15 @@ def salvage(outbox, damaged: Path | str, max_gap: int = 2_000) -> SalvageResult:
                     skipped += 1
                     continue
                 try:
-                    body = src.execute("SELECT body, payload_sealed FROM bodies WHERE seq=?", (seq,)).fetchone()
+                    body = src.execute(f"SELECT body, payload_sealed, {ack_column}, {digest_column} FROM bodies "
+                                       "WHERE seq=?", (seq,)).fetchone()
                 except sqlite3.Error:
                     body = None
                 if body is None:
                     unreadable += 1
                     continue
                 state = "dead" if row[6] == "dead" else "queued"
-                if outbox.restore((*row[:6], state, *row[7:]), body[0], body[1]):
+                if outbox.restore((*row[:6], state, *row[7:]), body[0], body[1], body[2], stored_digest=body[3]):
                     recovered += 1
                 else:
                     skipped += 1

@@ -91,7 +91,7 @@ def test_damaged_pages_are_found_and_the_kiosk_keeps_working(tmp_path):
 
 
 def test_cli_reports_a_moved_aside_queue(tmp_path, capsys):
-    from kiosk.cli import main
+    from commands.cli import main
     config, _ = make_queue_config(tmp_path)
     config.data_dir.mkdir(parents=True)
     config.queue_path.write_bytes(b"\x00garbage" * 1000)
@@ -140,7 +140,7 @@ def test_full_disk_is_a_clear_error_and_nothing_queued_is_lost(tmp_path, small_d
     # After a restart on the still-full disk everything is there and can be delivered.
     backend = start_dev_backend(tmp_path / "backend.db", [private])
     try:
-        config = config_from_dict({**raw, "destinations": {"*": {"url": backend.url}}})
+        config = config_from_dict({**raw, "destinations": {"*": {"url": backend.url, "allow_http": True}}})
         outbox = open_outbox(config)
         assert {i.id for i in outbox.items()} == set(stored)
         drain(Syncer(outbox, config, FAST))
@@ -179,7 +179,7 @@ def test_salvage_recovers_readable_submissions_from_a_damaged_file(tmp_path):
 
 
 def test_cli_salvage_of_a_kept_file(tmp_path, capsys):
-    from kiosk.cli import main
+    from commands.cli import main
     config, _ = make_queue_config(tmp_path)
     old = open_outbox(config)
     old.enqueue(sample_payload("OLD00001"), config.destination("x"))

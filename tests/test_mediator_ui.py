@@ -485,3 +485,140 @@ def test_modal_views_hold_off_the_wipe_for_a_while(kiosk):
     touched.clear()
     layer.keep_session_alive()
     assert touched == []  # the panel leaves the idle warning visible
+
+
+# --- sign-in that does not outlive the mediator ------------------------------------------------
+
+def test_idle_mediator_is_signed_out_from_the_console(qtbot, tmp_path):
+    d = make_kiosk(qtbot, tmp_path, {"idle_signout_seconds": 0.5})
+    try:
+        d.ctrl.cornerGesture()  # at the attract screen: the console
+        enter_pin(d, PIN)
+        assert d.ctrl.layer.view == "console" and d.ctrl.signIn.signedIn
+        with qtbot.waitSignal(d.ctrl.signIn.idleSignedOut, timeout=20000):
+            pass  # nobody touches anything
+        assert not d.ctrl.signIn.signedIn and d.ctrl.layer.view == ""
+        assert not d.has("consoleScreen") and not d.has("consoleExit")
+        last = d.ctrl.audit.entries()[-1]
+        assert last.action == "logout" and last.details["reason"] == "idle"
+    finally:
+        close_kiosk(d)
+
+
+def test_a_touch_restarts_the_idle_time(kiosk):
+    d = kiosk
+    d.ctrl.cornerGesture()
+    enter_pin(d, PIN)
+    idle = d.ctrl.signIn._idle
+    d.qtbot.waitUntil(lambda: idle.remainingTime() < idle.interval(), timeout=5000)
+    before = idle.remainingTime()
+    d.click("consoleRefresh")  # any touch anywhere counts
+    assert idle.remainingTime() > before and idle.isActive()
+
+
+def test_idle_sign_out_ends_assistance_but_keeps_the_citizen(qtbot, tmp_path):
+    d = make_kiosk(qtbot, tmp_path, {"idle_signout_seconds": 0.5})
+    try:
+        start(d)
+        sign_in(d)
+        d.click("panelHide")
+        with qtbot.waitSignal(d.ctrl.signIn.idleSignedOut, timeout=20000):
+            pass
+        assert not d.ctrl.assist.assisted and not d.has("assistBar") and not d.has("mediatorTab")
+        assert d.app.bridge.screen == "question"  # the citizen's answers are theirs to go on with
+        actions = audit_actions(d)
+        assert actions[-2:] == ["assist_end", "logout"]
+    finally:
+        close_kiosk(d)
+
+
+def test_pin_is_asked_again_after_the_reauth_time(qtbot, tmp_path):
+    d = make_kiosk(qtbot, tmp_path, {"reauth_minutes": 0.01})  # 0.6 s
+    try:
+        start(d)
+        sign_in(d)
+        with qtbot.waitSignal(d.ctrl.signIn.reauthDue, timeout=20000):
+            pass
+        d.settle()
+        assert d.ctrl.layer.view == "pin" and d.ctrl.pin.reauth and d.has("pinPad")
+        assert d.ctrl.pin.accounts == [{"index": 0, "label": "AS"}]  # only the one signed in
+        assert not d.has("mediatorPanel")
+        enter_pin(d, PIN)
+        assert d.ctrl.layer.view == "panel" and d.ctrl.signIn.signedIn and d.ctrl.assist.assisted
+        assert audit_actions(d)[-2:] == ["login", "reauth"]
+        # Asked again, and this time nobody answers: cancelling signs the mediator out.
+        with qtbot.waitSignal(d.ctrl.signIn.reauthDue, timeout=20000):
+            pass
+        d.settle()
+        d.click("pinCancel")
+        assert not d.ctrl.signIn.signedIn and not d.ctrl.assist.assisted
+        last = d.ctrl.audit.entries()[-1]
+        assert last.action == "logout" and last.details["reason"] == "reauth_cancelled"
+    finally:
+        close_kiosk(d)
+
+
+def test_pin_pad_shows_initials_never_names(kiosk):
+    d = kiosk
+    d.ctrl.cornerGesture()
+    d.settle()
+    text = d.all_text()
+    assert "AS" in text and "RS" in text
+    for secret in ("Ana", "Silva", "Rui", "Santos", "ana.s", "rui.s"):
+        assert secret not in text
+        assert secret not in json.dumps(d.ctrl.pin.accounts)
+    d.click("pinAccount_1")
+    assert d.text_of("pinPrompt") == "PIN of RS"
+
+
+def test_pin_rules_come_from_the_domain(kiosk):
+    from kiosk.pin import MAX_LENGTH, MIN_LENGTH
+    from ui.mediator_view import MODAL_VIEWS
+    d = kiosk
+    assert (d.ctrl.pin.minLength, d.ctrl.pin.maxLength) == (MIN_LENGTH, MAX_LENGTH)
+    assert set(d.ctrl.layer.modalViews) == {v.value for v in MODAL_VIEWS}
+    assert d.ctrl.console.needsPersonStates == ["failed", "dead"]
+    d.ctrl.cornerGesture()
+    d.settle()
+    d.click("pinAccount_0")
+    for digit in "48291":
+        d.click(f"pinKey_{d.ctrl.pin.keypad.index(digit)}")
+    assert not d.item("pinSubmit").isEnabled()  # one digit short of MIN_LENGTH
+    d.click(f"pinKey_{d.ctrl.pin.keypad.index('3')}")
+    assert d.item("pinSubmit").isEnabled()
+    for _ in range(MAX_LENGTH):
+        d.click("pinKey_0")
+    assert d.ctrl.pin.length == MAX_LENGTH
+
+
+def test_pin_hashing_and_audit_check_run_off_the_gui_thread(kiosk):
+    import threading
+    d = kiosk
+    threads: dict[str, list[str]] = {"authenticate": [], "verify": []}
+    store, audit = d.ctrl.stores.store, d.ctrl.audit
+    real_auth, real_verify = store.authenticate, audit.verify
+
+    def authenticate(*args):
+        threads["authenticate"].append(threading.current_thread().name)
+        return real_auth(*args)
+
+    def verify():
+        threads["verify"].append(threading.current_thread().name)
+        return real_verify()
+
+    store.authenticate, audit.verify = authenticate, verify
+    d.ctrl.cornerGesture()
+    enter_pin(d, PIN)
+    wait_idle(d)
+    main = threading.main_thread().name
+    assert threads["authenticate"] and main not in threads["authenticate"]
+    assert threads["verify"] and main not in threads["verify"]
+    assert d.ctrl.console.snapshot["audit"]["ok"] and "intact" in d.text_of("consoleAudit")
+
+
+def test_no_bare_threads_in_the_screen_layer():
+    """Work leaves the GUI thread only through ui/tasks.py."""
+    ui = Path(__file__).resolve().parent.parent / "ui"
+    offenders = [p.name for p in ui.glob("*.py")
+                 if p.name != "tasks.py" and ("threading.Thread(" in p.read_text() or "Thread(target" in p.read_text())]
+    assert offenders == []

@@ -22,54 +22,26 @@ Wiring (ui/app.py):
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Property, QCoreApplication, QObject, Signal, Slot
 
-from kiosk.audit import AuditLog
-from kiosk.mediators import Mediator, MediatorStore
+from kiosk.mediators import Mediator
 from kiosk.screen import ATTRACT, ScreenContent
-from kiosk.stats import Stats
 from translations import table
 from ui.mediator_assist import AssistController
 from ui.mediator_console import RESTART_EXIT_CODE, ConsoleController
 from ui.mediator_pin import PinEntry
 from ui.mediator_signin import SignIn
 from ui.mediator_stats import JourneyStats
+from ui.mediator_stores import MediatorStores
 from ui.mediator_view import CONSOLE_VIEWS, MediatorView, View
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
 __all__ = ["MediatorController", "MediatorStores", "RESTART_EXIT_CODE"]
-
-
-@dataclass
-class MediatorStores:
-    """Where the mediator side keeps and fetches things; tests hand in their own."""
-
-    store: MediatorStore
-    audit: AuditLog
-    stats: Stats
-    export_dir: Path
-    outbox_opener: Callable[[], tuple[Any, str]] | None = None
-    fetch: Callable | None = None
-    clock_probe: bool = True
-    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
-
-    @classmethod
-    def for_config(cls, config, **overrides: Any) -> "MediatorStores":
-        section = config.raw.get("mediator", {}) if isinstance(config.raw, dict) else {}
-        values: dict[str, Any] = {
-            "store": MediatorStore.for_config(config), "audit": AuditLog.for_config(config),
-            "stats": Stats.for_config(config),
-            "export_dir": Path(section.get("export_dir") or Path(config.data_dir) / "exports")}
-        values.update(overrides)
-        return cls(**values)
 
 
 class MediatorController(QObject):

@@ -165,7 +165,7 @@ def main() -> int:
         print(f"  bare Session     {d_bare:8.0f} /s   ratio {d_ours / d_bare:5.2f}x  (goal >= 0.5x)")
         sys.stdout.flush()
         t_full, t_empty = startup_bench(tmp / "startup", n_rows)
-        print(f"start-up (open_outbox, median)")
+        print("start-up (open_outbox, median)")
         print(f"  {n_rows} rows     {t_full * 1000:8.2f} ms")
         print(f"  empty            {t_empty * 1000:8.2f} ms   ratio {t_full / t_empty:5.2f}x  (goal <= 1.2x)")
     finally:

@@ -68,7 +68,7 @@ def bench_speaking(runs: int, data_dir: Path) -> dict:
     from ui.voice_bridge import VoiceController
     from voice.audio_qt import WavFileSource
 
-    app = QCoreApplication.instance() or QCoreApplication(sys.argv)
+    _app = QCoreApplication.instance() or QCoreApplication(sys.argv)  # kept alive for the run
     c = VoiceController(Config(data_dir=data_dir), audio_input=WavFileSource(), enabled=True)
     c._headphones_said = True  # measure plain screens
 

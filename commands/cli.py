@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except (OSError, sqlite3.Error) as exc:
         # A file that cannot be written, a full disk, a locked database: one line, never a traceback.
-        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        filename = getattr(exc, "filename", None)
+        where = f": {filename}" if filename else ""
         click.echo(f"kiosk: {getattr(exc, 'strerror', None) or exc}{where}", err=True)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a type, never a message with data in it

@@ -8,8 +8,16 @@ from typing import Any
 import click
 
 from commands.base import BadInput, Env, exit_with
-from kiosk.config import DESTINATIONS, SECTIONS, ConfigError, DestinationSettings, config_path, declared, \
-    effective, load_config
+from kiosk.config import (
+    DESTINATIONS,
+    SECTIONS,
+    ConfigError,
+    DestinationSettings,
+    config_path,
+    declared,
+    effective,
+    load_config,
+)
 
 
 @click.group()

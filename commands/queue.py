@@ -242,6 +242,7 @@ def answer_all(journey: Journey, answers: dict) -> list[str]:
     problems = []
     while journey.step != CHECK:
         page = journey.page
+        assert page is not None  # before check answers there is always a page
         problem = journey.next(answers.get(page.id))
         if problem:
             problems.append(f"{page.id}: {error_text(journey.service, page, problem, journey.language)}")

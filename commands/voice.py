@@ -53,7 +53,8 @@ def install_model(config: Config, path: str, lang: str) -> None:
     Example:
       kiosk voice install-model /media/usb/vosk-model-small-pt-0.3.zip pt
     """
-    from voice.models import ModelError, install_model as install
+    from voice.models import ModelError
+    from voice.models import install_model as install
     click.echo("Checking that the model loads (this can take a minute) ...")
     try:
         info = install(path, lang, config.data_dir)

@@ -216,6 +216,8 @@ class VoiceSettings:
                                   BOOLEAN)
     rate: int = setting(100, "speaking rate in percent of the normal rate", _between(50, 200))
     microphone: str = setting("", 'the microphone by the name Qt gives it ("" = the system default)', TEXT)
+    cache_max_mb: float = setting(200.0, "size cap of the shared speech cache, in MB (least recently used "
+                                  "clips are deleted first)", NUMBER)
 
 
 @dataclass(frozen=True)
@@ -272,12 +274,6 @@ class DestinationSettings:
     client_key: str = setting("", "the client certificate's key", TEXT)
     connect_timeout: float = setting(5.0, "seconds to wait for a connection", SECONDS)
     read_timeout: float = setting(30.0, "seconds to wait for an answer", SECONDS)
-    deadline: float = setting(45.0, "seconds a whole request may take, answer included", SECONDS)
-    allow_http: bool = setting(False, "allow http:// to a loopback test backend (never to another host)", BOOLEAN)
-    proxy: str = setting("", 'an HTTP(S) proxy URL for this destination ("" = none; the environment is ignored)',
-                         TEXT)
-    ack: str = setting("mac", 'rest only: how delivery is proven: "mac" (keyed by the sealed payload) or "echo"',
-                       _choice("mac", "echo"))
     form_public_key: str = setting("", "openrosa only: the form's RSA public key (PEM or base64), to encrypt "
                                    "submissions as ODK does", TEXT)
     form_public_key_file: str = setting("", "openrosa only: a file holding that key", TEXT)
@@ -363,7 +359,7 @@ def _parse_section(label: str, section: type, table: Any, problems: list[str]) -
             problems.append(f"{label} {key}: no such setting; " +
                             (f"did you mean {hint}?" if hint else f"known: {', '.join(known)}"))
             continue
-        kind: Kind = section.__dataclass_fields__[key].metadata["kind"]
+        kind: Kind = {f.name: f for f in dataclasses.fields(section)}[key].metadata["kind"]
         try:
             values[key] = kind.convert(value)
         except (ValueError, TypeError):

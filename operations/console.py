@@ -101,7 +101,7 @@ class Console:
         """Write the audit log as JSON lines into directory (for the supervisor); the export is audited too."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         target = directory / f"ponte-audit-{self.config.kiosk_id}-{stamp}.jsonl"
         self.audit.append("audit_export", self.mediator, path_name=target.name[:64])
         self.audit.export(target)

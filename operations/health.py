@@ -49,7 +49,7 @@ class QueueHealth:
 def _iso(value: float | None) -> str | None:
     if value is None:
         return None
-    return dt.datetime.fromtimestamp(value, dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.fromtimestamp(value, dt.UTC).isoformat(timespec="seconds")
 
 
 def open_queue(config: Config) -> tuple[Outbox | None, str]:
@@ -200,7 +200,7 @@ def backend_clock_offset(url: str, *, timeout: float = 3.0,
                          now: Callable[[], dt.datetime] | None = None,
                          fetch: Callable[[str, float], str | None] | None = None) -> tuple[float | None, str]:
     """Seconds the kiosk's clock is ahead (+) or behind (-) the backend's HTTP Date header."""
-    clock = now or (lambda: dt.datetime.now(dt.timezone.utc))
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
 
     def default_fetch(u: str, t: float) -> str | None:
         request = urllib.request.Request(u, method="HEAD")

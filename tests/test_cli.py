@@ -151,7 +151,7 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
 
 def test_queue_add_with_an_unusable_data_dir(tmp_path):
     config_path, _, _ = write_config(tmp_path)
-    text = config_path.read_text().replace(f'data_dir = "', 'data_dir = "/proc/ponte-nope', 1)
+    text = config_path.read_text().replace('data_dir = "', 'data_dir = "/proc/ponte-nope', 1)
     config_path.write_text(text)
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(GOOD))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import Config
-from kiosk.screen import QUESTION, ScreenContent, SpokenOption
+from kiosk.screen import QUESTION, ScreenContent
 from voice.models import bundled_korean_model, install_model
 from voice.testing import VirtualMicrophone, speech_wav, tools_missing
 

@@ -7,8 +7,6 @@ for English and gives English the Korean phrase words; the screens stay English.
 from __future__ import annotations
 
 import dataclasses
-import wave
-from pathlib import Path
 
 import pytest
 

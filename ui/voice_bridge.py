@@ -23,7 +23,8 @@ from translations import table
 from translations import text as tr
 from voice import script as scripts
 from voice.grammar import Grammar, Intent, build_grammar, confirmation_grammar
-from voice.recognizer import ABSENT, FAILED, LOADING, READY, ModelStore, Recognition
+from voice.recognizer import ABSENT, FAILED, READY, ModelStore, Recognition
+from voice.cache import DEFAULT_MAX_BYTES, SharedCache
 from voice.tts import MAX_RATE, MIN_RATE, Synthesizer
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ class VoiceController(QObject):
         voice_cfg = config.raw.get("voice", {}) if isinstance(config.raw, dict) else {}
         self.config = config
         self.synth = synthesizer or Synthesizer(config.data_dir / "voice-cache")
+        # The shared cache is bounded; clips used least recently leave first.
+        try:
+            max_bytes = int(float(voice_cfg.get("cache_max_mb", DEFAULT_MAX_BYTES / 2 ** 20)) * 2 ** 20)
+        except (TypeError, ValueError):
+            log.warning("[voice] cache_max_mb must be a number of megabytes: using the default")
+            max_bytes = DEFAULT_MAX_BYTES
+        self.cache = SharedCache(self.synth.cache_dir, max_bytes)
         self.models = models or ModelStore(config.data_dir)
         self._model_listener = lambda lang, state, msg: self._modelState.emit(lang, state, msg)
         self.models.listeners.append(self._model_listener)
@@ -95,6 +103,15 @@ class VoiceController(QObject):
     @Property(int, notify=changed)
     def rate(self) -> int:
         return self._rate
+
+    @Property(int, constant=True)
+    def minRate(self) -> int:
+        """The slowest speech the synthesiser offers (percent of the normal rate)."""
+        return MIN_RATE
+
+    @Property(int, constant=True)
+    def maxRate(self) -> int:
+        return MAX_RATE
 
     @Property(bool, notify=changed)
     def speaking(self) -> bool:
@@ -177,9 +194,11 @@ class VoiceController(QObject):
     # --- speaking --------------------------------------------------------------------------
 
     def _say(self, text: str, private: bool = False) -> None:
-        """Speak; `private` speech (it holds the citizen's answer) stays out of the shared cache."""
-        answer = self._screen.answer if self._screen is not None else ""
-        private = private or bool(answer and answer in text)
+        """Speak; `private` speech stays out of the shared cache: it holds the citizen's answer,
+        or the reference number the confirmation screen reads out (theirs alone)."""
+        screen = self._screen
+        answer = screen.answer if screen is not None else ""
+        private = private or bool(answer and answer in text) or bool(screen is not None and screen.reference)
         self._stop_speech()
         self._generation += 1
         self._current_text = text
@@ -187,8 +206,11 @@ class VoiceController(QObject):
             return
         self._check_voice_notice()
         generation = self._generation
-        self.synth.request(text, self._language, self._rate,
-                           lambda path, error: self._synthesised.emit(generation, path, error), private=private)
+        def done(path, error: str) -> None:  # on the synthesis thread
+            if path is not None and not private:
+                self.cache.used(path)
+            self._synthesised.emit(generation, path, error)
+        self.synth.request(text, self._language, self._rate, done, private=private)
 
     def _stop_speech(self) -> None:
         self._generation += 1

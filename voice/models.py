@@ -9,7 +9,6 @@ then renamed.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -7,7 +7,6 @@ program recording from the source (the real QAudioSource path, no hardware).
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile

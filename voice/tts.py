@@ -80,7 +80,7 @@ class _Worker:
 
     def call(self, request: dict, timeout: float = 30.0) -> dict:
         with self._lock:
-            for attempt in (1, 2):  # a dead worker is restarted once
+            for _attempt in (1, 2):  # a dead worker is restarted once
                 proc = self._ensure()
                 try:
                     proc.stdin.write(json.dumps(request) + "\n")

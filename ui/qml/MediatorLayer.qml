@@ -17,7 +17,7 @@ Item {
     // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
     // Room the header's own buttons need on the right (Main.qml may set it exactly).
     property real headerButtonsWidth: 560
-    readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible
+    readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible  // qmllint disable missing-property
     // Keep the footer (Back / Next) reachable under the panel.
     readonly property real footerHeight: Theme.touch + 2 * Theme.gap
 

@@ -439,3 +439,184 @@ def test_start_sync_runs_the_worker_and_the_demo_backend(tmp_path, monkeypatch):
         assert not worker.is_alive() and worker.demo_backend is None
     finally:
         outbox.close()
+
+
+# --- the acknowledgement only the backend can give (docs/sync-api.yaml) ----------------------------------------
+
+def test_dev_backend_acknowledgement_carries_a_valid_ack_mac(env):
+    from offline_queue.seal import ack_mac_valid
+    config, _, backend, outbox = env
+    payload = enqueue(outbox, config, 1)[0]
+    (claimed,) = outbox.claim()
+    import requests
+    answer = requests.post(f"{backend.url}/submissions", data=claimed.body, timeout=5,
+                           headers={"Idempotency-Key": payload["submission_id"], "Content-Type": "application/json"})
+    ack = answer.json()
+    assert ack_mac_valid(claimed.ack_key, payload["submission_id"], ack["case_reference"], ack["ack_mac"])
+    assert not ack_mac_valid(claimed.ack_key, payload["submission_id"], "DEV-999999", ack["ack_mac"])
+
+
+def test_backend_without_ack_mac_is_not_a_delivery_unless_echo_is_chosen(tmp_path, caplog):
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "b.db", [private], sign_acks=False)  # a legacy backend
+    strict = with_destinations(config, {"*": {"url": backend.url}})
+    outbox = open_outbox(strict)
+    try:
+        payloads = enqueue(outbox, strict, 3)
+        result = Syncer(outbox, strict, FAST).run_once()
+        assert result.delivered == 0 and "ack_mac" in result.errors[0] and 'ack = "echo"' in result.errors[0]
+        assert outbox.counts()["delivered"] == 0  # stored at the backend, but the kiosk cannot know: kept
+        outbox.close()
+        legacy = with_destinations(config, {"*": {"url": backend.url, "ack": "echo"}})
+        outbox = open_outbox(legacy)
+        with caplog.at_level("WARNING"):
+            drain(Syncer(outbox, legacy, FAST))
+        assert outbox.counts()["delivered"] == 3
+        assert_exactly_once(backend, payloads)
+        assert any('ack = "echo"' in r.getMessage() for r in caplog.records)
+    finally:
+        outbox.close()
+        backend.stop()
+
+
+def test_submissions_queued_before_ack_keys_are_accepted_on_the_echo(env, caplog):
+    config, _, backend, outbox = env
+    enqueue(outbox, config, 2)
+    outbox._write("UPDATE bodies SET ack_key=NULL")  # noqa: SLF001 - as rows written by an older version
+    backend.server.sign_acks = False
+    with caplog.at_level("WARNING"):
+        assert Syncer(outbox, config, FAST).run_once().delivered == 2
+    assert sum("without an acknowledgement key" in r.getMessage() for r in caplog.records) == 1  # said once
+
+
+def test_clear_payload_needs_echo_said_explicitly(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "b.db", [private])
+    try:
+        clear = with_destinations(config, {"*": {"url": backend.url, "payload": "clear"}})
+        outbox = open_outbox(clear)
+        enqueue(outbox, clear, 1)
+        result = Syncer(outbox, clear, FAST).run_once()
+        assert result.delivered == 0 and 'payload = "clear"' in result.errors[0] and backend.requests == 0
+        outbox.close()
+        clear_echo = with_destinations(config, {"*": {"url": backend.url, "payload": "clear", "ack": "echo"}})
+        outbox = open_outbox(clear_echo)
+        assert Syncer(outbox, clear_echo, FAST).run_once().delivered == 1
+        outbox.close()
+    finally:
+        backend.stop()
+
+
+def test_three_unknown_outcomes_in_a_row_pause_the_destination(env):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 6)
+    backend.faults = Faults(script=["drop"] * 6)  # stored, then the connection is cut before the answer
+    result = Syncer(outbox, config, FAST).run_once()
+    assert backend.requests == 3 and result.retried == 3 and "outcome unknown" in result.errors[0]
+    backend.faults = Faults()
+    drain(Syncer(outbox, config, FAST))
+    assert_exactly_once(backend, payloads)
+
+
+# --- transport: only the configuration decides ------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, options, words", [
+    ("http://registry.example.org/ponte", {"allow_http": True}, "in clear"),
+    ("http://10.0.0.5:8765", {"allow_http": True}, "in clear"),
+    ("http://127.0.0.1:9", {}, "allow_http = true"),
+    ("ftp://127.0.0.1/x", {}, "https://"),
+])
+def test_plain_http_is_refused_unless_loopback_and_allowed(tmp_path, url, options, words):
+    from kiosk.config import config_from_dict
+    config, _ = make_queue_config(tmp_path)
+    config = config_from_dict({**config.raw, "destinations": {"*": {"url": url, **options}}})
+    outbox = open_outbox(config)
+    try:
+        enqueue(outbox, config, 2)
+        result = Syncer(outbox, config, FAST).run_once()
+        assert result.delivered == 0 and words in result.errors[0]
+        assert outbox.counts()["failed"] == 1 and outbox.counts()["dead"] == 0  # waits for a person; kept
+    finally:
+        outbox.close()
+
+
+class CountingServer:
+    """Accepts connections and counts them; answers 502 to whatever comes (a stand-in proxy)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.first_line = b""
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        self.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            try:
+                conn.settimeout(2)
+                self.first_line = self.first_line or conn.recv(4096).split(b"\r\n")[0]
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self.sock.close()
+
+
+def test_proxy_and_ca_bundle_from_the_environment_are_ignored(tmp_path, monkeypatch):
+    config, private = make_queue_config(tmp_path)
+    proxy = CountingServer()
+    ca, cert, key = make_cert(tmp_path / "certs")
+    tls_backend = start_dev_backend(tmp_path / "tls.db", [private])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    tls_backend.server.socket = ctx.wrap_socket(tls_backend.server.socket, server_side=True)
+    plain_backend = start_dev_backend(tmp_path / "plain.db", [private])
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))  # would make the self-signed backend trusted
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(ca))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        direct = with_destinations(config, {"*": {"url": plain_backend.url}})
+        outbox = open_outbox(direct)
+        enqueue(outbox, direct, 1)
+        assert Syncer(outbox, direct, FAST).run_once().delivered == 1  # straight to the backend
+        outbox.close()
+        untrusted = with_destinations(config, {"*": {"url": f"https://127.0.0.1:{tls_backend.port}"}})
+        outbox = open_outbox(untrusted)
+        enqueue(outbox, untrusted, 1)
+        result = Syncer(outbox, untrusted, FAST).run_once()
+        assert result.delivered == 0 and "not trusted" in result.errors[0]  # the environment's CA is not used
+        outbox.close()
+        assert proxy.connections == 0 and tls_backend.rows() == []
+    finally:
+        proxy.close()
+        tls_backend.stop()
+        plain_backend.stop()
+
+
+def test_configured_proxy_is_used(tmp_path):
+    config, _ = make_queue_config(tmp_path)
+    proxy = CountingServer()
+    target = f"http://127.0.0.1:{free_port()}"
+    config = with_destinations(config, {"*": {"url": target, "proxy": f"http://127.0.0.1:{proxy.port}"}})
+    outbox = open_outbox(config)
+    try:
+        enqueue(outbox, config, 1)
+        result = Syncer(outbox, config, FAST).run_once()
+        assert result.delivered == 0 and "HTTP 502" in result.errors[0]
+        assert proxy.connections == 1 and proxy.first_line.startswith(f"POST {target}/submissions".encode())
+    finally:
+        outbox.close()
+        proxy.close()

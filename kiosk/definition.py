@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import yaml
 
-from kiosk import national_id, postcode
+from kiosk import national_id, postcode, xform
 
 if TYPE_CHECKING:  # jsonschema is imported only when a file must be validated (start-up time)
     import jsonschema
@@ -105,6 +105,7 @@ class Page:
     min: float | None = None
     max: float | None = None
     max_length: int | None = None
+    integer: bool = False  # a number question that takes whole numbers only (XForm type int)
     date_range: str = "any"
     show_if: Condition | None = None
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -471,6 +472,8 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
             texts(base + ["options", j, "label"], option["label"])
         if "min" in page and "max" in page and page["min"] > page["max"]:
             add(base + ["min"], "min is larger than max")
+        if page.get("integer") and kind != "number":
+            add(base + ["integer"], f"'integer' only applies to a number question, not {kind}")
         cond = page.get("show_if")
         if cond:
             earlier = {p["id"]: p for p in doc["pages"][:i]}
@@ -509,13 +512,20 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                 add(path, f"pictogram file '{_short(name)}' does not exist next to the definition")
         except OSError:  # e.g. a name too long for the file system
             add(path, f"pictogram '{_short(name)}' cannot be opened; use a short file name beside the definition")
-    for answer_id, target in doc.get("mapping", {}).items():
+    mapping = doc.get("mapping", {})
+    for answer_id in mapping:
         if answer_id not in seen:
             add(["mapping", answer_id], f"'{answer_id}' is not a page id")
+    # Where each answer goes: the mapping's target, or the page id itself.
+    for answer_id, target in {**{p: p for p in seen}, **mapping}.items():
+        where = ["mapping", answer_id] if answer_id in mapping else ["pages", seen.get(answer_id, 0), "id"]
         if target in targets:
-            add(["mapping", answer_id], f"'{answer_id}' and '{targets[target]}' both go to field '{target}'; "
+            add(where, f"'{answer_id}' and '{targets[target]}' both go to field '{target}'; "
                 "one answer would overwrite the other")
         targets.setdefault(target, answer_id)
+    destinations = {a: t for a, t in {**{p: p for p in seen}, **mapping}.items() if a in seen}
+    for answer_id, message in xform.target_problems(destinations).items():
+        add(["mapping", answer_id] if answer_id in mapping else ["pages", seen[answer_id], "id"], message)
     return problems
 
 
@@ -545,7 +555,7 @@ def _build(doc: dict, path: Path) -> Service:
             mediator_notes=dict(p.get("mediator_notes", {})),
             options=tuple(Option(o["value"], dict(o["label"]), _pictogram(base, o.get("pictogram")))
                           for o in p.get("options", [])),
-            min=p.get("min"), max=p.get("max"), max_length=p.get("max_length"),
+            min=p.get("min"), max=p.get("max"), max_length=p.get("max_length"), integer=p.get("integer", False),
             date_range=p.get("date_range", "any"),
             show_if=Condition(cond["page"], cond.get("equals"), tuple(cond.get("in", ())), cond.get("contains"))
             if cond else None,

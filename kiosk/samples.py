@@ -14,14 +14,27 @@ NATIONAL_IDS = {"pt-nif": "123456789", "es-dni": "12345678Z", "luhn": "799273987
 POSTCODES = {"PT": "1000-001", "ES": "28001", "FR": "75001", "GB": "SW1A 1AA", "any": "1000"}
 
 
-def sample_answer(page: Page, service: Service) -> Any:
+def _goes_on(page: Page, value: Any) -> bool:
+    """False if this answer would stop the journey at an eligibility page."""
+    stop = getattr(page, "stop", None)
+    return stop is None or not stop.when.holds({page.id: value})
+
+
+def sample_answer(page: Page, service: Service, *, last: bool = False) -> Any:
+    """A fake answer that passes validation and does not stop the journey.
+
+    Choice questions take their first possible option, or with `last` their last one (and
+    "no" for yes/no), so two runs between them see both sides of most conditions.
+    """
     kind = page.type
     if kind == "yes_no":
-        return "yes"  # "yes" usually opens the conditional pages, so more screens are seen
-    if kind == "single_choice":
-        return page.options[0].value
-    if kind == "multiple_choice":
-        return [page.options[0].value]
+        # "yes" usually opens the conditional pages, so more screens are seen
+        order = ["no", "yes"] if last else ["yes", "no"]
+        return next((v for v in order if _goes_on(page, v)), order[0])
+    if kind in ("single_choice", "multiple_choice"):
+        values = [o.value for o in page.options][::-1 if last else 1]
+        value = next((v for v in values if _goes_on(page, v if kind == "single_choice" else [v])), values[0])
+        return value if kind == "single_choice" else [value]
     if kind == "number":
         return str(int(page.min) if page.min is not None and page.min > 0 else 2)
     if kind == "date":

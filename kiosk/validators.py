@@ -135,6 +135,8 @@ def _number(page: Page, raw: Any, **_: Any) -> Any:
         return Invalid("too_small", {"min": _plain(page.min)})
     if page.max is not None and value > page.max:
         return Invalid("too_large", {"max": _plain(page.max)})
+    if page.integer and not value.is_integer():
+        return Invalid("invalid_number")
     return int(value) if value.is_integer() else value
 
 

@@ -581,3 +581,10 @@ def test_validate_never_raises(kind, raw, nid, pc, required):
 def test_empty_collections_are_no_choice(raw):
     assert key(check("multiple_choice", raw)) == "required"
     assert check("multiple_choice", raw, required=False) is None
+
+
+def test_integer_number_questions_take_whole_numbers_only():
+    assert check("number", "3", integer=True) == 3
+    assert check("number", "3,0", integer=True) == 3
+    assert key(check("number", "2.5", integer=True)) == "invalid_number"
+    assert check("number", "2.5") == 2.5

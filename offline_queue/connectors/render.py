@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from kiosk import xform
 from offline_queue.connectors import Rendered
 from offline_queue.keys import key_id
 from offline_queue.seal import Sealer
@@ -39,6 +41,12 @@ def render_rest(payload: dict, public: X25519PublicKey | Sealer, clear: bool = F
     return Rendered(canonical_json(envelope), "application/json", "device" if clear else "none", ack_key)
 
 
+# Characters XML 1.0 cannot hold at all. The validators refuse them in answers; anything that
+# still carries one (an answer from an older kiosk) is sent with U+FFFD rather than as a
+# document every OpenRosa server refuses.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -46,28 +54,45 @@ def _text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):  # XForm select_multiple: space-separated choices
         return " ".join(_text(v) for v in value)
-    return str(value)
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def render_xform(payload: dict) -> Rendered:
-    """An XForm instance: payload["fields"] (paths like "group/name" nest), meta/instanceID = uuid:<id>."""
+    """An XForm instance laid out as kiosk/xform.py describes (and `kiosk services xform` publishes).
+
+    payload["fields"] go in as elements (paths like "group/name" nest); then the <submission>
+    group (reference, kiosk id, language, times, assisted yes/no) and meta/instanceID =
+    uuid:<submission id>, meta/instanceName = "<service> <reference>". A field name that is
+    not an XML name, or that collides with another or with the kiosk's own elements, is a
+    ValueError: the answer would be lost at the server (issue 9).
+    """
     form = payload.get("form") or {}
     if not form.get("id"):
         raise ValueError("an OpenRosa destination needs payload['form']['id'] from the service definition")
-    root = Element(form.get("root", "data"), {"id": str(form["id"])})
+    fields = {str(name).strip("/"): value for name, value in (payload.get("fields") or {}).items()}
+    problems = xform.target_problems({name: name for name in fields})  # names only: values are personal
+    if problems:
+        raise ValueError("cannot render the XForm instance: " + "; ".join(sorted(problems.values())))
+    root = Element(form.get("root", xform.ROOT), {"id": str(form["id"])})
     if form.get("version") is not None:
         root.set("version", str(form["version"]))
     nodes: dict[str, Element] = {}
-    for name, value in (payload.get("fields") or {}).items():
+    for name, value in fields.items():
         parent, path = root, ""
-        *groups, leaf = str(name).strip("/").split("/")
+        *groups, leaf = name.split("/")
         for group in groups:
             path += "/" + group
             if path not in nodes:
                 nodes[path] = SubElement(parent, group)
             parent = nodes[path]
         SubElement(parent, leaf).text = _text(value)
-    meta = SubElement(root, "meta")
+    origin = SubElement(root, xform.SUBMISSION)
+    for name, value in xform.submission_values(payload).items():
+        SubElement(origin, name).text = _text(value)
+    meta = SubElement(root, xform.META)
     SubElement(meta, "instanceID").text = f"uuid:{payload['submission_id']}"
+    service = payload.get("service") or {}
+    SubElement(meta, "instanceName").text = _text(xform.instance_name(str(service.get("id", form["id"])),
+                                                                      str(payload.get("reference", ""))))
     body = b"<?xml version='1.0' encoding='UTF-8'?>\n" + tostring(root, encoding="unicode").encode("utf-8")
     return Rendered(body, "text/xml", "device")

@@ -48,6 +48,16 @@ for command in (app.run, app.demo, app.screenshots, services.services, queue.que
 
 def main(argv: list[str] | None = None) -> int:
     """Run one `kiosk` command line; returns its exit code."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        return _run(argv)
+    finally:  # the process usually ends here; a caller in the same process (a test) gets its logging back
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = kiosk.main(args=argv, prog_name="kiosk", standalone_mode=False)
     except click.ClickException as exc:

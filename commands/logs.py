@@ -41,10 +41,10 @@ class _StderrHandler(logging.StreamHandler):
 
 
 class JournalFormatter(logging.Formatter):
-    """`<prio>logger: message`, every line of a multi-line record prefixed, no timestamp."""
+    """`<prio>logger: message`, one journal line per line of the record, no timestamp (journald adds it)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        prefix = f"<{_PRIORITY.get(record.levelno, 6)}>"
+        prefix = f"<{_PRIORITY.get(record.levelno, 6)}>{record.name}: "
         text = super().format(record)
         return "\n".join(prefix + line for line in text.splitlines() or [""])
 
@@ -69,7 +69,7 @@ def setup_logging(verbosity: int = 0) -> None:
     handler = _StderrHandler()
     handler._ponte = True  # type: ignore[attr-defined]
     if os.environ.get("JOURNAL_STREAM"):
-        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+        handler.setFormatter(JournalFormatter("%(message)s"))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root.addHandler(handler)
@@ -78,6 +78,9 @@ def setup_logging(verbosity: int = 0) -> None:
 
 
 def log_unexpected(logger: logging.Logger, exc: BaseException, tb: TracebackType | None) -> None:
-    """Where an unexpected error happened, at debug level: files, lines and functions, never its message."""
-    frames = "".join(traceback.format_tb(tb)).rstrip()
+    """Where an unexpected error happened, at debug level: file, line and function of each frame.
+
+    Neither the exception's message nor the source lines are logged: either may hold a value.
+    """
+    frames = "\n".join(f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(tb))
     logger.debug("unexpected %s at:\n%s", type(exc).__name__, frames)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from commands.base import exit_with, pass_config
+from commands.base import BadInput, Failure, exit_with, pass_config
 from kiosk.config import Config
 from kiosk.definition import load_catalogue
 
@@ -64,3 +64,32 @@ def check(config: Config, paths: tuple[Path, ...]) -> None:
     click.echo(f"{count} service(s), no problems.")
     if not count:
         exit_with(1)
+
+
+@services.command()
+@click.argument("service_id", metavar="ID")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it to FILE (default: stdout).")
+@click.option("--lang", help="Label language (default: the service's first).")
+@pass_config
+def xform(config: Config, service_id: str, out: Path | None, lang: str | None) -> None:
+    """The XForm of a service, to publish on ODK Central or KoboToolbox before the kiosk sends to it.
+
+    \b
+    Example:
+      kiosk services xform change-of-address --out change-of-address.xml
+    """
+    from kiosk.xform import xform_for
+    service = load_catalogue(config.services_dirs).services.get(service_id)
+    if service is None:
+        raise BadInput(f"no service '{service_id}'; see `kiosk services list`")
+    if lang is not None and lang not in service.languages:
+        raise BadInput(f"{service.id} has no '{lang}' text; use one of {', '.join(service.languages)}")
+    try:
+        text = xform_for(service, language=lang)
+    except ValueError as exc:  # a mapping that cannot be an XForm element name
+        raise Failure(f"{service.id}: no XForm: {exc}") from None
+    if out is None:
+        click.echo(text)
+        return
+    out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    click.echo(f"{service.id}: XForm written to {out}", err=True)

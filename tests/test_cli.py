@@ -158,3 +158,162 @@ def test_queue_add_with_an_unusable_data_dir(tmp_path):
     result = kiosk("queue", "add", "--service", "change-of-address", "--answers", str(answers),
                    "--citizen-consented", config=config_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+# --- queue add with hostile input (issue 17 §4) --------------------------------------------------
+
+
+def add(config_path: Path, answers: Path, *extra: str) -> subprocess.CompletedProcess:
+    return kiosk("queue", "add", "--service", "change-of-address", "--answers", str(answers),
+                 "--citizen-consented", *extra, config=config_path)
+
+
+def one_line_refusal(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("content", [
+    '{"nif": ' + "9" * 5000 + "}",                 # over Python's 4300-digit limit for int()
+    "[" * 100_000 + "]" * 100_000,                 # deeper than the JSON parser's recursion
+    '{"nif": {"a": {"b": 1}}}',                    # a table where an answer goes
+    '{"nif": [[1, 2], [3]]}',                      # nested lists
+])
+def test_queue_add_hostile_answers_file_is_one_line(tmp_path, content):
+    config_path, config, _ = write_config(tmp_path)
+    answers = tmp_path / "answers.json"
+    answers.write_text(content)
+    one_line_refusal(add(config_path, answers))
+    with open_outbox(config) as outbox:
+        assert outbox.items() == []
+
+
+def test_queue_add_refuses_a_huge_answers_file_unread(tmp_path):
+    config_path, _, _ = write_config(tmp_path)
+    answers = tmp_path / "answers.json"
+    answers.write_text('{"nif": "' + "1" * (2 * 1024 * 1024) + '"}')
+    result = add(config_path, answers)
+    one_line_refusal(result)
+    assert "KB" in result.stderr
+
+
+def test_queue_add_with_a_submission_id_is_idempotent(tmp_path):
+    config_path, config, _ = write_config(tmp_path)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(GOOD))
+    sid = "0f8b6f7e-3c1a-4f53-9d6c-2a4b8e9f1c00"
+    first = add(config_path, answers, "--submission-id", sid)
+    again = add(config_path, answers, "--submission-id", sid.upper())  # the same UUID, written otherwise
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    assert first.stdout == again.stdout and len(first.stdout.strip()) == 9
+    with open_outbox(config) as outbox:
+        items = outbox.items()
+    assert [(i.id, i.reference) for i in items] == [(sid, first.stdout.strip().replace("-", ""))]
+    other = add(config_path, answers)  # without an id: a new submission, as before
+    assert other.returncode == 0 and other.stdout != first.stdout
+
+
+def test_queue_add_refuses_a_submission_id_that_is_not_a_uuid(tmp_path):
+    config_path, _, _ = write_config(tmp_path)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(GOOD))
+    one_line_refusal(add(config_path, answers, "--submission-id", "1; DROP TABLE"))
+
+
+def test_the_reference_is_flushed_as_soon_as_it_is_printed(monkeypatch):
+    import io
+
+    from commands.base import echo_flushed
+
+    class Recorder(io.StringIO):
+        flushed_with: list[str] = []
+
+        def flush(self):
+            self.flushed_with.append(self.getvalue())
+
+    out = Recorder()
+    monkeypatch.setattr("sys.stdout", out)
+    echo_flushed("ABCD-EFGH")
+    assert out.flushed_with and out.flushed_with[-1] == "ABCD-EFGH\n"
+
+
+# --- logging, exit codes, help ---------------------------------------------------------------------
+
+
+def test_every_command_has_an_example_and_the_root_help_lists_exit_codes():
+    import click
+
+    from commands.cli import kiosk as root
+
+    def walk(command, path):
+        yield path, command
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+
+    missing = [" ".join(p) or "kiosk" for p, c in walk(root, []) if "Example:" not in (c.help or "")]
+    assert missing == []
+    result = kiosk("--help")
+    assert result.returncode == 0
+    for code in ("0 ", "1 ", "2 ", "130"):
+        assert code in result.stdout.split("Exit codes:")[1]
+
+
+def test_log_level_from_verbose_then_environment():
+    import logging
+
+    from commands.logs import level_from
+    assert level_from(2, {}) == logging.DEBUG and level_from(1, {"PONTE_LOG_LEVEL": "error"}) == logging.INFO
+    assert level_from(0, {"PONTE_LOG_LEVEL": "debug"}) == logging.DEBUG
+    assert level_from(0, {"PONTE_LOG_LEVEL": "nonsense"}) == level_from(0, {}) == logging.WARNING
+
+
+def test_under_systemd_log_lines_carry_a_priority_and_no_time(monkeypatch, capsys):
+    import logging
+
+    from commands.logs import setup_logging
+    monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    setup_logging(1)
+    try:
+        logging.getLogger("ponte.test").warning("first line\nsecond line")
+        logging.getLogger("ponte.test").debug("not shown at info")
+    finally:
+        monkeypatch.delenv("JOURNAL_STREAM")
+        setup_logging(0)
+    assert capsys.readouterr().err == "<4>ponte.test: first line\n<4>ponte.test: second line\n"
+
+
+def test_an_unexpected_error_is_one_line_without_its_message(monkeypatch, capsys):
+    from commands.cli import main
+
+    def explode(*_args, **_kwargs):
+        raise ValueError("Maria Canary-Silva, 12 Rua do Canario")
+    monkeypatch.setattr("commands.services.load_catalogue", explode)
+    assert main(["-vv", "services", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "ValueError" in err and "Canary" not in err
+    assert "commands/services.py" in err and "explode" in err  # -vv says where, still without the message
+    assert [line for line in err.splitlines() if line.startswith("kiosk:")] == [err.splitlines()[-1]]
+
+
+def test_no_personal_data_in_the_logs_of_add_and_sync(tmp_path):
+    from offline_queue.devbackend import start_dev_backend
+    config_path, config, private_key = write_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "backend.db", [private_key])
+    try:
+        text = config_path.read_text().replace("http://127.0.0.1:9", backend.url)
+        config_path.write_text(text)
+        canary = {**GOOD, "full_name": "Zorbatinsky Canary", "new_address": "Rua Zorbatinsky 1"}
+        answers = tmp_path / "answers.json"
+        answers.write_text(json.dumps(canary))
+        env_config = {"config": config_path}
+        runs = [kiosk("-vv", "queue", "add", "--service", "change-of-address", "--answers", str(answers),
+                      "--citizen-consented", **env_config),
+                kiosk("-vv", "queue", "sync", **env_config), kiosk("-vv", "queue", "list", "--json", **env_config),
+                kiosk("-vv", "console", "--no-clock", **env_config)]
+        assert [r.returncode for r in runs] == [0, 0, 0, 0], [r.stderr for r in runs]
+        assert len(backend.rows()) == 1 and "Zorbatinsky" in json.dumps(backend.rows())  # it did travel
+    finally:
+        backend.stop()
+    for r in runs:
+        assert "Zorbatinsky" not in r.stdout + r.stderr

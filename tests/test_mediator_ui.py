@@ -17,7 +17,6 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
-from kiosk.audit import AuditLog
 from kiosk.mediators import MediatorStore
 from offline_queue import open_outbox
 from tests.queue_fixtures import make_queue_config

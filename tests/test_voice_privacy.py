@@ -60,7 +60,7 @@ def test_reference_clip_stays_private_and_leaves_with_the_citizen(qtbot, control
     qtbot.waitUntil(lambda: bool(c.spoken), timeout=30000)
     assert "K, 7, Q, 2, M, 9" in c.spoken[-1]
     assert c.last_clip.parent == c.synth.private_dir and c.last_clip.is_file()
-    shared = [p for p in c.synth.cache_dir.glob("*.wav")]
+    shared = list(c.synth.cache_dir.glob("*.wav"))
     assert shared == []  # nothing of this citizen's reference in the shared cache
     c.listenAgain()  # heard again: still from the private folder
     qtbot.waitUntil(lambda: len(c.spoken) == 2, timeout=30000)

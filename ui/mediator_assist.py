@@ -61,10 +61,13 @@ class AssistController(QObject):
 
     def begin(self, mediator: Mediator) -> None:
         """A mediator signed in beside a citizen: an assisted session for this citizen."""
+        citizen = self._citizen()
+        if citizen is None:
+            return  # no citizen screen (a console-only controller)
         journey = self._journey()
         session = AssistSession(mediator, self.audit, service=journey.service.id if journey else None,
                                 language=self.citizen_language(), clock=self._now)
-        self._citizen().start_assist(session)
+        citizen.start_assist(session)
         self._helper = mediator.name
         self._last_page = self._page_id()
         self._refresh()

@@ -17,6 +17,8 @@ Rectangle {
     readonly property var d: m.device || ({})
     readonly property var s: m.stats || ({})
     readonly property bool settingsView: mediator.layer.view === "settings"
+    // Three cards side by side on a landscape screen; one above the other on a narrow or portrait one.
+    readonly property bool wide: width >= 1000 && width > height
 
     component Heading: Text { font.pixelSize: 22; font.bold: true; color: Theme.band; Layout.fillWidth: true; wrapMode: Text.Wrap }
     component Line: Text { font.pixelSize: 18; color: Theme.text; Layout.fillWidth: true; wrapMode: Text.Wrap }
@@ -27,20 +29,25 @@ Rectangle {
         anchors.margins: 16
         spacing: 12
 
-        RowLayout {
+        GridLayout {
             Layout.fillWidth: true
-            spacing: 10
+            columns: con.wide ? 4 : 3
+            columnSpacing: 10; rowSpacing: 6
             Text {
                 objectName: "consoleTitle"
                 Layout.fillWidth: true
+                Layout.columnSpan: con.wide ? 1 : 3
                 text: mediator.t["m.console.title"] + " · " + mediator.signIn.mediatorName
                 font.pixelSize: 28; font.bold: true; color: Theme.band
+                elide: Text.ElideRight
             }
             Text {
                 objectName: "consoleAudit"
+                Layout.fillWidth: !con.wide
                 text: (con.m.audit || {}).text || ""
                 color: (con.m.audit || {}).ok ? Theme.primary : Theme.error
                 font.pixelSize: 18; font.bold: true
+                wrapMode: Text.Wrap
             }
             MediatorButton {
                 objectName: "consoleRefresh"
@@ -71,10 +78,11 @@ Rectangle {
             }
         }
 
-        RowLayout {
+        GridLayout {
             visible: !con.settingsView
             Layout.fillWidth: true; Layout.fillHeight: true
-            spacing: 12
+            columns: con.wide ? 3 : 1
+            columnSpacing: 12; rowSpacing: 12
 
             // --- queue ---------------------------------------------------------------
             Card {
@@ -152,9 +160,11 @@ Rectangle {
             // --- device --------------------------------------------------------------
             Card {
                 objectName: "consoleDevice"
-                Layout.fillWidth: true; Layout.fillHeight: true
+                Layout.fillWidth: true; Layout.fillHeight: con.wide
                 Layout.preferredWidth: 2
+                Layout.preferredHeight: con.wide ? -1 : deviceColumn.implicitHeight + 24
                 ColumnLayout {
+                    id: deviceColumn
                     anchors.fill: parent; anchors.margins: 12
                     spacing: 6
                     Heading { text: mediator.t["m.console.device"] }
@@ -171,9 +181,11 @@ Rectangle {
             // --- today ---------------------------------------------------------------
             Card {
                 objectName: "consoleToday"
-                Layout.fillWidth: true; Layout.fillHeight: true
+                Layout.fillWidth: true; Layout.fillHeight: con.wide
                 Layout.preferredWidth: 2
+                Layout.preferredHeight: con.wide ? -1 : todayColumn.implicitHeight + 24
                 ColumnLayout {
+                    id: todayColumn
                     anchors.fill: parent; anchors.margins: 12
                     spacing: 6
                     Heading { text: mediator.t["m.console.today"] }
@@ -206,7 +218,7 @@ Rectangle {
             elide: Text.ElideMiddle
         }
 
-        RowLayout {
+        Flow {
             Layout.fillWidth: true
             spacing: 8
             visible: !con.settingsView
@@ -214,7 +226,6 @@ Rectangle {
             MediatorButton { objectName: "consoleRetryAll"; text: mediator.t["m.console.retry_all"]; enabled: !con.ops.busy; onClicked: con.ops.retryAll() }
             MediatorButton { objectName: "consoleExport"; text: mediator.t["m.console.export"]; enabled: !con.ops.busy; onClicked: con.ops.exportBundle() }
             MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; visible: con.m.supervisor === true; enabled: !con.ops.busy; onClicked: con.ops.exportAudit() }
-            Item { Layout.fillWidth: true }
             MediatorButton { objectName: "consoleSettings"; text: mediator.t["m.console.settings"]; onClicked: mediator.openSettings() }
             MediatorButton {
                 objectName: "consoleRestart"

@@ -13,7 +13,7 @@ Item {
     readonly property string view: mediator.layer.view
     // Which views are modal is decided in Python (ui/mediator_view.py).
     readonly property bool modal: mediator.layer.modal
-    readonly property real panelWidth: Math.round(Math.min(480, width * 0.36))
+    readonly property real panelWidth: Math.round(Math.min(480, Math.max(width * 0.36, Math.min(360, width * 0.45))))
     // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
     // Room the header's own buttons need on the right (Main.qml may set it exactly).
     property real headerButtonsWidth: 560

@@ -265,6 +265,7 @@ ROWS = [
     Row("rest 425", "rest", lambda k: fixed(425), "failed", False, ("HTTP 425",)),
     Row("rest 429 Retry-After 5", "rest", lambda k: fixed(429, headers={"Retry-After": "5"}), "failed", True,
         ("HTTP 429", "retry after 5 s")),
+    Row("rest 429 without Retry-After", "rest", lambda k: fixed(429), "failed", True, ("HTTP 429", "too many")),
     Row("rest 500", "rest", lambda k: fixed(500, b'{"reason": "database error"}'), "failed", False,
         ("HTTP 500", "database error")),
     Row("rest 502 outage keeps the body", "rest", lambda k: fixed(502, BAD_GATEWAY, "text/html"), "failed", True,

@@ -21,6 +21,13 @@ pytestmark = pytest.mark.timeout(60)
 OK = (b'<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
       b'<message nature="submit_success">full submission uploaded</message></OpenRosaResponse>')
 
+CLOSED = (b'<OpenRosaResponse xmlns="http://openrosa.org/http/response" items="0"><message nature="error">'
+          b"This form is not currently accepting submissions. Please talk to your program staff if this is "
+          b"unexpected.</message></OpenRosaResponse>")
+NO_VERSION = (b'<OpenRosaResponse xmlns="http://openrosa.org/http/response" items="0"><message nature="error">'
+              b"The form version specified in this submission &#39;2024010101&#39; does not exist.</message>"
+              b"</OpenRosaResponse>")
+
 
 class OpenRosaServer:
     """Stores instances by instanceID; duplicates answered the way `flavour` ("central" or "kobo") does."""
@@ -93,6 +100,10 @@ class OpenRosaServer:
                     return self.answer(201, b"<html><body>Welcome</body></html>", "text/html")
                 if action == "500":
                     return self.answer(500, b"oops", "text/plain")
+                if action == "closed":  # Central 409.2: the form is closed; nothing is stored
+                    return self.answer(409, CLOSED)
+                if action == "no-version":  # Central 404.6: this form version was never published
+                    return self.answer(404, NO_VERSION)
                 parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
                     b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + body)
                 xml = next(p.get_payload(decode=True) for p in parsed.iter_parts()
@@ -277,3 +288,31 @@ def test_digest_auth_password_from_file(tmp_path):
     finally:
         outbox.close()
         server.stop()
+
+
+def test_closed_form_is_set_aside_and_delivered_after_reopening_and_retry(odk):
+    """Central's 409.2 used to count as delivered: the submission was purged and Central held nothing."""
+    config, server, outbox = odk
+    (payload,) = enqueue(outbox, config)
+    server.script = ["closed"]
+    assert Syncer(outbox, config, FAST).run_once().dead == 1
+    item = outbox.items()[0]
+    assert item.state == "dead" and server.instances == {}
+    assert "not currently accepting submissions" in item.last_error and "kiosk queue retry" in item.last_error
+    outbox.retry(item.reference)  # the form manager reopened the form; the mediator retries
+    assert Syncer(outbox, config, FAST).run_once().delivered == 1
+    assert f"uuid:{payload['submission_id']}" in server.instances
+
+
+def test_unknown_form_version_tells_the_mediator_to_publish_it(odk):
+    config, server, outbox = odk
+    enqueue(outbox, config)
+    server.script = ["no-version"]
+    Syncer(outbox, config, FAST).run_once()
+    item = outbox.items()[0]
+    assert item.state == "dead"
+    assert "publish this form version on the server, then `kiosk queue retry`" in item.last_error
+    assert "'[number]'" in item.last_error or "2024010101" in item.last_error
+    assert "&#39;" not in item.last_error
+    outbox.retry(item.reference)  # published now
+    assert Syncer(outbox, config, FAST).run_once().delivered == 1

@@ -392,6 +392,9 @@ def classify_status(answer: Answer, destination) -> Outcome:
     if status in OUTAGE_STATUSES:
         return Outcome(RETRY, f"HTTP {status} from {host}: the backend is out (paused for this pass){wait}{said}",
                        retry_after=after, error_kind="network")
+    if status == 429:  # a rate limit concerns the kiosk, not this submission: the destination waits
+        return Outcome(RETRY, f"HTTP 429 from {host}: too many requests{wait}{said}", retry_after=after,
+                       error_kind="network")
     if status in RETRY_STATUSES or status >= 500:
         return Outcome(RETRY, f"HTTP {status}{wait}{said}", retry_after=after)
     if 300 <= status < 400:

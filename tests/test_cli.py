@@ -317,3 +317,13 @@ def test_no_personal_data_in_the_logs_of_add_and_sync(tmp_path):
         backend.stop()
     for r in runs:
         assert "Zorbatinsky" not in r.stdout + r.stderr
+
+
+def test_screenshots_run_as_a_process_and_exit_zero(tmp_path):
+    # It once wrote every PNG and then aborted at exit (bool_dealloc, status 134) on PySide6 6.12.0.
+    env_dir = tmp_path / "data"
+    result = kiosk("screenshots", str(tmp_path / "shots"), "--lang", "en", "--service", "birth-certificate",
+                   data_dir=env_dir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "screenshots in" in result.stdout
+    assert list((tmp_path / "shots").rglob("*.png"))

@@ -204,3 +204,23 @@ def test_demo_backend_starts_only_for_the_local_default(tmp_path):
     other = config_from_dict({"kiosk": {"data_dir": str(tmp_path / "d2")},
                               "destinations": {"*": {"url": "https://backend.example.gov"}}})
     assert ensure_demo_backend(other, port=port) is None
+
+
+def test_list_reads_a_page_at_a_time_and_streams_json(kiosk, capsys, monkeypatch):
+    from offline_queue.outbox import Outbox
+    toml, _, payloads, _ = kiosk
+    pages = []
+    real = Outbox.list_page
+
+    def counting(self, *args, **kwargs):
+        page = real(self, *args, **kwargs)
+        pages.append(len(page.items))
+        return page
+    monkeypatch.setattr(Outbox, "list_page", counting)
+    monkeypatch.setattr("commands.queue.PAGE_SIZE", 2)
+    assert run(toml, "queue", "list", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["reference"] for r in rows] == [p["reference"] for p in payloads]  # all of them, in queue order
+    assert pages == [2, 1]  # never more than a page in memory
+    assert run(toml, "queue", "list", "--json", "--state", "dead") == 0
+    assert json.loads(capsys.readouterr().out) == []

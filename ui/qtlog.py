@@ -27,7 +27,7 @@ def qt_message_handler(mode: QtMsgType, context: QMessageLogContext, message: st
     if source.endswith(".qml") or category.startswith("qml") or ".qml:" in message:
         name = "qml"
     else:
-        name = "qt" if category == "default" else f"qt.{category}"
+        name = "qt" if category == "default" else category if category.startswith("qt") else f"qt.{category}"
     logging.getLogger(name).log(_LEVELS.get(mode, logging.WARNING), "%s", message)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from commands.base import Failure, exit_with, pass_config
+from commands.base import BadInput, Env, Failure, exit_with, pass_config
 from kiosk.config import Config, Destination
 
 
@@ -73,17 +73,85 @@ def _quit_on_signals(app: Any) -> None:
     app._signal_timer.timeout.connect(lambda: None)
 
 
+_PROBLEM_QML = b"""
+import QtQuick
+import QtQuick.Window
+Window {
+    objectName: "configProblem"
+    color: "#1d1d1b"
+    Column {
+        anchors.centerIn: parent
+        width: parent.width * 0.8
+        spacing: 24
+        Text { width: parent.width; color: "#ffd166"; font.pixelSize: 40; font.bold: true; wrapMode: Text.Wrap
+               text: "Ponte cannot start: its configuration needs fixing" }
+        Text { objectName: "problemText"; width: parent.width; color: "white"; font.pixelSize: 24
+               wrapMode: Text.Wrap; text: problem }
+        Text { width: parent.width; color: "#cccccc"; font.pixelSize: 20; wrapMode: Text.Wrap
+               text: "For staff: correct the file (kiosk config check lists every problem), then restart the kiosk." }
+    }
+}
+"""
+
+
+def show_config_problem(message: str, windowed: bool, size: tuple[int, int]) -> None:
+    """Keep a screen telling the mediator why the kiosk did not start, until it is stopped (SIGTERM, Ctrl-C).
+
+    Without it a kiosk under cage would show a black screen while systemd restarts it again and again.
+    """
+    from ui.app import prepare_environment
+    prepare_environment()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtQml import QQmlApplicationEngine
+
+    from ui.qtlog import install_qt_message_handler
+    install_qt_message_handler()
+    qt = QGuiApplication.instance() or QGuiApplication([])
+    engine = QQmlApplicationEngine()
+    engine.rootContext().setContextProperty("problem", message)
+    engine.loadData(_PROBLEM_QML)
+    window = engine.rootObjects()[0]
+    if windowed:
+        window.resize(*size)
+        window.show()
+    else:
+        window.showFullScreen()
+    previous = {sig: signal.signal(sig, lambda *_: qt.quit()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    timer = QTimer()  # wakes Python regularly so the signal handlers can run
+    timer.start(250)
+    timer.timeout.connect(lambda: None)
+    click.echo("kiosk: the configuration problem is shown on the screen until the kiosk is stopped", err=True)
+    try:
+        qt.exec()
+    finally:
+        timer.stop()
+        window.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @click.command()
 @click.option("--windowed", is_flag=True, help="A normal window that can be closed (development).")
 @click.option("--size", type=SIZE, default="1366x768", show_default=True, help="Window size when windowed.")
-@pass_config
-def run(config: Config, windowed: bool, size: tuple[int, int]) -> None:
+@click.pass_obj
+def run(env: Env, windowed: bool, size: tuple[int, int]) -> None:
     """Start the touch-screen kiosk, full screen, delivering in the background (plain `kiosk` does this).
+
+    A configuration that cannot be used stops it with one line on stderr (the journal) and, when there
+    is a screen, the same words on it for the mediator.
 
     \b
     Example:
       kiosk run --windowed --size 1920x1080
     """
+    try:
+        config = env.config
+    except BadInput as exc:
+        exc.show()
+        if _has_screen():
+            show_config_problem(exc.format_message(), windowed, size)
+        exit_with(exc.exit_code)
     exit_with(start_kiosk(config, windowed, size))
 
 

@@ -171,9 +171,11 @@ def test_config_check_lists_every_problem_and_fails(tmp_path):
     assert ok.returncode == 0 and "no problems" in ok.stdout
 
 
-def test_the_kiosk_refuses_to_start_on_a_bad_file_with_one_line(tmp_path):
+def test_the_kiosk_refuses_to_start_on_a_bad_file_with_one_line(tmp_path, monkeypatch):
     bad = tmp_path / "kiosk.toml"
     bad.write_text('[queue]\nbase_delay = "2s"\n')
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):  # no screen: the line is all there is
+        monkeypatch.delenv(name, raising=False)
     for args in (("run",), (), ("queue", "status")):
         result = kiosk(*args, config=bad)
         assert result.returncode == 2, (args, result.stderr)
@@ -209,3 +211,21 @@ def test_config_settings_lists_every_declared_setting():
         assert f"[{name}]" in result.stdout
         for key, *_ in declared(section):
             assert f"  {key} (" in result.stdout
+
+
+def test_with_a_screen_a_bad_file_is_shown_for_the_mediator(tmp_path, qapp):
+    from PySide6.QtCore import QObject, QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    from commands.cli import main
+    bad = tmp_path / "kiosk.toml"
+    bad.write_text('[queu]\nbase_delay = 2\n')
+    seen = {}
+
+    def look():
+        windows = [w for w in QGuiApplication.topLevelWindows() if w.objectName() == "configProblem"]
+        seen["text"] = windows[0].findChild(QObject, "problemText").property("text") if windows else None
+        QGuiApplication.quit()
+    QTimer.singleShot(300, look)
+    assert main(["--config", str(bad), "run"]) == 2
+    assert "did you mean [queue]?" in seen["text"] and str(bad) in seen["text"]

@@ -9,10 +9,12 @@ import logging
 import random
 import threading
 import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from offline_queue.connectors import DEAD, DELIVERED, Outcome
-from offline_queue.connectors.http import clean_reason
+from offline_queue.connectors.http import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, clean_reason
 from offline_queue.outbox import Outbox, QueueError
 
 log = logging.getLogger("offline_queue.sync")
@@ -89,14 +91,33 @@ class Syncer:
             self._connectors[destination.name] = make_connector(destination)
         return self._connectors[destination.name]
 
+    def concurrency(self, name: str) -> int:
+        """Requests in flight at once for one destination (its `concurrency` option, default a few)."""
+        destination = self.config.destination(name)
+        try:
+            value = int((destination.options if destination is not None else {}).get("concurrency",
+                                                                                       DEFAULT_CONCURRENCY))
+        except (TypeError, ValueError):
+            value = DEFAULT_CONCURRENCY
+        return max(1, min(value, MAX_CONCURRENCY))
+
     def run_once(self) -> SyncResult:
-        """Send everything that is due now, once; failures get their next attempt time."""
+        """Send everything that is due now, once; failures get their next attempt time.
+
+        Each destination gets up to `concurrency` requests in flight, but only after one answer of this pass
+        showed it takes submissions: the first request goes alone, so an unreachable, misconfigured or
+        refusing destination costs one attempt, not one per slot. Verdicts are written by this thread only.
+        """
         start = time.time()
-        delivered, retried, dead, errors = 0, 0, 0, []
+        tally = {"delivered": 0, "retried": 0, "dead": 0}
+        errors: list[str] = []
         pending: list[tuple[str, str | None]] = []
         unresolved: set[str] = set()  # claimed, no verdict yet: released if the pass stops early
         blocked = {d for d, t in self.blocked_until.items() if t > start}
         unknown_streak: dict[str, int] = {}  # destination -> consecutive unknown outcomes in this pass
+        opened: set[str] = set()             # destinations that answered properly in this pass
+        workers = max(1, min(MAX_CONCURRENCY * 2, sum(self.concurrency(n) for n in self.config.destinations) or 1))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ponte-send")
         try:
             while not self._stop.is_set():
                 # Claim with the pass's start time: what failed in this pass is not retried in it.
@@ -104,48 +125,38 @@ class Syncer:
                 if not batch:
                     break
                 unresolved.update(c.item.id for c in batch)
+                queues: dict[str, deque] = {}
                 for claimed in batch:
-                    item = claimed.item
-                    if self._stop.is_set():
-                        break
-                    if item.destination in blocked:  # paused earlier in this batch
-                        continue
-                    outcome = self._send(item.destination, item.id, claimed)
-                    # Servers' words were cleaned by the connector; the whole reason is cleaned again here,
-                    # before it is stored or logged: it may echo personal data.
-                    reason = clean_reason(outcome.reason)
-                    streak = unknown_streak[item.destination] = \
-                        unknown_streak.get(item.destination, 0) + 1 if outcome.error_kind == "unknown" else 0
-                    if outcome.kind == DELIVERED:
-                        pending.append((item.id, outcome.remote_ref))
-                        delivered += 1
-                        if len(pending) >= self.policy.flush_every:
-                            self.outbox.mark_delivered(pending)
-                            pending = []
-                    elif outcome.kind == DEAD:
-                        self.outbox.mark_dead(item.id, reason)
-                        log.warning("submission %s set aside: %s", item.reference, reason)
-                        dead += 1
-                    else:
-                        retried += 1
-                        next_at = self._next_attempt(item.attempts, outcome)
-                        self.outbox.mark_failed(item.id, reason, next_at, outcome.error_kind)
-                        if outcome.error_kind in _BLOCKING_KINDS or outcome.retry_after is not None \
-                                or streak >= UNKNOWN_STREAK:
-                            blocked.add(item.destination)
-                            self.blocked_until[item.destination] = next_at
-                            self.block_reason[item.destination] = reason
-                            # Only a network pause may be cut short by a probe; Retry-After is a promise.
-                            self.block_kind[item.destination] = \
-                                "retry_after" if outcome.retry_after is not None else \
-                                "network" if outcome.error_kind == "unknown" else outcome.error_kind
-                            errors.append(f"{item.destination}: {reason}")
-                            log.warning("destination %s paused: %s", item.destination, reason)
-                    unresolved.discard(item.id)  # after its verdict is written (or queued for the flush)
+                    queues.setdefault(claimed.item.destination, deque()).append(claimed)
+                running: dict[str, int] = dict.fromkeys(queues, 0)
+                in_flight: dict = {}
+
+                def launch() -> None:
+                    for name, queue in queues.items():
+                        if name in blocked or self._stop.is_set():
+                            continue
+                        limit = self.concurrency(name) if name in opened else 1
+                        connector = self.connector(name) if queue else None  # created here, not in the pool
+                        while queue and running[name] < limit:
+                            claimed = queue.popleft()
+                            running[name] += 1
+                            in_flight[pool.submit(self._send_with, connector, name, claimed)] = claimed
+
+                launch()
+                while in_flight:
+                    done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        claimed = in_flight.pop(future)
+                        running[claimed.item.destination] -= 1
+                        outcome = future.result()
+                        self._record(claimed.item, outcome, tally, pending, blocked, unknown_streak, opened, errors)
+                        unresolved.discard(claimed.item.id)  # after its verdict is written (or queued for flush)
+                    launch()
                 if unresolved:  # paused destinations, or stopping: back to queued, attempt not counted
                     self.outbox.release(sorted(unresolved))
                     unresolved.clear()
         finally:
+            pool.shutdown(wait=True)  # requests in flight end within their deadline; their rows are released
             if pending:
                 self.outbox.mark_delivered(pending)
             if unresolved:  # an exception mid-batch must not leave rows in 'sending' until a restart
@@ -156,16 +167,61 @@ class Syncer:
         for name in list(self.blocked_until):
             if name not in blocked:
                 self.blocked_until.pop(name, None)
-        return SyncResult(delivered, retried, dead, self.outbox.pending(), tuple(errors))
+        return SyncResult(tally["delivered"], tally["retried"], tally["dead"], self.outbox.pending(), tuple(errors))
 
-    def _send(self, name: str, sid: str, claimed) -> Outcome:
-        connector = self.connector(name)
+    def _record(self, item, outcome: Outcome, tally: dict, pending: list, blocked: set, unknown_streak: dict,
+                opened: set, errors: list) -> None:
+        """Write one verdict (delivered marks are flushed in groups) and pause the destination if it says so."""
+        # Servers' words were cleaned by the connector; the whole reason is cleaned again here, before it is
+        # stored or logged: it may echo personal data.
+        reason = clean_reason(outcome.reason)
+        streak = unknown_streak[item.destination] = \
+            unknown_streak.get(item.destination, 0) + 1 if outcome.error_kind == "unknown" else 0
+        if outcome.kind == DELIVERED:
+            opened.add(item.destination)
+            pending.append((item.id, outcome.remote_ref))
+            tally["delivered"] += 1
+            if len(pending) >= self.policy.flush_every:
+                self.outbox.mark_delivered(pending)
+                pending.clear()
+        elif outcome.kind == DEAD:
+            opened.add(item.destination)  # the backend answered: it takes submissions, this one it refused
+            self.outbox.mark_dead(item.id, reason)
+            log.warning("submission %s set aside: %s", item.reference, reason)
+            tally["dead"] += 1
+        else:
+            tally["retried"] += 1
+            next_at = self._next_attempt(item.attempts, outcome)
+            self.outbox.mark_failed(item.id, reason, next_at, outcome.error_kind)
+            if outcome.error_kind in _BLOCKING_KINDS or outcome.retry_after is not None \
+                    or streak >= UNKNOWN_STREAK:
+                opened.discard(item.destination)
+                if item.destination not in blocked:
+                    blocked.add(item.destination)
+                    self.blocked_until[item.destination] = next_at
+                    self.block_reason[item.destination] = reason
+                    # Only a network pause may be cut short by a probe; Retry-After is a promise.
+                    self.block_kind[item.destination] = \
+                        "retry_after" if outcome.retry_after is not None else \
+                        "network" if outcome.error_kind == "unknown" else outcome.error_kind
+                    errors.append(f"{item.destination}: {reason}")
+                    log.warning("destination %s paused: %s", item.destination, reason)
+            elif outcome.error_kind != "unknown":
+                opened.add(item.destination)  # e.g. a 500 or a 409 for this one: the backend is there
+
+    @staticmethod
+    def _send_with(connector, name: str, claimed) -> Outcome:
+        """One delivery attempt (in a pool thread); never raises."""
         if connector is None:
             return Outcome("retry", f"no destination named '{name}' in the configuration", error_kind="config")
-        ack_key = getattr(claimed, "ack_key", None)
-        if ack_key is None:
-            return connector.send(sid, claimed.body, claimed.content_type)
-        return connector.send(sid, claimed.body, claimed.content_type, ack_key=ack_key)
+        try:
+            ack_key = getattr(claimed, "ack_key", None)
+            if ack_key is None:
+                return connector.send(claimed.item.id, claimed.body, claimed.content_type)
+            return connector.send(claimed.item.id, claimed.body, claimed.content_type, ack_key=ack_key)
+        except Exception as exc:  # noqa: BLE001 - a connector bug must not lose the verdict of the others
+            log.exception("connector %s failed", name)
+            return Outcome("retry", f"internal error while sending ({type(exc).__name__})", error_kind="network")
 
     def _next_attempt(self, attempts: int, outcome: Outcome) -> float:
         now = time.time()

@@ -39,6 +39,8 @@ DEFAULT_DEADLINE = 45.0          # a whole request, answer included
 MAX_ANSWER_BYTES = 1024 * 1024   # acknowledgements are small; more is not one
 MAX_RETRY_AFTER = 86400.0        # the sync worker caps further, at its max_delay
 REASON_LIMIT = 200               # characters of a server's words kept in a reason
+DEFAULT_CONCURRENCY = 4          # requests in flight per destination (its `concurrency` option)
+MAX_CONCURRENCY = 16
 # Retried: the request may succeed later unchanged.
 RETRY_STATUSES = frozenset({408, 425, 429})
 # A gateway in front of a stopped backend: the whole destination is out, not this submission.
@@ -311,7 +313,11 @@ class HttpClient:
     def __init__(self, destination, session: requests.Session | None = None):
         options = destination.options
         self.destination = destination
-        self.session = session or make_session()
+        try:  # one pooled connection per request in flight: reused, never reopened per submission
+            pool = max(1, min(int(options.get("concurrency", DEFAULT_CONCURRENCY)), MAX_CONCURRENCY))
+        except (TypeError, ValueError):
+            pool = DEFAULT_CONCURRENCY
+        self.session = session or make_session(pool)
         self.session.trust_env = False
         self.config_error: DestinationConfigError | None = None
         if problem := transport_problem(destination):

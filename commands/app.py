@@ -5,7 +5,7 @@ import dataclasses
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -102,7 +102,7 @@ def show_config_problem(message: str, windowed: bool, size: tuple[int, int]) -> 
     from ui.app import prepare_environment
     prepare_environment()
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtGui import QGuiApplication, QWindow
     from PySide6.QtQml import QQmlApplicationEngine
 
     from ui.qtlog import install_qt_message_handler
@@ -111,7 +111,7 @@ def show_config_problem(message: str, windowed: bool, size: tuple[int, int]) -> 
     engine = QQmlApplicationEngine()
     engine.rootContext().setContextProperty("problem", message)
     engine.loadData(_PROBLEM_QML)
-    window = engine.rootObjects()[0]
+    window = cast(QWindow, engine.rootObjects()[0])
     if windowed:
         window.resize(*size)
         window.show()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Config
+from kiosk.config import Config, redact_url
 from offline_queue import Outbox, open_outbox
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _destinations(config: Config, sync_worker: Any, now: Callable[[], float]) ->
     reasons = getattr(syncer, "block_reason", {}) or {}
     out = []
     for d in config.destinations.values():
-        entry: dict[str, Any] = {"name": d.name, "url": d.url, "online": None}
+        entry: dict[str, Any] = {"name": d.name, "url": redact_url(d.url), "online": None}  # a URL may hold a token
         if syncer is not None:
             paused = blocked.get(d.name, 0) > now()
             entry["online"] = not paused

@@ -138,3 +138,17 @@ def test_device_helpers(setup):
     config, *_ = setup
     assert "queue.db" in databases(config.data_dir)
     assert human_bytes(2048) == "2.0 KB" and human_age(30) == "30 s" and human_age(3600) == "60 min"
+
+
+def test_destination_urls_are_shown_without_their_secrets(tmp_path):
+    from tests.queue_fixtures import make_queue_config as make
+    config, _ = make(tmp_path, destinations={"odk": {"kind": "openrosa",
+                                                     "url": "https://c.example.org/v1/key/S3cretT0ken/projects/1"}})
+    health = queue_health(None, "", config=config)
+    assert health.destinations == []  # no outbox: nothing to say
+    outbox, _ = open_queue(config)
+    try:
+        shown = queue_health(outbox, config=config).destinations
+    finally:
+        outbox.close()
+    assert shown[0]["url"] == "https://c.example.org/v1/key/***/projects/1"

@@ -285,6 +285,7 @@ class DestinationSettings:
     allow_http: bool = setting(False, "allow http:// (no TLS); only for a loopback test backend", BOOLEAN)
     proxy: str = setting("", 'HTTP(S) proxy for this destination ("" = none; the environment is ignored)', TEXT)
     deadline: float = setting(45.0, "seconds a whole request may take, answer included", SECONDS)
+    concurrency: int = setting(4, "requests in flight at once to this destination", _between(1, 16))
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,21 @@ class HelpSettings:
                               '"" = chime and flag only', TEXT)
     remind_seconds: float = setting(60.0, "while nobody has come, remind the staff this often", SECONDS)
     timeout: float = setting(5.0, "seconds one notification may take", SECONDS)
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    """[printer]: where "Print my receipt" prints (docs/receipts.md)."""
+
+    kind: str = setting("cups", '"cups" (A4 or A6 through CUPS), "escpos" (80 mm thermal receipt printer) or '
+                        '"none" (no Print button; the QR code stays on screen)', _choice("cups", "escpos", "none"))
+    name: str = setting("", 'cups: the print queue, as lpstat -p lists it ("" = the default printer)', TEXT)
+    paper: str = setting("A4", 'cups: "A4" or "A6"', _choice("A4", "A6"))
+    device: str = setting("", 'escpos: the device file, like "/dev/usb/lp0", or "tcp://HOST:9100"', TEXT)
+    dots: int = setting(576, "escpos: printable width in dots (576 for 80 mm paper, 384 for 58 mm)",
+                        _between(200, 1024))
+    profile: str = setting("TM-T20II", "escpos: the python-escpos printer profile", TEXT)
+    timeout: float = setting(5.0, "escpos: seconds to wait for a network printer", SECONDS)
 
 
 # Secrets are never written in the file: these keys are refused with the way to do it.
@@ -311,6 +327,7 @@ SECTIONS: dict[str, type] = {
     "audit": AuditSettings,
     "metrics": MetricsSettings,
     "help": HelpSettings,
+    "printer": PrinterSettings,
 }
 DESTINATIONS = "destinations"  # a table of tables: [destinations.NAME], each a DestinationSettings
 
@@ -328,6 +345,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     help: HelpSettings = field(default_factory=HelpSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
     destinations: dict[str, DestinationSettings] = field(default_factory=dict)
 
 
@@ -472,6 +490,10 @@ class Config:
     @property
     def metrics(self) -> MetricsSettings:
         return self.settings.metrics
+
+    @property
+    def printer(self) -> PrinterSettings:
+        return self.settings.printer
 
 
 def _default_data_dir() -> Path:

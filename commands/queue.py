@@ -154,7 +154,7 @@ def retry(config: Config, reference: str | None, all_dead: bool) -> None:
         raise BadInput("give a reference number or --all-dead")
     with _outbox(config) as outbox:
         if all_dead:
-            n = sum(outbox.retry(i.id) for i in outbox.items(["dead"]))
+            n = sum(outbox.retry(i.id) for i in outbox.iter_items(["dead"], PAGE_SIZE))
         else:
             assert reference is not None
             n = 0
@@ -163,7 +163,8 @@ def retry(config: Config, reference: str | None, all_dead: bool) -> None:
                 if candidate and not n:
                     n = outbox.retry(candidate)
     if n == 0:
-        raise Failure(f"no dead or failed submission {reference or ''}; see `kiosk queue list`".replace("  ", " "))
+        which = "dead submission" if all_dead else f"dead or failed submission {reference}"
+        raise Failure(f"no {which}; see `kiosk queue list`")
     click.echo(f"{n} submission(s) will be sent at the next sync")
 
 

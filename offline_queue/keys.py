@@ -101,7 +101,7 @@ def _resolve(config, value: str) -> Path:
     return path if path.is_absolute() else Path(config.data_dir) / path
 
 
-# A destination option only `kiosk demo` sets (kiosk/cli_run.py; kiosk.toml refuses it as unknown): the demo
+# A destination option only `kiosk demo` sets (commands/app.py; kiosk.toml refuses it as unknown): the demo
 # seals with its own dev-backend's key.
 DEMO_KEYS_FLAG = "demo_keys"
 

@@ -327,3 +327,19 @@ def test_screenshots_run_as_a_process_and_exit_zero(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "screenshots in" in result.stdout
     assert list((tmp_path / "shots").rglob("*.png"))
+
+
+def test_qml_warnings_reach_python_logging(qapp, caplog):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtQml import QQmlComponent, QQmlEngine
+
+    from ui.qtlog import install_qt_message_handler
+    install_qt_message_handler()
+    engine = QQmlEngine()
+    component = QQmlComponent(engine)
+    component.setData(b'import QtQuick\nItem { Component.onCompleted: console.warn("ponte-qml-check") }',
+                      QUrl("file:///check/Probe.qml"))
+    item = component.create()
+    assert item is not None, component.errorString()
+    records = [r for r in caplog.records if "ponte-qml-check" in r.getMessage()]
+    assert [(r.name, r.levelname) for r in records] == [("qml", "WARNING")]

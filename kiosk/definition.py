@@ -99,6 +99,7 @@ class Page:
     hint: dict[str, str] = field(default_factory=dict)
     required: bool = True
     personal: bool = False
+    sensitive: bool = False  # masked on a printed copy of the answers (e.g. an ID number: last 3 characters)
     pictogram: Path | None = None
     mediator_notes: dict[str, str] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
@@ -551,6 +552,7 @@ def _build(doc: dict, path: Path) -> Service:
             id=p["id"], type=p["type"], question=dict(p["question"]), hint=dict(p.get("hint", {})),
             required=p.get("required", True),
             personal=p.get("personal", False) or p["type"] in ALWAYS_PERSONAL,
+            sensitive=p.get("sensitive", False),
             pictogram=_pictogram(base, p.get("pictogram")),
             mediator_notes=dict(p.get("mediator_notes", {})),
             options=tuple(Option(o["value"], dict(o["label"]), _pictogram(base, o.get("pictogram")))

@@ -22,10 +22,14 @@ packages=(
   fonts-dejavu-core fonts-noto-core
   # audio for QtMultimedia (playback of speech, the microphone)
   libpulse0 libasound2
+  # receipts: QtPrintSupport prints through CUPS (docs/receipts.md)
+  libcups2
 )
 if [ "$with_tests" = 1 ]; then
   # a virtual screen and a sound server with a virtual microphone for end-to-end tests
   packages+=(xvfb xauth pulseaudio pulseaudio-utils)
+  # receipts: a real CUPS with the cups-pdf printer; PDF to text and PNG; QR codes decoded
+  packages+=(cups printer-driver-cups-pdf poppler-utils zbar-tools)
 fi
 
 missing=()

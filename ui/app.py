@@ -119,6 +119,9 @@ class KioskApp:
         ctx.setContextProperty("mediator", self.mediator)
         self.bridge.helpRequested.connect(self.mediator.requestHelp)  # "help" said aloud
         self.extras["mediator"] = self.mediator
+        from ui.receipt_bridge import ReceiptController  # the receipt card on the confirmation screen
+        self.receipt = ReceiptController(config, self.bridge, parent=self.bridge)
+        ctx.setContextProperty("receipt", self.receipt)
         self.engine.load(str(QML_DIR / "Main.qml"))
         if not self.engine.rootObjects():
             raise RuntimeError("the kiosk screens could not be loaded (QML error above)")

@@ -100,16 +100,21 @@ def list_(config: Config, states: tuple[str, ...], as_json: bool) -> None:
       kiosk queue list --state dead
     """
     count = 0
+    chunk: list[str] = []  # written a page at a time: one write per page, memory bounded by the page
     with _outbox(config) as outbox:
         for item in outbox.iter_items(list(states) or None, PAGE_SIZE):
             row = _row(item)
             if as_json:
-                click.echo(("[\n  " if count == 0 else ",\n  ") + json.dumps(row), nl=False)
+                chunk.append(("[\n  " if count == 0 else ",\n  ") + json.dumps(row))
             else:
                 ref = display(row["reference"]) if len(row["reference"]) == 8 else row["reference"]
-                click.echo(f"{ref:10} {row['service'][:24]:24} {row['state']:9} {row['attempts']:3}  "
-                           f"{row['last_error'] or ''}")
+                chunk.append(f"{ref:10} {row['service'][:24]:24} {row['state']:9} {row['attempts']:3}  "
+                             f"{row['last_error'] or ''}\n")
             count += 1
+            if len(chunk) == PAGE_SIZE:
+                click.echo("".join(chunk), nl=False)
+                chunk.clear()
+    click.echo("".join(chunk), nl=False)
     if as_json:
         click.echo("\n]" if count else "[]")
     elif not count:

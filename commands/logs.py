@@ -17,6 +17,7 @@ import os
 import sys
 import traceback
 from types import TracebackType
+from typing import TextIO
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR,
           "critical": logging.CRITICAL}
@@ -32,11 +33,11 @@ class _StderrHandler(logging.StreamHandler):
         super().__init__(sys.stderr)
 
     @property
-    def stream(self):  # noqa: ANN201 - StreamHandler's attribute
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:  # noqa: ANN001
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

@@ -142,7 +142,6 @@ def test_damage_found_by_a_status_write_recovers_and_tells_the_mediator(config):
     outbox = open_outbox(config)
     payloads = fill(outbox, config, 120)
     claimed = outbox.claim(limit=10)
-    outbox.checkpoint()
     _damage_table_pages(config.queue_path, "submissions")
     outbox._conn.execute("PRAGMA cache_size=0")  # noqa: SLF001 - no page of the damaged table stays cached
     # The worker records its verdicts: the write finds the damage. It must not raise, and must not wedge.
@@ -169,7 +168,6 @@ def test_damage_found_by_a_status_write_recovers_and_tells_the_mediator(config):
 def test_reads_that_meet_damage_recover_too(config):
     outbox = open_outbox(config)
     fill(outbox, config, 120)
-    outbox.checkpoint()
     _damage_table_pages(config.queue_path, "submissions")
     outbox._conn.execute("PRAGMA cache_size=0")  # noqa: SLF001
     outbox.items()  # a full read: finds the damage, sets the file aside, answers from the fresh queue
@@ -312,7 +310,8 @@ def test_a_body_with_a_flipped_byte_is_set_aside_not_sent(config):
     outbox = open_outbox(config)
     fill(outbox, config, 2)
     victim = outbox.items()[0]
-    body = outbox._conn.execute("SELECT body FROM bodies WHERE seq=?", (victim.seq,)).fetchone()[0]  # noqa: SLF001
+    body = outbox._conn.execute("SELECT b.body FROM bodies b JOIN submissions s ON s.seq = b.seq "  # noqa: SLF001
+                                "WHERE s.id=?", (victim.id,)).fetchone()[0]
     outbox.close()   # checkpointed into the main file
     _flip_in_file(config.queue_path, body[len(body) // 2:len(body) // 2 + 48])  # ciphertext: unique
     outbox = open_outbox(config)

@@ -136,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         if self.path == "/_faults":
             return self._set_faults(body)
-        if self.path != "/submissions":
+        if self.path not in ("/submissions", "/submissions/batch"):
             return self._json(404, {"error": "not_found", "reason": "POST /submissions"})
         if self.server.token and self.headers.get("Authorization") != f"Bearer {self.server.token}":
             return self._json(401, {"error": "unauthorized", "reason": "missing or wrong bearer token"})
@@ -156,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status.isdigit():
             headers = {"Retry-After": after} if after else None
             return self._json(int(status), {"error": "injected", "reason": f"injected fault {status}"}, headers)
-        result = self._accept(body)
+        result = self._accept(body) if self.path == "/submissions" else self._accept_batch(body)
         if result is None:
             return
         status, answer = result
@@ -171,6 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(status, answer)
 
     def _accept(self, body: bytes):
+        """The answer to POST /submissions: (status, JSON) after storing, or None once an error was sent."""
         key = self.headers.get("Idempotency-Key", "")
         try:
             envelope = json.loads(body)
@@ -182,18 +183,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": "idempotency_key", "reason": "Idempotency-Key header missing or not the "
                                                                   "envelope's idempotency_key"})
             return None
+        status, answer = self._store(envelope, key)
+        if status >= 400:
+            self._json(status, answer)
+            return None
+        return status, answer
+
+    def _store(self, envelope: dict, key: str) -> tuple[int, dict]:
+        """Open, check and store one envelope: (HTTP status, the JSON answer about it)."""
         try:
             payload, ack_key = open_envelope_with_ack(envelope, self.server.private_keys)
         except (SealError, ValueError) as exc:
-            self._json(400, {"error": "sealed", "reason": f"cannot open the sealed payload: {exc}"})
-            return None
+            return 400, {"error": "sealed", "reason": f"cannot open the sealed payload: {exc}"}
         if payload.get("submission_id") != key:
-            self._json(400, {"error": "idempotency_key", "reason": "payload submission_id differs from the key"})
-            return None
+            return 400, {"error": "idempotency_key", "reason": "payload submission_id differs from the key"}
         missing = [k for k in ("reference", "service", "submitted_at") if k not in payload]
         if missing:
-            self._json(400, {"error": "validation", "reason": f"missing fields: {', '.join(missing)}"})
-            return None
+            return 400, {"error": "validation", "reason": f"missing fields: {', '.join(missing)}"}
         service = payload.get("service") or {}
         case, duplicate = self.server.store.store(key, str(payload["reference"]), str(service.get("id", "")),
                                                   payload)
@@ -202,6 +208,25 @@ class _Handler(BaseHTTPRequestHandler):
             # The proof of delivery: a proxy that reflects the request cannot compute it (docs/sync-api.yaml).
             answer["ack_mac"] = ack_mac(ack_key, key, case)
         return (200 if duplicate else 201), answer
+
+    def _accept_batch(self, body: bytes):
+        """POST /submissions/batch: {"items": [envelope, ...]} -> {"results": [per-item answer + status]}."""
+        try:
+            items = json.loads(body).get("items")
+            assert isinstance(items, list) and 0 < len(items) <= 1000
+        except (ValueError, AttributeError, AssertionError):
+            self._json(400, {"error": "invalid_json", "reason": "the body is not {\"items\": [envelope, ...]}"})
+            return None
+        results = []
+        for envelope in items:
+            key = envelope.get("idempotency_key") if isinstance(envelope, dict) else None
+            if not isinstance(key, str) or not key:
+                results.append({"idempotency_key": None, "http_status": 400, "error": "idempotency_key",
+                                "reason": "an item without idempotency_key"})
+                continue
+            status, answer = self._store(envelope, key)
+            results.append({**answer, "idempotency_key": key, "http_status": status})
+        return 200, {"results": results}
 
     def _set_faults(self, body: bytes) -> None:
         try:

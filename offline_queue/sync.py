@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from offline_queue.connectors import DEAD, DELIVERED, Outcome
 from offline_queue.connectors.http import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, clean_reason
+from offline_queue.connectors.rest import MAX_BATCH
 from offline_queue.outbox import Outbox, QueueError
 
 log = logging.getLogger("offline_queue.sync")
@@ -101,12 +102,23 @@ class Syncer:
             value = DEFAULT_CONCURRENCY
         return max(1, min(value, MAX_CONCURRENCY))
 
+    def batch_size(self, name: str) -> int:
+        """Submissions per request for a destination with a batch endpoint (its `batch` option; 1 = off)."""
+        destination = self.config.destination(name)
+        try:
+            value = int((destination.options if destination is not None else {}).get("batch", 1))
+        except (TypeError, ValueError):
+            value = 1
+        return max(1, min(value, MAX_BATCH))
+
     def run_once(self) -> SyncResult:
         """Send everything that is due now, once; failures get their next attempt time.
 
-        Each destination gets up to `concurrency` requests in flight, but only after one answer of this pass
-        showed it takes submissions: the first request goes alone, so an unreachable, misconfigured or
-        refusing destination costs one attempt, not one per slot. Verdicts are written by this thread only.
+        Each destination gets up to `concurrency` requests in flight (each carrying up to `batch`
+        submissions where the backend has a batch endpoint), but only after one answer of this pass showed
+        it takes submissions: the first request goes alone, so an unreachable, misconfigured or refusing
+        destination costs one attempt, not one per slot. More rows are claimed while requests are in
+        flight; verdicts are written by this thread only.
         """
         start = time.time()
         tally = {"delivered": 0, "retried": 0, "dead": 0}
@@ -116,50 +128,64 @@ class Syncer:
         blocked = {d for d, t in self.blocked_until.items() if t > start}
         unknown_streak: dict[str, int] = {}  # destination -> consecutive unknown outcomes in this pass
         opened: set[str] = set()             # destinations that answered properly in this pass
-        workers = max(1, min(MAX_CONCURRENCY * 2, sum(self.concurrency(n) for n in self.config.destinations) or 1))
+        names = list(self.config.destinations) or ["*"]
+        claim_limit = max([self.policy.batch] + [self.concurrency(n) * self.batch_size(n) for n in names])
+        workers = max(1, min(MAX_CONCURRENCY * 2, sum(self.concurrency(n) for n in names)))
+        queues: dict[str, deque] = {}
+        running: dict[str, int] = {}
+        in_flight: dict = {}
+        exhausted = False
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ponte-send")
+
+        def release(name: str) -> None:
+            """A paused destination's claimed rows go back to queued at once (attempt not counted)."""
+            ids = [c.item.id for c in queues.pop(name, ())]
+            if ids:
+                self.outbox.release(ids)
+                unresolved.difference_update(ids)
+
+        def launch() -> None:
+            for name, queue in queues.items():
+                if name in blocked or self._stop.is_set() or not queue:
+                    continue
+                limit = self.concurrency(name) if name in opened else 1
+                connector = self.connector(name)  # created here, not in the pool
+                size = self.batch_size(name) if hasattr(connector, "send_batch") else 1
+                while queue and running.get(name, 0) < limit:
+                    group = [queue.popleft() for _ in range(min(size, len(queue)))]
+                    running[name] = running.get(name, 0) + 1
+                    in_flight[pool.submit(self._send_group, connector, name, group)] = (name, group)
+
         try:
-            while not self._stop.is_set():
-                # Claim with the pass's start time: what failed in this pass is not retried in it.
-                batch = self.outbox.claim(self.policy.batch, now=start, exclude=blocked)
-                if not batch:
-                    break
-                unresolved.update(c.item.id for c in batch)
-                queues: dict[str, deque] = {}
-                for claimed in batch:
-                    queues.setdefault(claimed.item.destination, deque()).append(claimed)
-                running: dict[str, int] = dict.fromkeys(queues, 0)
-                in_flight: dict = {}
-
-                def launch() -> None:
-                    for name, queue in queues.items():
-                        if name in blocked or self._stop.is_set():
-                            continue
-                        limit = self.concurrency(name) if name in opened else 1
-                        connector = self.connector(name) if queue else None  # created here, not in the pool
-                        while queue and running[name] < limit:
-                            claimed = queue.popleft()
-                            running[name] += 1
-                            in_flight[pool.submit(self._send_with, connector, name, claimed)] = claimed
-
+            while True:
+                waiting = sum(len(q) for n, q in queues.items() if n not in blocked)
+                if not exhausted and not self._stop.is_set() and waiting < max(1, claim_limit // 2):
+                    # Claim with the pass's start time: what failed in this pass is not retried in it.
+                    batch = self.outbox.claim(claim_limit, now=start, exclude=blocked)
+                    exhausted = not batch
+                    for claimed in batch:
+                        unresolved.add(claimed.item.id)
+                        queues.setdefault(claimed.item.destination, deque()).append(claimed)
                 launch()
-                while in_flight:
-                    done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        claimed = in_flight.pop(future)
-                        running[claimed.item.destination] -= 1
-                        outcome = future.result()
+                if not in_flight:
+                    if exhausted or self._stop.is_set():
+                        break
+                    continue  # only paused destinations had rows: claim for the others
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    name, group = in_flight.pop(future)
+                    running[name] -= 1
+                    for claimed, outcome in zip(group, future.result()):
+                        was_blocked = name in blocked
                         self._record(claimed.item, outcome, tally, pending, blocked, unknown_streak, opened, errors)
                         unresolved.discard(claimed.item.id)  # after its verdict is written (or queued for flush)
-                    launch()
-                if unresolved:  # paused destinations, or stopping: back to queued, attempt not counted
-                    self.outbox.release(sorted(unresolved))
-                    unresolved.clear()
+                        if name in blocked and not was_blocked:
+                            release(name)
         finally:
             pool.shutdown(wait=True)  # requests in flight end within their deadline; their rows are released
             if pending:
                 self.outbox.mark_delivered(pending)
-            if unresolved:  # an exception mid-batch must not leave rows in 'sending' until a restart
+            if unresolved:  # paused, stopping, or an exception mid-pass: nothing stays in 'sending'
                 try:
                     self.outbox.release(sorted(unresolved))
                 except Exception:  # noqa: BLE001 - the original error matters more
@@ -210,18 +236,25 @@ class Syncer:
                 opened.add(item.destination)  # e.g. a 500 or a 409 for this one: the backend is there
 
     @staticmethod
-    def _send_with(connector, name: str, claimed) -> Outcome:
-        """One delivery attempt (in a pool thread); never raises."""
+    def _send_group(connector, name: str, group: list) -> list[Outcome]:
+        """One request (in a pool thread): one submission, or several through a batch endpoint. One outcome
+        per submission, in order; never raises."""
         if connector is None:
-            return Outcome("retry", f"no destination named '{name}' in the configuration", error_kind="config")
+            return [Outcome("retry", f"no destination named '{name}' in the configuration", error_kind="config")
+                    ] * len(group)
         try:
+            if len(group) > 1:
+                return connector.send_batch([(c.item.id, c.body, c.content_type, getattr(c, "ack_key", None))
+                                             for c in group])
+            (claimed,) = group
             ack_key = getattr(claimed, "ack_key", None)
             if ack_key is None:
-                return connector.send(claimed.item.id, claimed.body, claimed.content_type)
-            return connector.send(claimed.item.id, claimed.body, claimed.content_type, ack_key=ack_key)
+                return [connector.send(claimed.item.id, claimed.body, claimed.content_type)]
+            return [connector.send(claimed.item.id, claimed.body, claimed.content_type, ack_key=ack_key)]
         except Exception as exc:  # noqa: BLE001 - a connector bug must not lose the verdict of the others
             log.exception("connector %s failed", name)
-            return Outcome("retry", f"internal error while sending ({type(exc).__name__})", error_kind="network")
+            return [Outcome("retry", f"internal error while sending ({type(exc).__name__})",
+                            error_kind="network")] * len(group)
 
     def _next_attempt(self, attempts: int, outcome: Outcome) -> float:
         now = time.time()

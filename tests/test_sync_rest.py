@@ -1,12 +1,14 @@
 """Sync to the REST dev-backend over real HTTP on 127.0.0.1, with faults injected."""
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import threading
 import time
 
 import pytest
+import requests
 
 from offline_queue import open_outbox
 from offline_queue.devbackend import Faults, start_dev_backend
@@ -620,3 +622,82 @@ def test_configured_proxy_is_used(tmp_path):
     finally:
         outbox.close()
         proxy.close()
+
+
+# --- the batch endpoint (docs/sync-api.yaml: POST /submissions/batch) -------------------------------------------
+
+def test_batches_deliver_exactly_once_with_per_item_results(env):
+    config, _, backend, outbox = env
+    batched = with_destinations(config, {"*": {"url": backend.url, "batch": 10, "concurrency": 2}})
+    payloads = enqueue(outbox, batched, 24)
+    bad = sample_payload("BAD00001")
+    del bad["submitted_at"]
+    outbox.enqueue(bad, batched.destination("x"))
+    result = Syncer(outbox, batched, FAST).run_once()
+    assert (result.delivered, result.dead, result.remaining) == (24, 1, 0)
+    assert backend.requests == 3  # 25 submissions in batches of 10
+    assert_exactly_once(backend, payloads)
+    assert "missing fields: submitted_at" in outbox.get("BAD00001").last_error
+    assert all(i.remote_ref.startswith("DEV-") for i in outbox.items(["delivered"]))
+
+
+def test_batch_answer_cut_off_is_resent_and_deduplicated(env):
+    config, _, backend, outbox = env
+    batched = with_destinations(config, {"*": {"url": backend.url, "batch": 5}})
+    payloads = enqueue(outbox, batched, 10)
+    backend.faults = Faults(script=["drop"])  # the first batch is stored, then its answer is lost
+    drain(Syncer(outbox, batched, FAST))
+    assert_exactly_once(backend, payloads)
+    assert sum(r["duplicates"] for r in backend.rows()) == 5
+
+
+def test_batch_without_proof_or_without_endpoint_delivers_nothing(tmp_path):
+    from tests.test_answer_table import LoopbackServer, Reply, fixed
+    config, _ = make_queue_config(tmp_path)
+
+    def echoing(request):  # per-item results that echo each key but carry no ack_mac
+        items = json.loads(request.body)["items"]
+        return Reply(200, json.dumps({"results": [{"idempotency_key": i["idempotency_key"], "http_status": 201}
+                                                  for i in items]}).encode())
+
+    for answer, words in ((echoing, "ack_mac"), (fixed(404, b'{"error": "not_found"}'), "no batch endpoint"),
+                          (lambda request: Reply(200, request.body), "without per-item results")):
+        server = LoopbackServer(answer)
+        batched = with_destinations(config, {"*": {"url": server.url, "batch": 10}})
+        outbox = open_outbox(batched)
+        try:
+            for item in outbox.items(["queued", "failed"]):
+                outbox.retry(item.reference)
+            if not outbox.items():
+                enqueue(outbox, batched, 4)
+            result = Syncer(outbox, batched, FAST).run_once()
+            assert result.delivered == 0 and words in result.errors[0]
+            assert server.posts == 1 and outbox.counts()["dead"] == 0 and outbox.counts()["delivered"] == 0
+        finally:
+            outbox.close()
+            server.stop()
+
+
+def test_batch_refused_as_a_whole_is_sent_item_by_item(tmp_path):
+    from tests.test_answer_table import LoopbackServer, Reply
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "b.db", [private])
+
+    def too_large_or_forward(request):  # a gateway that refuses batch bodies but passes single submissions
+        if request.path.endswith("/batch"):
+            return Reply(413, b'{"reason": "request too large"}')
+        answer = requests.post(f"{backend.url}{request.path}", data=request.body, timeout=5,
+                               headers={k: v for k, v in request.headers.items() if k.lower() != "host"})
+        return Reply(answer.status_code, answer.content)
+
+    server = LoopbackServer(too_large_or_forward)
+    batched = with_destinations(config, {"*": {"url": server.url, "batch": 10}})
+    outbox = open_outbox(batched)
+    try:
+        payloads = enqueue(outbox, batched, 6)
+        assert Syncer(outbox, batched, FAST).run_once().delivered == 6
+        assert_exactly_once(backend, payloads)
+    finally:
+        outbox.close()
+        server.stop()
+        backend.stop()

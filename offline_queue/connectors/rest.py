@@ -12,7 +12,7 @@ import base64
 import json
 import logging
 
-from offline_queue.connectors import DELIVERED, RETRY, Outcome
+from offline_queue.connectors import DEAD, DELIVERED, RETRY, Outcome
 from offline_queue.connectors.http import (Answer, DestinationConfigError, HttpClient, classify_exception,
                                            classify_status, clean_reason, secret)
 from offline_queue.seal import SealError, ack_mac_valid, open_sealed_with_ack, sealed_key_id
@@ -20,6 +20,7 @@ from offline_queue.seal import SealError, ack_mac_valid, open_sealed_with_ack, s
 log = logging.getLogger(__name__)
 
 ACK_MODES = ("mac", "echo")
+MAX_BATCH = 100  # submissions per batch request (the destination's `batch` option)
 
 
 def open_envelope_with_ack(envelope: dict, private_keys: dict) -> tuple[dict, bytes | None]:
@@ -93,6 +94,10 @@ class RestConnector:
             answer = self.client.request("POST", f"{self.base}/submissions", data=body, headers=headers)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified, none escapes
             return classify_exception(exc, self.destination)
+        return self.judge(answer, submission_id, ack_key)
+
+    def judge(self, answer: Answer, submission_id: str, ack_key: bytes | None) -> Outcome:
+        """What the backend's answer about one submission means for the queue (docs/queue.md, the table)."""
         status = answer.status
         if 200 <= status < 300:
             problem = self._unacknowledged(answer, submission_id, ack_key)
@@ -111,6 +116,45 @@ class RestConnector:
             return Outcome(RETRY, "HTTP 409: the backend is still processing this submission or reports a conflict;"
                                   " resent later with the same key" + (f": {words}" if words else ""))
         return classify_status(answer, self.destination)
+
+    def send_batch(self, items: list[tuple[str, bytes, str, bytes | None]]) -> list[Outcome]:
+        """Deliver several envelopes in one POST {url}/submissions/batch (the destination's `batch` option).
+        items: (submission id, envelope, content type, ack key). One outcome per item, in order, judged by the
+        same rules as a single answer; a batch refused as a whole is sent again item by item."""
+        if self._config_error is not None:
+            return [classify_exception(self._config_error, self.destination)] * len(items)
+        body = b'{"items":[' + b",".join(envelope for _, envelope, _, _ in items) + b"]}"
+        try:
+            answer = self.client.request("POST", f"{self.base}/submissions/batch", data=body,
+                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        except Exception as exc:  # noqa: BLE001 - every transport failure is classified, none escapes
+            return [classify_exception(exc, self.destination)] * len(items)
+        data = answer.json()
+        results = data.get("results") if answer.status == 200 and isinstance(data, dict) else None
+        if isinstance(results, list):
+            by_key = {r.get("idempotency_key"): r for r in results if isinstance(r, dict)}
+            outcomes = []
+            for sid, _, _, ack_key in items:
+                result = by_key.get(sid)
+                status = result.get("http_status") if result is not None else None
+                if not isinstance(status, int) or isinstance(status, bool):
+                    outcomes.append(Outcome(RETRY, "the batch answer has no result for this submission; resent later"))
+                    continue
+                item = Answer(status, "", {"Content-Type": "application/json"}, json.dumps(result).encode())
+                outcomes.append(self.judge(item, sid, ack_key))
+            return outcomes
+        if answer.status in (404, 405, 501):
+            return [Outcome(RETRY, f"HTTP {answer.status}: the backend has no batch endpoint; set batch = 1 for "
+                                   f"destination '{self.destination.name}'", error_kind="config")] * len(items)
+        if 200 <= answer.status < 300:
+            return [Outcome(RETRY, f"HTTP {answer.status} batch answer without per-item results (captive portal or "
+                                   "proxy?)", error_kind="network")] * len(items)
+        outcome = classify_status(answer, self.destination)
+        if outcome.kind == DEAD:  # one bad item, or a batch too large: never a reason to set all of them aside
+            log.warning("destination %s refused a batch as a whole (HTTP %s); sending its items one by one",
+                        self.destination.name, answer.status)
+            return [self.send(sid, envelope, content_type, ack_key) for sid, envelope, content_type, ack_key in items]
+        return [outcome] * len(items)
 
     def _unacknowledged(self, answer: Answer, submission_id: str, ack_key: bytes | None) -> "_Problem | None":
         """None if the answer is the backend's acknowledgement of this submission, else why not."""

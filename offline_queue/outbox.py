@@ -400,8 +400,8 @@ def _owner_alive(owner: str | None) -> bool | None:
     machine, pid_s, start, token = parts
     if machine.split("~")[0] != _MACHINE.split("~")[0]:
         return False                     # another boot: certainly not running any more
-    if machine != _MACHINE:
-        return None                      # another pid namespace on this boot: its pids mean nothing here
+    if machine != _MACHINE or start == "None" or _start_ticks(os.getpid()) is None:
+        return None                      # another pid namespace, or no /proc to ask: only the lease can tell
     try:
         pid = int(pid_s)
     except ValueError:

@@ -137,6 +137,10 @@ class KioskApp:
             from PySide6.QtCore import Qt
             self.window.setFlags(self.window.flags() | Qt.WindowType.FramelessWindowHint)
             self.window.showFullScreen()
+        # Under systemd: READY=1 after the first frame, then WATCHDOG=1 from this event loop.
+        from ui.watchdog import Watchdog
+        self.watchdog = Watchdog(self.window)
+        self.watchdog.start()
 
     def _start_sync(self, outbox) -> None:
         """Deliver in the background whatever is queued, woken by every new submission."""
@@ -188,6 +192,7 @@ class KioskApp:
     def close(self) -> None:
         from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
+        self.watchdog.stop()
         self.window.close()
         self.qt.removeEventFilter(self.activity)
         self.bridge._ticker.stop()

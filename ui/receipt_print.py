@@ -26,7 +26,7 @@ from typing import Any
 
 import segno
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, Qt
-from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter,
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QImage, QPageLayout, QPageSize, QPainter,
                            QPainterPath, QPdfWriter, QPen)
 
 from kiosk.config import PrinterSettings
@@ -169,14 +169,15 @@ class _Layout:
     def reference_box(self, x: float, width: float) -> float:
         """The reference in large type in a box; always left to right (it is a code, not words)."""
         size = min(96.0, width / 6.2)
-        while True:  # the largest type that fits the box, padding included
+        flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextForceLeftToRight)
+        while True:  # the largest type that fits the box with a margin, measured as this painter draws it
             font = _font(size, bold=True, mono=True)
             font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, size * 0.06)
-            if QFontMetricsF(font).horizontalAdvance(self.r.reference) <= width - size * 0.8 or size < 12:
+            self.p.setFont(font)
+            drawn = self.p.boundingRect(QRectF(0, 0, 1e6, 1e6), flags, self.r.reference).width()
+            if drawn <= width * 0.86 - size * 0.4 or size < 12:
                 break
             size *= 0.92
-        self.p.setFont(font)
-        flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextForceLeftToRight)
         box = self.p.boundingRect(QRectF(0, 0, width, 1e6), flags, self.r.reference)
         pad = size * 0.25
         height = box.height() + 2 * pad

@@ -29,31 +29,25 @@ ColumnLayout {
                 Accessible.name: kiosk.t["receipt.qr_alt"]
             }
         }
-        Text {
+        ColumnLayout {
             Layout.fillWidth: true
-            text: receipt.qrLabel + (receipt.expectedBy !== "" ? "\n\n" + receipt.expectedBy : "")
-            font.pixelSize: Theme.small; color: Theme.text; wrapMode: Text.Wrap
-            horizontalAlignment: Text.AlignLeft
-        }
-    }
-
-    Flow {
-        Layout.fillWidth: true
-        spacing: Theme.gap
-        visible: receipt.canPrint
-        BigButton {
-            objectName: "printReceiptButton"
-            text: kiosk.t["receipt.print"]
-            enabled: !receipt.printing
-            fill: Theme.selected; ink: Theme.selectedText
-            onClicked: receipt.print()
-        }
-        BigButton {
-            objectName: "printAnswersButton"
-            text: kiosk.t["receipt.print_answers"]
-            enabled: !receipt.printing
-            fontSize: Theme.small
-            onClicked: receipt.printWithAnswers()
+            Layout.alignment: Qt.AlignTop
+            spacing: Theme.gap
+            Text {
+                Layout.fillWidth: true
+                text: receipt.qrLabel
+                font.pixelSize: Theme.small; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+            }
+            BigButton {
+                // Next to the code, so it is on screen without scrolling.
+                objectName: "printReceiptButton"
+                visible: receipt.canPrint
+                text: kiosk.t["receipt.print"]
+                enabled: !receipt.printing
+                fill: Theme.selected; ink: Theme.selectedText
+                onClicked: receipt.print()
+            }
         }
     }
     Text {
@@ -68,12 +62,32 @@ ColumnLayout {
         Accessible.role: Accessible.AlertMessage
         Accessible.name: text
     }
+    Text {
+        objectName: "expectedByText"
+        Layout.fillWidth: true
+        visible: text !== ""
+        text: receipt.expectedBy
+        font.pixelSize: Theme.body; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+        horizontalAlignment: Text.AlignLeft
+    }
 
-    BigButton {
-        objectName: "showAnswersButton"
-        text: receipt.answersShown ? kiosk.t["receipt.hide_answers"] : kiosk.t["receipt.show_answers"]
-        fontSize: Theme.small
-        onClicked: receipt.showAnswers(!receipt.answersShown)
+    Flow {
+        Layout.fillWidth: true
+        spacing: Theme.gap
+        BigButton {
+            visible: receipt.canPrint
+            objectName: "printAnswersButton"
+            text: kiosk.t["receipt.print_answers"]
+            enabled: !receipt.printing
+            fontSize: Theme.small
+            onClicked: receipt.printWithAnswers()
+        }
+        BigButton {
+            objectName: "showAnswersButton"
+            text: receipt.answersShown ? kiosk.t["receipt.hide_answers"] : kiosk.t["receipt.show_answers"]
+            fontSize: Theme.small
+            onClicked: receipt.showAnswers(!receipt.answersShown)
+        }
     }
     ColumnLayout {
         objectName: "answersCopy"

@@ -78,7 +78,10 @@ def status(config: Config, as_json: bool) -> None:
     """
     with _outbox(config) as outbox:
         counts = outbox.counts()
+        problems = outbox.health().problems  # what a person must know, until acknowledged
     click.echo(json.dumps(counts) if as_json else "  ".join(f"{state}: {n}" for state, n in counts.items()))
+    for problem in problems:
+        click.echo(f"kiosk: {problem.message}", err=True)
 
 
 def _row(item: QueueItem) -> dict[str, Any]:

@@ -75,6 +75,8 @@ def queue_health(outbox: Outbox | None, reason: str = "", *, config: Config | No
     health = QueueHealth(True)
     try:
         health.counts = {str(k): int(v) for k, v in outbox.counts().items()}
+        # Damage set aside, missing submissions, bodies that failed their checksum, a full disk: in words.
+        health.reason = " ".join(p.message for p in outbox.health().problems)
         waiting = outbox.items(["queued", "sending", "failed"], 1)
         if waiting:
             health.oldest_waiting_seconds = max(0.0, now() - float(waiting[0].created_at))

@@ -435,3 +435,22 @@ def test_list_page_and_counts_read_an_index_not_the_table(config):
         assert ("USING INDEX" in detail or "USING COVERING INDEX" in detail or "rowid>" in detail
                 or "INTEGER PRIMARY KEY" in detail), (name, detail)
     outbox.close()
+
+
+def test_queue_status_and_the_console_tell_about_a_problem(config, tmp_path, capsys):
+    from commands.cli import main
+    from operations.health import queue_health
+    outbox = open_outbox(config)
+    fill(outbox, config, 2)
+    outbox.close()
+    config.queue_path.write_bytes(b"")                     # emptied behind the kiosk's back
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\n[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n')
+    assert main(["--config", str(toml), "queue", "status"]) == 0
+    err = capsys.readouterr().err
+    assert "found empty" in err and "queue.db.empty-" in err and "Traceback" not in err
+    outbox = open_outbox(config)
+    assert "found empty" in queue_health(outbox).reason      # the mediator console's queue card
+    outbox.acknowledge_problems()
+    assert queue_health(outbox).reason == ""
+    outbox.close()

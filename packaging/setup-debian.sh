@@ -30,6 +30,8 @@ if [ "$with_tests" = 1 ]; then
   packages+=(xvfb xauth pulseaudio pulseaudio-utils)
   # receipts: a real CUPS with the cups-pdf printer; PDF to text and PNG; QR codes decoded
   packages+=(cups printer-driver-cups-pdf poppler-utils zbar-tools)
+  # fleet metrics: Debian's real Pushgateway, started on loopback by tests/test_metrics.py
+  packages+=(prometheus-pushgateway)
 fi
 
 missing=()

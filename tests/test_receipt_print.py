@@ -160,7 +160,8 @@ class FakeThermalPrinter:
 
     PAPER_QUERY = b"\x10\x04\x04"
 
-    def __init__(self, paper_status: int):
+    def __init__(self, paper_status: int, hold: threading.Event | None = None):
+        self.hold = hold  # when given, the printer "thinks" until it is set
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.paper_status = paper_status
@@ -181,6 +182,8 @@ class FakeThermalPrinter:
                     return
                 self.received += chunk
                 if self.PAPER_QUERY in chunk:
+                    if self.hold is not None:
+                        self.hold.wait(60)
                     conn.sendall(bytes([self.paper_status]))
 
     def close(self) -> None:
@@ -442,3 +445,48 @@ def test_kiosk_receipt_with_answers_where_the_kiosk_can_read_them(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "Ana Canary-Exemplo" in shown.stdout and MASK * 6 + "789" in shown.stdout
     assert "123456789" not in shown.stdout and "Comprovativo" in shown.stdout
+
+
+def test_printing_never_holds_the_screen_and_a_late_result_is_not_shown_to_the_next_person(qtbot, tmp_path):
+    from kiosk.journey import CHECK
+    from kiosk.samples import sample_answer
+    from ui.app import KioskApp
+    hold = threading.Event()
+    printer = FakeThermalPrinter(paper_status=18, hold=hold)
+    config, _ = make_queue_config(tmp_path)
+    config = dataclasses.replace(config, raw={**config.raw, "printer": {
+        "kind": "escpos", "device": f"tcp://127.0.0.1:{printer.port}", "timeout": 60}})
+    app = KioskApp(config, windowed=True, size=(1366, 768))
+    try:
+        bridge, receipt = app.bridge, app.receipt
+        bridge.start()
+        bridge.chooseLanguage("fr")
+        bridge.chooseService("change-of-address")
+        if bridge.screen == "start":
+            bridge.begin()
+        while bridge.journey.step != CHECK:
+            page = bridge.journey.page
+            answer = sample_answer(page, MOVE)
+            if page.type in ("single_choice", "yes_no"):
+                bridge.chooseOption(answer)
+            else:
+                bridge.setAnswer(answer)
+            bridge.next()
+        bridge.giveConsent(True)
+        bridge.submit()
+        qtbot.waitUntil(lambda: bridge.screen == "done", timeout=10000)
+        assert receipt.property("canPrint")
+        receipt.print()  # returns at once: the printer has not answered yet
+        assert receipt.property("printing")
+        assert receipt.property("resultText") == tr("fr", "receipt.printing")
+        bridge.finish()  # the citizen leaves while the printer thinks; the screen follows at once
+        assert bridge.screen == "attract" and not receipt.property("printing")
+        hold.set()
+        assert receipt.wait(60000)
+        qtbot.wait(100)  # the result comes back on the GUI thread ...
+        assert receipt.property("resultText") == "" and receipt.property("resultCode") == ""  # ... and is dropped
+        printer.close()
+        assert b"\x1dv0" in printer.received, "the receipt was still printed for the citizen who asked"
+    finally:
+        hold.set()
+        app.close()

@@ -394,14 +394,14 @@ def _kiosk(*args: str, config: Path) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=120)
 
 
-def _config_file(tmp_path: Path, payload: str) -> Path:
+def _config_file(tmp_path: Path, payload: str, extra: str = "") -> Path:
     config, _ = make_queue_config(tmp_path)
     path = tmp_path / "kiosk.toml"
     path.write_text(
         f'[kiosk]\ndata_dir = "{config.data_dir}"\nid = "test-kiosk"\n'
         f'[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
-        f'[destinations."*"]\nkind = "rest"\nurl = "http://127.0.0.1:9"\nallow_http = true\npayload = "{payload}"\n',
-        encoding="utf-8")
+        f'[destinations."*"]\nkind = "rest"\nurl = "http://127.0.0.1:9"\nallow_http = true\npayload = "{payload}"\n'
+        + extra, encoding="utf-8")
     return path
 
 
@@ -490,3 +490,18 @@ def test_printing_never_holds_the_screen_and_a_late_result_is_not_shown_to_the_n
     finally:
         hold.set()
         app.close()
+
+
+def test_kiosk_receipt_print_on_a_thermal_printer_or_one_line_why_not(qapp, tmp_path):
+    device = tmp_path / "lp0"
+    device.touch()
+    config = _config_file(tmp_path, "sealed", f'[printer]\nkind = "escpos"\ndevice = "{device}"\n')
+    reference = _queued(tmp_path, config)
+    printed = _kiosk("receipt", reference, "--print", config=config)
+    assert printed.returncode == 0, printed.stderr
+    image = decode_gs_v_0(device.read_bytes())
+    image.save(tmp_path / "roll.png")
+    assert qr_texts(tmp_path / "roll.png") == [f"{reference}\nhttps://registo.example.pt"]
+    device.unlink()
+    missing = _kiosk("receipt", reference, "--print", config=config)
+    assert missing.returncode == 1 and "not printed: no printer" in missing.stderr

@@ -15,8 +15,11 @@ Item {
     readonly property bool modal: mediator.layer.modal
     readonly property real panelWidth: Math.round(Math.min(480, Math.max(width * 0.36, Math.min(360, width * 0.45))))
     // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
-    // Room the header's own buttons need on the right (Main.qml may set it exactly).
-    property real headerButtonsWidth: 560
+    // The citizen's bar while a helper is with them: Main.qml keeps a slot of this height in the
+    // page's flow, under the header, and tells where it is (nothing of the citizen's is covered).
+    readonly property bool assistBarShown: mediator.assist.assisted && !modal
+    readonly property real assistBarHeight: Theme.touch + Theme.gap / 2
+    property real assistBarTop: 0
     readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible  // qmllint disable missing-property
     // Keep the footer (Back / Next) reachable under the panel.
     readonly property real footerHeight: Theme.touch + 2 * Theme.gap
@@ -111,19 +114,19 @@ Item {
     Rectangle {
         id: citizenBar
         objectName: "assistBar"
-        visible: mediator.assist.assisted && !layer.modal
-        anchors.top: parent.top
-        anchors.left: parent.left
-        // Leaves the header's Language and Help buttons (right side) reachable.
-        width: layer.panelShown ? parent.width - layer.panelWidth : Math.max(parent.width * 0.55, parent.width - layer.headerButtonsWidth)
-        height: Theme.touch + Theme.gap
+        visible: layer.assistBarShown
+        // Under the header, in the slot Main.qml keeps for it; left of the panel while that is up
+        // (x, not anchors: the panel stays on the right in every language).
+        x: 0; y: layer.assistBarTop
+        width: layer.panelShown ? parent.width - layer.panelWidth : parent.width
+        height: layer.assistBarHeight
         color: mediator.assist.mayFill ? Theme.focus : "#dbe9f6"
         border.color: Theme.border; border.width: 2
         LayoutMirroring.enabled: mediator.assist.citizenRtl
         LayoutMirroring.childrenInherit: true
         RowLayout {
             anchors.fill: parent
-            anchors.leftMargin: Theme.margin + 40; anchors.rightMargin: Theme.gap
+            anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.gap
             spacing: Theme.gap
             Text {
                 objectName: "assistBarText"

@@ -25,6 +25,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.group(context_settings=CONTEXT, invoke_without_command=True, epilog=EXIT_CODES_HELP)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Configuration file (default: $PONTE_CONFIG, /etc/ponte/kiosk.toml, ~/.config/ponte/kiosk.toml).")
+@click.version_option(package_name="ponte-kiosk", prog_name="kiosk", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", count=True, help="More log lines on stderr (-vv: debug). Default: $PONTE_LOG_LEVEL.")
 @click.pass_context
 def kiosk(ctx: click.Context, config_path: Path | None, verbose: int) -> None:

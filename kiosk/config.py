@@ -286,6 +286,8 @@ class DestinationSettings:
     proxy: str = setting("", 'HTTP(S) proxy for this destination ("" = none; the environment is ignored)', TEXT)
     deadline: float = setting(45.0, "seconds a whole request may take, answer included", SECONDS)
     concurrency: int = setting(4, "requests in flight at once to this destination", _between(1, 16))
+    batch: int = setting(1, "rest only: submissions per request to the backend's batch endpoint (1 = off)",
+                         _between(1, 100))
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Enum, Gauge, Info, generate_latest, push_to_gateway, \
-    write_to_textfile
+from prometheus_client import CollectorRegistry, Enum, Gauge, Info, generate_latest, push_to_gateway, write_to_textfile
 
 from kiosk.config import Config
 

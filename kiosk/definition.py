@@ -497,17 +497,26 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
         seen.setdefault(page["id"], i)
     targets: dict[str, str] = {}
     base = Path(source).parent
-    pictograms = [(["pictogram"], doc.get("pictogram"))]
-    for i, page in enumerate(doc["pages"]):
-        pictograms.append((["pages", i, "pictogram"], page.get("pictogram")))
-        pictograms += [(["pages", i, "options", j, "pictogram"], o.get("pictogram"))
-                       for j, o in enumerate(page.get("options", []))]
+    pictograms = _pictograms(doc)
+    # Folders are resolved once each (a catalogue of 100 services has 1,000 pictograms in one
+    # folder); only a pictogram that is itself a symbolic link is resolved on its own.
+    folders: dict[str, str] = {}
+
+    def resolve(name: str) -> Path:
+        joined = os.path.join(source_dir, name)
+        parent, leaf = os.path.split(joined)
+        if parent not in folders:
+            folders[parent] = os.path.realpath(parent)
+        target = os.path.join(folders[parent], leaf)
+        return Path(os.path.realpath(target) if leaf in ("", ".", "..") or os.path.islink(target) else target)
+
+    source_dir = str(base)
     for path, name in pictograms:
         if not name:
             continue
         try:
-            target_file = (base / name).resolve()
-            if not target_file.is_relative_to(base.resolve()):
+            target_file = resolve(name)
+            if not target_file.is_relative_to(folders.setdefault("", os.path.realpath(source_dir))):
                 add(path, f"pictogram '{_short(name)}' is outside the definition's folder; keep pictograms beside it")
             elif not target_file.is_file():
                 add(path, f"pictogram file '{_short(name)}' does not exist next to the definition")
@@ -528,6 +537,16 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
     for answer_id, message in xform.target_problems(destinations).items():
         add(["mapping", answer_id] if answer_id in mapping else ["pages", seen[answer_id], "id"], message)
     return problems
+
+
+def _pictograms(doc: dict) -> list[tuple[list, Any]]:
+    """(path in the document, file name) of every pictogram a definition names."""
+    pictograms = [(["pictogram"], doc.get("pictogram"))]
+    for i, page in enumerate(doc["pages"]):
+        pictograms.append((["pages", i, "pictogram"], page.get("pictogram")))
+        pictograms += [(["pages", i, "options", j, "pictogram"], o.get("pictogram"))
+                       for j, o in enumerate(page.get("options", []))]
+    return pictograms
 
 
 def _possible_answers(page: dict) -> list | None:
@@ -604,20 +623,25 @@ _CACHE_FORMAT = 1
 
 @lru_cache(maxsize=1)
 def _cache_key() -> str:
-    """What a cached document depends on besides the file: the schema and this loader."""
+    """What a cached check depends on besides the file: the schema and the code that checks.
+
+    After an update that changes a rule, every file is checked again on the next start.
+    """
     digest = hashlib.sha256(SCHEMA_PATH.read_bytes())
-    digest.update(f"{_CACHE_FORMAT}:{MAX_DEPTH}:{MAX_NUMBER_DIGITS}:{yaml.__version__}".encode())
+    for module in (__file__, national_id.__file__, postcode.__file__, xform.__file__):
+        digest.update(Path(module).read_bytes())
+    digest.update(f"{_CACHE_FORMAT}:{yaml.__version__}".encode())
     return digest.hexdigest()
 
 
 class CatalogueCache:
     """Definitions already validated, keyed by the SHA-256 of the file's bytes.
 
-    A start-up with unchanged files skips YAML parsing and the schema (and the import of
-    jsonschema). What is cached is the parsed definition itself, which is public text and
-    never personal data. The meaning checks (pictograms present, conditions, ...) still run
-    on every load; they are fast and depend on files beside the definition. A damaged or
-    foreign cache file is ignored; a cache that cannot be written only costs time.
+    A start-up with unchanged files skips YAML parsing, the schema (and the import of
+    jsonschema) and the meaning checks: the key includes the schema and the checking code,
+    so an update re-checks everything. Only the pictograms' presence is looked at again.
+    What is cached is the parsed definition itself, which is public text and never personal
+    data. A damaged or foreign cache file is ignored; one that cannot be written only costs time.
     """
 
     FILE_NAME = "catalogue.json"
@@ -642,8 +666,12 @@ class CatalogueCache:
         if doc is None:
             return None
         try:
-            if _check_meaning(doc, str(path)):
-                return None  # e.g. a pictogram went missing: load in full for located problems
+            # Everything was checked when these bytes were first loaded, with this code; only the
+            # files beside the definition can have changed since. A missing pictogram means a
+            # full load, which reports it with its line.
+            base = os.path.dirname(path)
+            if any(name and not os.path.isfile(os.path.join(base, name)) for _, name in _pictograms(doc)):
+                return None
             service = _build(doc, path)
         except Exception:  # noqa: BLE001 - a cache entry is never trusted over the file
             return None

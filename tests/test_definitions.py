@@ -34,6 +34,12 @@ VALID = textwrap.dedent("""\
         type: short_text
         question: {en: "Second?", pt: "Segundo?"}
     """)
+# The data notice (GDPR art. 13) is required wherever the schema has it; after the pages so
+# that the line numbers above stay the same.
+if "data_notice" in (SERVICES.parent / "schema" / "service.schema.json").read_text(encoding="utf-8"):
+    VALID += ("data_notice: {controller: {en: Us., pt: Nós.}, purpose: {en: To help., pt: Ajudar.}, "
+              "legal_basis: {en: Law., pt: Lei.}, retention: {en: 1 year., pt: 1 ano.}, "
+              "rights: {en: Ask., pt: Pergunte.}, contact: {en: Desk., pt: Balcão.}}\n")
 
 
 def write(tmp_path: Path, text: str, name: str = "service.yaml") -> Path:
@@ -89,7 +95,7 @@ def test_sample_loads_with_every_language(path):
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
 def test_sample_is_well_formed(path):
     service = load_service(path)
-    assert 6 <= len(service.pages) <= 10
+    assert 6 <= len(service.pages) <= 12
     assert service.national_id == "pt-nif"
     assert service.postcode == "PT"
     assert service.data_use and service.requirements
@@ -526,3 +532,208 @@ def test_missing_or_escaping_pictogram_is_reported(tmp_path):
         with pytest.raises(DefinitionError) as info:
             load_service(path)
         assert any(expected in p.message and p.line for p in info.value.problems), info.value
+
+
+# --- hostile files (issue 17) -------------------------------------------------------
+
+def test_an_alias_bomb_is_refused_without_expanding(tmp_path):
+    bomb = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    bomb += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 12)]
+    problem = only_problem(write(tmp_path, VALID + "\n".join(bomb) + "\n"))
+    assert "anchors and aliases" in problem.message
+    assert problem.line is not None and problem.line > VALID.count("\n")
+
+
+def test_a_single_alias_is_refused_too(tmp_path):
+    text = edit("title: {en: Demo, pt: Demonstração}", "title: &t {en: Demo, pt: Demonstração}")
+    text = text.replace("description: {en: A demo., pt: Uma demonstração.}", "description: *t")
+    problem = only_problem(write(tmp_path, text))
+    assert "aliases" in problem.message and problem.line == 5  # where the reused value is anchored
+
+
+def test_merge_keys_are_refused(tmp_path):
+    text = edit("consent: {en: I agree., pt: Concordo.}", "consent: {<<: {en: I agree.}, pt: Concordo.}")
+    assert "merge keys" in only_problem(write(tmp_path, text)).message
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path):
+    from kiosk.definition import MAX_FILE_BYTES
+    path = write(tmp_path, VALID + "# " + "x" * MAX_FILE_BYTES + "\n")
+    problem = only_problem(path)
+    assert "larger than 256 KiB" in problem.message
+    with pytest.raises(DefinitionError, match="larger than"):
+        parse("a: " + "b" * (MAX_FILE_BYTES + 1), "<memory>")
+
+
+@pytest.mark.parametrize("nesting", ["[" * 30 + "]" * 30, "[" * 5000 + "]" * 5000,
+                                     "".join("\n" + "  " * i + "k:" for i in range(1, 40)) + " x"])
+def test_deep_nesting_is_refused(tmp_path, nesting):
+    problem = only_problem(write(tmp_path, VALID + "extra: " + nesting + "\n"))
+    assert "nested" in problem.message or "nesting" in problem.message
+
+
+def test_a_huge_integer_is_a_located_problem_not_a_valueerror(tmp_path):
+    problem = only_problem(write(tmp_path, edit("version: 1", "version: " + "9" * 5000)))
+    assert problem.line == 3 and "5000 digits" in problem.message
+
+
+def test_an_impossible_date_is_just_text(tmp_path):
+    # YAML 1.1 would make 2001-13-45 a timestamp and int() it into a ValueError.
+    service = load_service(write(tmp_path, edit("destination: test", "destination: 2001-13-45")))
+    assert service.destination == "2001-13-45"
+
+
+@pytest.mark.parametrize("value, words", [("!!binary aGVsbG8=", "tag"), ("!!set {a, b}", "tag"),
+                                          ("!!python/object/apply:os.system [echo hi]", "tag"),
+                                          ("!!timestamp 2001-13-45", "tag")])
+def test_yaml_tags_are_refused(tmp_path, value, words):
+    problem = only_problem(write(tmp_path, edit("destination: test", f"destination: {value}")))
+    assert words in problem.message and problem.line == 7
+
+
+def test_keys_must_be_plain_words_and_appear_once(tmp_path):
+    problem = only_problem(write(tmp_path, edit("destination: test", "destination: test\n2024: x")))
+    assert "cannot be a field name" in problem.message and problem.line == 8
+    problem = only_problem(write(tmp_path, edit("destination: test", "destination: test\ndestination: x")))
+    assert "appears twice" in problem.message and "line 7" in problem.message and problem.line == 8
+
+
+def test_schema_errors_are_capped_and_short(tmp_path):
+    text = edit("languages: [en, pt]", "languages: [" + ", ".join(f"x{i}" * 200 for i in range(2000)) + "]")
+    problems = problems_of(write(tmp_path, text))
+    assert len(problems) <= 50
+    assert all(len(p.message) <= 301 for p in problems)
+
+
+def test_unique_items_on_a_long_list_is_linear(tmp_path):
+    # jsonschema's own uniqueItems compares unhashable items pairwise: minutes for 20,000 mappings, seconds for these 5,000.
+    text = edit("languages: [en, pt]", "languages: [" + ", ".join("{a: %d}" % i for i in range(5000)) + "]")
+    problems = problems_of(write(tmp_path, text))
+    assert problems and all(p.file.endswith("service.yaml") for p in problems)
+    text = edit("languages: [en, pt]", "languages: [en, pt, en]")
+    assert any("appears twice" in p.message for p in problems_of(write(tmp_path, text)))
+
+
+def test_a_fifo_is_reported_not_waited_on(tmp_path):
+    import os
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    write(tmp_path, VALID, "good.yaml")
+    catalogue = load_catalogue([tmp_path])
+    assert list(catalogue.services) == ["demo"]
+    [problem] = catalogue.problems
+    assert problem.file == str(fifo) and "not a regular file" in problem.message
+
+
+def test_an_unexpected_error_in_one_file_is_reported_and_the_rest_load(tmp_path):
+    # A pictogram name longer than the file system allows raises OSError deep in pathlib.
+    long_name = "a" * 5000 + ".svg"
+    write(tmp_path, VALID, "a-good.yaml")
+    write(tmp_path, edit("destination: test", f"destination: test\npictogram: {long_name}").replace(
+        "id: demo", "id: other"), "b-bad.yaml")
+    catalogue = load_catalogue([tmp_path])
+    assert list(catalogue.services) == ["demo"]
+    [problem] = catalogue.problems
+    assert problem.file.endswith("b-bad.yaml") and "pictogram" in problem.message and len(problem.message) < 300
+
+
+def test_any_exception_becomes_a_problem(tmp_path, monkeypatch):
+    import kiosk.definition as definition
+
+    def broken(doc, path):
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+    monkeypatch.setattr(definition, "_build", broken)
+    problem = only_problem(write(tmp_path, VALID))
+    assert "could not be checked" in problem.message and "AttributeError" in problem.message
+    monkeypatch.setattr(definition, "_build", lambda doc, path: (_ for _ in ()).throw(RecursionError()))
+    assert "nested too deeply" in only_problem(write(tmp_path, VALID)).message
+
+
+# --- the validated catalogue cache (issue 16) ---------------------------------------------
+
+def test_cache_skips_parsing_unchanged_files(tmp_path, monkeypatch):
+    import kiosk.definition as definition
+    folder = tmp_path / "services"
+    folder.mkdir()
+    write(folder, VALID, "demo.yaml")
+    cache = tmp_path / "cache"
+    first = load_catalogue([folder], cache_dir=cache)
+    assert list(first.services) == ["demo"] and (cache / "catalogue.json").is_file()
+
+    def no_parse(text, source):
+        raise AssertionError("an unchanged file was parsed again")
+    monkeypatch.setattr(definition, "parse", no_parse)
+    second = load_catalogue([folder], cache_dir=cache)
+    assert second.services["demo"] == first.services["demo"]
+    monkeypatch.undo()
+    # A changed file is parsed and checked again, and a broken edit is reported with its line.
+    write(folder, edit("type: short_text", "type: dropdown"), "demo.yaml")
+    third = load_catalogue([folder], cache_dir=cache)
+    assert third.services == {} and third.problems[0].line == 14
+
+
+def test_cache_still_checks_pictograms_and_ignores_damage(tmp_path):
+    folder = tmp_path / "services"
+    folder.mkdir()
+    (folder / "p.svg").write_text("<svg/>")
+    write(folder, edit("destination: test", "destination: test\npictogram: p.svg"), "demo.yaml")
+    cache = tmp_path / "cache"
+    assert list(load_catalogue([folder], cache_dir=cache).services) == ["demo"]
+    (folder / "p.svg").unlink()
+    catalogue = load_catalogue([folder], cache_dir=cache)
+    assert catalogue.services == {} and catalogue.problems[0].line == 8  # located: loaded in full
+    (folder / "p.svg").write_text("<svg/>")
+    for damage in (b"\x00garbage", b'{"key": "x", "entries": []}', b"[" * 100000):
+        (cache / "catalogue.json").write_bytes(damage)
+        assert list(load_catalogue([folder], cache_dir=cache).services) == ["demo"]
+
+
+def test_cache_holds_only_the_definitions(tmp_path):
+    import json
+    folder = tmp_path / "services"
+    folder.mkdir()
+    write(folder, VALID, "demo.yaml")
+    write(folder, VALID.replace("id: demo", "id: second"), "second.yaml")
+    cache = tmp_path / "cache"
+    load_catalogue([folder], cache_dir=cache)
+    (folder / "second.yaml").unlink()
+    load_catalogue([folder], cache_dir=cache)
+    stored = json.loads((cache / "catalogue.json").read_text(encoding="utf-8"))
+    # One entry per current file: the cache does not grow with every edit ever made.
+    assert [doc["id"] for doc in stored["entries"].values()] == ["demo"]
+
+
+def test_cached_start_up_does_not_import_jsonschema(tmp_path):
+    import subprocess
+    import sys
+    folder = tmp_path / "services"
+    folder.mkdir()
+    write(folder, VALID, "demo.yaml")
+    code = ("import sys; from kiosk.definition import load_catalogue; "
+            f"c = load_catalogue([{str(folder)!r}], cache_dir={str(tmp_path / 'cache')!r}); "
+            "print(list(c.services), 'jsonschema' in sys.modules)")
+    root = Path(__file__).resolve().parent.parent
+    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,  # noqa: E731
+                                 check=True).stdout.split()
+    assert run() == ["['demo']", "True"]  # first start: validated
+    assert run() == ["['demo']", "False"]  # then: from the cache, no schema library
+
+
+def test_cache_from_other_checking_code_is_not_trusted(tmp_path, monkeypatch):
+    # After an update that adds a rule, a file the old code accepted must be checked again.
+    import json
+
+    import kiosk.definition as definition
+    folder = tmp_path / "services"
+    folder.mkdir()
+    write(folder, VALID, "demo.yaml")
+    cache = tmp_path / "cache"
+    load_catalogue([folder], cache_dir=cache)
+    stored = json.loads((cache / "catalogue.json").read_text(encoding="utf-8"))
+    assert stored["key"] == definition._cache_key()
+    calls = []
+    monkeypatch.setattr(definition, "parse", lambda text, source: calls.append(source) or parse(text, source))
+    stored["key"] = "written-by-an-older-kiosk"
+    (cache / "catalogue.json").write_text(json.dumps(stored), encoding="utf-8")
+    assert list(load_catalogue([folder], cache_dir=cache).services) == ["demo"]
+    assert calls == [str(folder / "demo.yaml")]

@@ -75,7 +75,8 @@ class KioskApp:
 
         self.qt = QGuiApplication.instance() or QGuiApplication(sys.argv)
         self.config = config
-        self.catalogue = load_catalogue(config.services_dirs)
+        # Unchanged definition files come from the validated cache: no YAML parse, no jsonschema.
+        self.catalogue = load_catalogue(config.services_dirs, cache_dir=config.data_dir / "catalogue-cache")
         if outbox_factory is None:
             from offline_queue import open_outbox
             from offline_queue.keys import KeyFileError, check_sealing_keys

@@ -65,9 +65,17 @@ rm -rf "$venv/lib/python3.11/site-packages"/*.dist-info/direct_url.json
 # rewrite the staging path to the installed one (pyvenv.cfg only records the command)
 sed -i "s#$venv#/opt/ponte#g" "$venv/pyvenv.cfg"
 grep -rlIF --null "$venv" "$venv/bin" | xargs -0 -r sed -i "s#$venv#/opt/ponte#g" || true
-# bytecode now, so the read-only /opt/ponte never needs writing; file names as installed
-# (PySide6's deployment templates are not Python: left out)
-"$python" -m compileall -q -j 0 -x '\.tmpl\.py$' -s "$stage" -p / "$venv/lib" >/dev/null
+# No bytecode in the package (Debian's rule): the postinst compiles it in place, where
+# the file names are right, and the prerm removes it.
+find "$venv" -name __pycache__ -type d -prune -exec rm -rf {} +
+# Shared libraries and Python modules need no execute bit (wheels set it freely); programs
+# (ELF or #!) keep theirs.
+find "$venv/lib" -type f -perm /111 -print0 | while IFS= read -r -d '' f; do
+    case "$f" in
+        *.so|*.so.*) chmod a-x "$f" ;;
+        *) head -c 4 "$f" | grep -q -e $'^\x7fELF' -e '^#!' || chmod a-x "$f" ;;
+    esac
+done
 if grep -rlaF "$stage" "$stage" >"$work/leftover"; then
     head -5 "$work/leftover" >&2
     die "the staging path is still named in the files above; the venv would not work in /opt/ponte"
@@ -84,6 +92,21 @@ for unit in ponte-kiosk.service ponte-kiosk-metrics.service ponte-kiosk-metrics.
 done
 install -m 0644 "$src/packaging/debian/copyright" "$stage/usr/share/doc/ponte-kiosk/copyright"
 install -m 0644 "$src/packaging/debian/lintian-overrides" "$stage/usr/share/lintian/overrides/ponte-kiosk"
+# A manual page from the command's own help.
+install -d "$stage/usr/share/man/man1"
+PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" - "$deb_version" <<'PY' | gzip -9n >"$stage/usr/share/man/man1/kiosk.1.gz"
+import sys
+from click.testing import CliRunner
+from commands.cli import kiosk
+text = CliRunner().invoke(kiosk, ["--help"], prog_name="kiosk", env={"COLUMNS": "78"}).output
+esc = lambda line: line.replace("\\", "\\e").replace("-", "\\-")
+print(f'.TH KIOSK 1 "" "ponte-kiosk {sys.argv[1]}" "User Commands"')
+print(".SH NAME\nkiosk \\- the Ponte assisted-access kiosk and its tools")
+print(".SH DESCRIPTION\n.nf")
+print("\n".join(esc(line) if not line.startswith(".") else "\\&" + esc(line) for line in text.splitlines()))
+print(".fi\n.PP\nEvery command has --help. Deployment: /usr/share/doc/ponte-kiosk/deploy.md")
+PY
+chmod 0644 "$stage/usr/share/man/man1/kiosk.1.gz"
 for doc in deploy.md fleet.md queue.md; do
     [ -f "$src/docs/$doc" ] && install -m 0644 "$src/docs/$doc" "$stage/usr/share/doc/ponte-kiosk/$doc"
 done

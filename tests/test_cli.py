@@ -387,3 +387,11 @@ def test_a_whole_journey_logs_no_personal_data(qtbot, tmp_path, caplog, capfd):
     assert canary not in logged
     out, err = capfd.readouterr()
     assert canary not in out + err
+
+
+def test_the_command_reference_is_written_from_every_commands_help():
+    from commands.reference import markdown
+    text = markdown()
+    for heading in ("## kiosk queue add", "## kiosk config check", "## kiosk services xform", "## kiosk voice say"):
+        assert heading in text
+    assert text.count("Example:") == text.count("\n## ")  # one example per command

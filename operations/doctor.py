@@ -508,9 +508,12 @@ def check_permissions(config: Config) -> list[Check]:
     data_dir = Path(config.data_dir)
     if data_dir.is_dir():
         mode = stat.S_IMODE(data_dir.stat().st_mode)
-        if mode & 0o077:
+        if mode & 0o007:
             checks.append(fail("permissions data folder", f"{data_dir} is mode {mode:04o}: others can look inside",
                                f"chmod 700 {data_dir}"))
+        elif mode & 0o070:
+            checks.append(warn("permissions data folder", f"{data_dir} is mode {mode:04o}: its group can look "
+                                                          "inside", f"chmod 700 {data_dir}"))
         else:
             checks.append(ok("permissions data folder", f"{data_dir} is mode {mode:04o}"))
     else:
@@ -530,8 +533,13 @@ def check_permissions(config: Config) -> list[Check]:
         else:
             kept += 1
     for path, mode in exposed:
-        checks.append(fail(f"permissions {path.name}", f"{path} is mode {mode:04o}: readable by other users",
-                           f"chmod 600 {path}"))
+        # Others: anyone on the machine. Group: tolerated (root:ponte 0640 is a common way to provision).
+        if mode & 0o007:
+            checks.append(fail(f"permissions {path.name}", f"{path} is mode {mode:04o}: readable by other users",
+                               f"chmod 600 {path}"))
+        else:
+            checks.append(warn(f"permissions {path.name}", f"{path} is mode {mode:04o}: readable by its group",
+                               f"chmod 600 {path} (and chown ponte: {path}) unless the group is the kiosk's"))
     if not exposed:
         checks.append(ok("permissions key files", f"{kept} key or secret file(s), none readable by others"))
     return checks

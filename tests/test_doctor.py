@@ -289,9 +289,13 @@ def test_permissions_keyReadableByOthers_fails(tmp_path):
 def test_permissions_tokenFileOfADestination_isChecked(tmp_path):
     token = tmp_path / "token"
     token.write_text("secret")
-    token.chmod(0o640)
+    token.chmod(0o644)
     config = make_config(tmp_path, {"registry": {"url": "https://127.0.0.1:9", "token_file": str(token)}})
     assert by_name(check_permissions(config))["permissions token"].status is Status.FAIL
+    token.chmod(0o640)  # root:ponte 0640 is a way to provision: a warning, not a failure
+    assert by_name(check_permissions(config))["permissions token"].status is Status.WARN
+    token.chmod(0o600)
+    assert "permissions token" not in by_name(check_permissions(config))
 
 
 @contextmanager

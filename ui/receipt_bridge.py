@@ -113,7 +113,9 @@ class ReceiptController(QObject):
         if not self._answers_shown or self._receipt is None:
             return []
         copy = self._build(with_answers=True)
-        return [{"pageId": a.page_id, "question": a.question, "answer": a.answer, "masked": a.masked}
+        # In Arabic an answer keeps its own direction: "+351 912 345 678" is not reordered.
+        wrap = (lambda text: "\u2068" + text + "\u2069") if copy.rtl else (lambda text: text)
+        return [{"pageId": a.page_id, "question": a.question, "answer": wrap(a.answer), "masked": a.masked}
                 for a in copy.answers]
 
     # --- actions -----------------------------------------------------------------------------

@@ -32,6 +32,13 @@ title: {en: Tell us about your home}
 description: {en: Three short questions you can answer by voice.}
 destination: civil-registry
 consent: {en: I agree to send these answers.}
+data_notice:
+  controller: {en: The test registry receives your answers.}
+  purpose: {en: To test the kiosk.}
+  legal_basis: {en: A test.}
+  retention: {en: Nothing is kept.}
+  rights: {en: You can ask to see your answers.}
+  contact: {en: test@example.org}
 pages:
   - id: others_moved
     type: yes_no
@@ -91,6 +98,7 @@ def say(d: Driver, word: str, button: str = "voiceMicrophone") -> None:
     """Touch the microphone (push-to-talk) and say one word."""
     wav = speech_wav(word, "ko", d.speech_dir / f"{abs(hash(word))}.wav")
     d.app.voice.audio_input.load(wav)
+    d.settle()  # the bar re-flows when the microphone appears: touch it where it is now
     d.click(button)
     d.qtbot.waitUntil(lambda: not d.app.voice.listening, timeout=10000)
 
@@ -127,6 +135,8 @@ def test_a_journey_answered_by_voice(kiosk, qtbot):
     assert bridge.screen == "services" and bridge.language == "en"
     assert [s["id"] for s in bridge.services] == ["a-first", "b-second", "voice-test"]
     answer(d, "셋", "Tell us about your home")
+    assert bridge.screen == "start"  # the service's start page: what it needs, who gets the answers
+    answer(d, "계속", "계속")  # "next"
     assert bridge.screen == "question" and bridge.pageId == "others_moved"
 
     answer(d, "네", "Yes")

@@ -166,6 +166,7 @@ def test_delivers_xform_instance(odk):
     assert b'<data id="change_address" version="2024010101">' in xml
     assert b"<person><name>Maria Canary-Silva</name></person>" in xml
     assert server.headers[0]["X-OpenRosa-Version"] == "1.0"
+    assert server.headers[0]["User-Agent"].startswith("Ponte/")  # not python-requests
     assert outbox.items()[0].state == "delivered"
 
 

@@ -48,6 +48,17 @@ OUTAGE_STATUSES = frozenset({502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
 
 
+def _user_agent() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        return f"Ponte/{version('ponte-kiosk')}"
+    except (ImportError, PackageNotFoundError):
+        return "Ponte"
+
+
+USER_AGENT = _user_agent()
+
+
 class DestinationConfigError(Exception):
     """A destination whose settings, secrets or files are wrong; the message says what to set."""
 
@@ -339,7 +350,8 @@ class HttpClient:
             self.config_error = DestinationConfigError("connect_timeout, read_timeout and deadline are seconds")
         self.max_bytes = MAX_ANSWER_BYTES
         self.auth = None
-        self.headers: dict[str, str] = {"Accept-Encoding": "identity"}  # the cap counts the bytes as sent
+        # The cap counts the bytes as sent; a backend's logs see a Ponte kiosk, not python-requests.
+        self.headers: dict[str, str] = {"Accept-Encoding": "identity", "User-Agent": USER_AGENT}
 
     def request(self, method: str, url: str, *, headers: dict | None = None, **kwargs) -> Answer:
         """One request within the deadline; the answer read up to the cap. Raises what requests raises,

@@ -505,3 +505,18 @@ def test_kiosk_receipt_print_on_a_thermal_printer_or_one_line_why_not(qapp, tmp_
     device.unlink()
     missing = _kiosk("receipt", reference, "--print", config=config)
     assert missing.returncode == 1 and "not printed: no printer" in missing.stderr
+
+
+def test_a_long_copy_of_the_answers_continues_on_a_second_page(qapp, tmp_path):
+    from ui.receipt_print import write_pdf
+    answers = {**ANSWERS, "new_postcode": "1000-001", "new_address": "Rua do Canario 12, 3 esq",
+               "others_moved": "yes", "people_count": "3", "phone": "+351 912 345 678", "email": "ana@example.org"}
+    receipt = build_receipt(MOVE, new_reference(), WHEN, "ar", answers=[(MOVE.page(k), v) for k, v in answers.items()])
+    pdf = write_pdf(receipt, tmp_path / "long.pdf", "A6")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"Pages:\s+2\n", info)
+    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True,
+                            timeout=60).stdout.decode("utf-8") for n in (1, 2)]
+    assert receipt.reference in pages[0] and "ana@example.org" in pages[1]
+    assert "ana@example.org" not in pages[0]  # nothing is drawn past the bottom of a page
+    assert qr_texts(pdf_to_png(pdf, tmp_path / "long")) == [receipt.qr_text]

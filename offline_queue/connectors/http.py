@@ -28,6 +28,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 import urllib3
 from requests.adapters import HTTPAdapter
 
@@ -349,7 +350,7 @@ class HttpClient:
             self.timeout, self.deadline = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT), DEFAULT_DEADLINE
             self.config_error = DestinationConfigError("connect_timeout, read_timeout and deadline are seconds")
         self.max_bytes = MAX_ANSWER_BYTES
-        self.auth = None
+        self.auth: requests.auth.AuthBase | None = None
         # The cap counts the bytes as sent; a backend's logs see a Ponte kiosk, not python-requests.
         self.headers: dict[str, str] = {"Accept-Encoding": "identity", "User-Agent": USER_AGENT}
 

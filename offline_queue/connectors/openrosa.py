@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from email.utils import formatdate
+from typing import Any
 from xml.etree import ElementTree
 
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
@@ -49,15 +50,15 @@ class OpenRosaConnector:
         auth = str(options.get("auth", "none")).lower()
         url = self.destination.url
         if auth in ("basic", "digest"):
-            user = options.get("username") or secret(options, "username", required=True)
-            password = secret(options, "password", required=True)
+            user = str(options.get("username") or secret(options, "username", required=True))
+            password = str(secret(options, "password", required=True))
             self.client.auth = HTTPBasicAuth(user, password) if auth == "basic" else HTTPDigestAuth(user, password)
         elif auth == "token_url":
             # ODK Central app users: the token is part of the URL (…/v1/key/{token}/projects/N/submission),
             # so the URL in kiosk.toml holds a {token} placeholder and the token comes from a secret.
             if "{token}" not in url:
                 raise DestinationConfigError("auth = 'token_url' needs a url containing {token}")
-            url = url.replace("{token}", secret(options, "token", required=True))
+            url = url.replace("{token}", str(secret(options, "token", required=True)))
         elif auth != "none":
             raise DestinationConfigError(f"auth '{auth}' is not 'none', 'basic', 'digest' or 'token_url'")
         self._url = url
@@ -68,12 +69,13 @@ class OpenRosaConnector:
         if self._config_error is not None:
             return classify_exception(self._config_error, self.destination)
         headers = {"X-OpenRosa-Version": "1.0", "Date": formatdate(usegmt=True)}
+        body_args: dict[str, Any]
         if content_type.startswith("multipart/"):  # built at enqueue (ODK-encrypted: odk_crypto.py): send as is
             body_args = {"data": body, "headers": {**headers, "Content-Type": content_type}}
         else:
             body_args = {"files": {"xml_submission_file": ("submission.xml", body, "text/xml")}, "headers": headers}
         try:
-            answer = self.client.request("POST", self._url, **body_args)
+            answer = self.client.request("POST", self._url or self.destination.url, **body_args)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified
             return classify_exception(exc, self.destination)
         return self.judge(answer, body)
@@ -117,7 +119,8 @@ class OpenRosaConnector:
         if self._config_error is not None:
             return False
         try:
-            answer = self.client.request("HEAD", self._url, headers={"X-OpenRosa-Version": "1.0"})
+            answer = self.client.request("HEAD", self._url or self.destination.url,
+                                         headers={"X-OpenRosa-Version": "1.0"})
         except Exception:  # noqa: BLE001
             return False
         return answer.status < 500 and not 300 <= answer.status < 400

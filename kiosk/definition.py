@@ -420,11 +420,14 @@ def check_document(doc: Any, source: str) -> list[Problem]:
     """All problems in a parsed definition: schema first, then meaning."""
     if not isinstance(doc, dict):
         return [Problem(source, None, "", "the file must hold a mapping (id:, title:, pages: ...)")]
-    errors = itertools.islice(_validator().iter_errors(doc), MAX_SCHEMA_ERRORS)
+    errors = list(itertools.islice(_validator().iter_errors(doc), MAX_SCHEMA_ERRORS + 1))
     problems = [
         Problem(source, _line_of(doc, e.absolute_path), _pointer(e.absolute_path), _short(_schema_message(e), 300))
-        for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
+        for e in sorted(errors[:MAX_SCHEMA_ERRORS],
+                        key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in e.absolute_path])
     ]
+    if len(errors) > MAX_SCHEMA_ERRORS:
+        problems.append(Problem(source, None, "", f"more problems after these {MAX_SCHEMA_ERRORS}; fix these first"))
     if problems:
         return problems
     return _check_meaning(doc, source)

@@ -1,7 +1,9 @@
 """The journey engine: one citizen, one service, one question per screen.
 
-A small state machine with three steps: `question` (one page at a time),
-`check` (every answer shown, any one can be changed) and `done`. Pages with a
+A small state machine with four steps: `question` (one page at a time),
+`check` (every answer shown, any one can be changed), `done`, and `stopped`
+(an eligibility page's answer means this service cannot help: the page's
+`stop` says why and what to do instead; Back returns to that page). Pages with a
 `show_if` condition appear only while an earlier answer matches; answers to
 pages that are hidden again are kept in memory (the citizen may change their
 mind back) but never submitted.
@@ -15,7 +17,7 @@ from typing import Any, Callable
 from kiosk.definition import Page, Service
 from kiosk.validators import Invalid, validate
 
-QUESTION, CHECK, DONE = "question", "check", "done"
+QUESTION, CHECK, DONE, STOPPED = "question", "check", "done", "stopped"
 _MISSING = object()
 
 
@@ -48,6 +50,7 @@ class Journey:
         self._changing: tuple[str, Any, Any] | None = None
         self.error: Invalid | None = None
         self.consent_given = False
+        self.stopped_by = None  # the page's `stop` while step is STOPPED
         self._move_to_visible(forward=True)
 
     # --- what is shown -----------------------------------------------------
@@ -79,11 +82,38 @@ class Journey:
         return visible
 
     def progress(self) -> tuple[int, int]:
-        """(number of the current question, number of questions) as shown to the citizen."""
-        visible = self.visible_pages()
-        if self.page is None:
+        """(number of the current question, number of questions that may still be asked).
+
+        The total counts the pages shown given the answers so far and the pages whose condition
+        is still open (it depends on a question not answered yet). So the total never grows as
+        the citizen moves forward: "1 of 9" becomes "6 of 9", or "6 of 8" once an answer rules a
+        page out, never "1 of 8" then "6 of 9".
+        """
+        if self.page is None:  # check answers and after: every question that was asked
+            visible = self.visible_pages()
             return len(visible), len(visible)
-        return visible.index(self.page) + 1, len(visible)
+        counted = self.pages_to_ask()
+        if self.page not in counted:  # cannot happen for a visible page; never raise over a progress line
+            counted = self.visible_pages()
+        return counted.index(self.page) + 1, len(counted)
+
+    def pages_to_ask(self) -> list[Page]:
+        """Pages that will be asked, or may still be, given the answers so far (in order)."""
+        counted: list[Page] = []
+        seen: dict[str, Any] = {}
+        open_ids: set[str] = set()  # pages that may or may not be asked
+        for p in self.service.pages:
+            cond = p.show_if
+            if cond is not None and (cond.page in open_ids or
+                                     (cond.page not in self._valid and any(c.id == cond.page for c in counted))):
+                open_ids.add(p.id)
+                counted.append(p)
+                continue
+            if cond is None or cond.holds(seen):
+                counted.append(p)
+                if p.id in self._valid:
+                    seen[p.id] = self._valid[p.id]
+        return counted
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -130,6 +160,12 @@ class Journey:
             problem = self.answer(self.raw.get(page.id))
         if problem:
             return problem
+        stop = getattr(page, "stop", None)
+        if stop is not None and stop.when.holds({page.id: self._valid.get(page.id)}):
+            # This answer means the service cannot help: say why and what to do instead.
+            self.step = STOPPED
+            self.stopped_by = stop
+            return None
         if self.returning_to_check:
             # After a change, visit only pages that the change made appear and
             # that have no answer yet, then go straight back to check.
@@ -146,6 +182,11 @@ class Journey:
     def back(self) -> bool:
         """Go to the previous visible page; False if this is the first one."""
         self.error = None
+        if self.step == STOPPED:
+            # Back to the eligibility page that stopped the journey, to change the answer.
+            self.step = QUESTION
+            self.stopped_by = None
+            return True
         if self.step == CHECK:
             last = self.visible_pages()[-1]
             self._index = self.service.pages.index(last)

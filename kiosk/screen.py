@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from translations import text as tr
 
-# Screen kinds, in the order a citizen meets them.
-ATTRACT, LANGUAGE, SERVICES, QUESTION, CHECK, DONE = "attract", "language", "services", "question", "check", "done"
+# Screen kinds, in the order a citizen meets them (STOPPED: an eligibility answer ends the journey).
+ATTRACT, LANGUAGE, SERVICES, START, QUESTION, CHECK, DONE = (
+    "attract", "language", "services", "start", "question", "check", "done")
+STOPPED = "stopped"
 
 
 @dataclass(frozen=True)

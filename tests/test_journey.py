@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from kiosk.definition import Service, load_service
-from kiosk.journey import CHECK, DONE, QUESTION, Journey, JourneyError
+from kiosk.journey import CHECK, DONE, QUESTION, STOPPED, Journey, JourneyError
+from kiosk.samples import sample_answer
 from kiosk.validators import Invalid
 
 SERVICES = Path(__file__).resolve().parent.parent / "kiosk" / "services"
@@ -57,6 +58,7 @@ INLINE = textwrap.dedent("""\
         type: long_text
         required: false
         question: {en: "Anything else?", pt: "Mais alguma coisa?"}
+    data_notice: {controller: {en: The test office., pt: O serviço de teste.}, purpose: {en: To test., pt: Para testar.}, legal_basis: {en: A law., pt: Uma lei.}, retention: {en: One year., pt: Um ano.}, rights: {en: See and correct your data., pt: Ver e corrigir os dados.}, contact: {en: test@example.org, pt: test@example.org}}
     """)
 
 
@@ -98,7 +100,8 @@ ADDRESS_ANSWERS = {
 def test_starts_on_the_first_page(inline):
     j = journey(inline)
     assert j.step == QUESTION and j.page.id == "pets"
-    assert j.progress() == (1, 3)
+    # "kinds" and "dog_name" may still be asked (they depend on answers not given yet): counted.
+    assert j.progress() == (1, 5)
     assert j.back() is False
     assert j.page.id == "pets"
 
@@ -222,6 +225,7 @@ def test_change_of_address_conditional_count():
 def test_birth_certificate_branches():
     j = journey(sample("birth-certificate"))
     assert j.next("mine") is None
+    assert j.next("yes") is None  # registered in Portugal: this kiosk can help
     assert j.next(FAKE_NIF) is None
     assert j.page.id == "date_of_birth"  # no name or relation for your own certificate
     j.next("1960-05-04")
@@ -230,7 +234,8 @@ def test_birth_certificate_branches():
     assert j.page.id == "delivery_email"
     j.next("ana.exemplo@example.com")
     assert j.step == CHECK
-    assert set(j.answers) == {"whose", "nif", "date_of_birth", "place_of_birth", "delivery", "delivery_email"}
+    assert set(j.answers) == {"whose", "registered_in_portugal", "nif", "date_of_birth", "place_of_birth",
+                              "delivery", "delivery_email"}
     j.change("whose")
     j.next("someone_else")
     assert j.page.id == "person_name"
@@ -426,7 +431,7 @@ def test_finish_needs_check_and_completeness(inline):
 def test_full_journey_on_every_sample():
     answers = {
         "change-of-address": ADDRESS_ANSWERS,
-        "birth-certificate": {"whose": "my_child", "nif": FAKE_NIF, "person_name": "Bebé Exemplo",
+        "birth-certificate": {"whose": "my_child", "registered_in_portugal": "yes", "nif": FAKE_NIF, "person_name": "Bebé Exemplo",
                               "date_of_birth": "2024-02-29", "place_of_birth": "Porto, Portugal",
                               "delivery": "counter"},
         "social-energy-tariff": {"nif": FAKE_NIF, "benefits": ["old_age_supplement", "disability"],
@@ -583,12 +588,17 @@ class JourneyMachine(RuleBasedStateMachine):
         if self.j is None:
             return
         j = self.j
-        assert j.step in (QUESTION, CHECK, DONE)
+        assert j.step in (QUESTION, CHECK, DONE, STOPPED)
+        if j.step == STOPPED:
+            return
         visible = [p.id for p in j.visible_pages()]
         assert set(j.answers) <= set(visible)
         assert None not in j.answers.values()
         n, total = j.progress()
-        assert 1 <= n <= total == len(visible)
+        # The total also counts pages still open (their condition waits on an unanswered page).
+        assert 1 <= n <= total and total >= len(visible)
+        if j.step != QUESTION:
+            assert total == len(visible)
         if j.step == QUESTION:
             assert j.page.id in visible  # the page on screen is always one that should be shown
         else:
@@ -607,3 +617,37 @@ _SAMPLES = {name: sample(name) for name in ("change-of-address", "birth-certific
 JourneyMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
                                             suppress_health_check=[HealthCheck.too_slow])
 TestJourneyMachine = JourneyMachine.TestCase
+
+
+def test_an_eligibility_answer_stops_kindly_and_back_returns_to_it():
+    service = sample("birth-certificate")
+    j = journey(service)
+    j.next("mine")
+    assert j.page.id == "registered_in_portugal"
+    assert j.next("no") is None
+    assert j.step == STOPPED and j.page is None
+    assert "Portugal" in service.text(j.stopped_by.message, "en")
+    assert service.text(j.stopped_by.instead, "pt")  # what to do instead, in every language
+    with pytest.raises(JourneyError):
+        j.next()
+    assert j.back() is True
+    assert j.step == QUESTION and j.page.id == "registered_in_portugal" and j.stopped_by is None
+    assert j.next("yes") is None and j.page.id == "nif"
+
+
+def test_progress_total_never_grows_going_forward():
+    """"1 of 8" must not become "6 of 9": pages that may still be asked are counted from the start."""
+    for name in ("change-of-address", "birth-certificate", "social-energy-tariff"):
+        j = journey(sample(name))
+        totals = []
+        given = {"whose": "someone_else", "others_moved": "yes", "benefits": ["none"], "delivery": "email"}
+        for _ in range(len(j.service.pages) + 1):
+            if j.step != QUESTION:
+                break
+            n, total = j.progress()
+            totals.append(total)
+            page = j.page
+            value = given.get(page.id, sample_answer(page, j.service))
+            assert j.next(value) is None, page.id
+        assert totals == sorted(totals, reverse=True), f"{name}: {totals}"
+        assert j.step == CHECK

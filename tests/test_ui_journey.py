@@ -51,6 +51,8 @@ def start(driver: Driver, language: str, service_id: str) -> None:
     driver.click("startButton")
     driver.click(f"lang_{language}")
     driver.click(f"service_{service_id}")
+    assert driver.app.bridge.screen == "start"  # the start page: what it is, what to bring, the data notice
+    driver.click("nextButton")
     assert driver.app.bridge.screen == "question"
 
 
@@ -201,7 +203,7 @@ def test_full_disk_tells_the_citizen_and_loses_nothing(qtbot, tmp_path):
 
     mountpoint = tmp_path / "small-disk"
     mountpoint.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mountpoint)],
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mountpoint)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")

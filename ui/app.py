@@ -73,6 +73,8 @@ class KioskApp:
         from kiosk.definition import load_catalogue
         from ui.bridge import KioskBridge, QueueWriter
 
+        from ui.qtlog import install_qt_message_handler
+        install_qt_message_handler()  # Qt and QML warnings go to the log (the journal), not to Qt's own printout
         self.qt = QGuiApplication.instance() or QGuiApplication(sys.argv)
         self.config = config
         # Unchanged definition files come from the validated cache: no YAML parse, no jsonschema.
@@ -118,8 +120,10 @@ class KioskApp:
         self.mediator = MediatorController(config, self.bridge, quit=_leave, voice=self.voice,
                                            sync_worker=lambda: self.sync_worker)
         ctx.setContextProperty("mediator", self.mediator)
-        self.bridge.helpRequested.connect(self.mediator.requestHelp)  # "help" said aloud
+        self.bridge.helpRequested.connect(self.mediator.requestHelp)  # the button, or "help" said aloud
+        self._follow_help_card()
         self.extras["mediator"] = self.mediator
+        self.qt.aboutToQuit.connect(self.mediator.close)  # background work ends, the sign-in with it
         from ui.receipt_bridge import ReceiptController  # the receipt card on the confirmation screen
         self.receipt = ReceiptController(config, self.bridge, parent=self.bridge)
         ctx.setContextProperty("receipt", self.receipt)
@@ -142,6 +146,22 @@ class KioskApp:
         from ui.watchdog import Watchdog
         self.watchdog = Watchdog(self.window)
         self.watchdog.start()
+
+    def _follow_help_card(self) -> None:
+        """End the helper call when a helper signs in (PIN pad, panel) or the citizen closes the card."""
+        layer = self.mediator.property("layer")
+        if layer is None or not hasattr(layer, "viewChanged"):
+            return
+        last = {"view": layer.property("view")}
+
+        def on_view() -> None:
+            view = layer.property("view")
+            if view in ("pin", "panel", "consent"):
+                self.bridge.helperArrived()
+            elif view == "" and last["view"] == "called":
+                self.bridge.cancelHelp()
+            last["view"] = view
+        layer.viewChanged.connect(on_view)
 
     def _start_sync(self, outbox) -> None:
         """Deliver in the background whatever is queued, woken by every new submission."""

@@ -17,17 +17,26 @@ from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
 from kiosk import RIGHT_TO_LEFT
 from kiosk.config import Config
 from kiosk.definition import Catalogue, Page, Service
-from kiosk.journey import CHECK, DONE, Journey, JourneyError
+from kiosk.journey import CHECK, DONE, STOPPED as JOURNEY_STOPPED, Journey, JourneyError
 from kiosk.national_id import DIGITS_ONLY
 from kiosk.validators import DEFAULT_MAX_LENGTH
 from kiosk.reference import display
-from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, ScreenContent, SpokenOption, error_text
+from kiosk.citizen import CitizenSession
+from kiosk.screen import (ATTRACT, LANGUAGE, QUESTION, SERVICES, START, STOPPED, ScreenContent, SpokenOption,
+                          error_text)
 from kiosk.session import ACTIVE, EXPIRED, WARNING, InactivityTimer
 from kiosk.submission import SubmitError, build_payload, check_ready, write
+from ui.help_call import HelpCall
 from translations import table
 from translations import text as tr
 
 log = logging.getLogger(__name__)
+
+# The parts of the data notice, in the order GDPR article 13 lists them.
+DATA_NOTICE_PARTS = ("controller", "purpose", "legal_basis", "retention", "rights", "contact")
+
+# Interface strings per language, merged once (the tables are read-only after start-up).
+_T_CACHE: dict[str, dict] = {}
 
 # Qt Virtual Keyboard layout per session language.
 KEYBOARD_LOCALES = {"en": "en_GB", "pt": "pt_PT", "fr": "fr_FR", "es": "es_ES", "ar": "ar_AR"}
@@ -78,7 +87,9 @@ class KioskBridge(QObject):
     # Python-side listeners (voice, mediator) get every new screen.
     screenShown = Signal(object)
     submitted = Signal(str)  # the reference
-    helpRequested = Signal()  # the citizen asked for a mediator (by voice; the button calls the mediator directly)
+    helpChanged = Signal()
+    restarted = Signal()  # the session was wiped (Start again, idle, Finish): listeners forget too
+    helpRequested = Signal()  # the citizen asked for a helper (button or voice): the mediator layer shows its card
     _submitDone = Signal(object)  # from the writer thread back to the GUI thread
 
     def __init__(self, config: Config, catalogue: Catalogue, writer: QueueWriter, *,
@@ -97,8 +108,14 @@ class KioskBridge(QObject):
         self._reference = ""
         self._idle_phase = ACTIVE
         self._idle_seconds = 0
-        # Extra payload fields another part supplies at submit time (the mediator's assist record).
-        self.assisted_provider: Callable[[], dict | None] = lambda: None
+        self._data_notice_open = False
+        help_settings = config.help
+        self.help = HelpCall(kiosk_id=config.kiosk_id, notify_url=help_settings.notify_url,
+                             remind_seconds=help_settings.remind_seconds, timeout=help_settings.timeout,
+                             chime_path=config.data_dir / "sounds" / "help-chime.wav", parent=self)
+        self.help.changed.connect(self.helpChanged)
+        # The person at the screen (assistance and consent; journey to follow), replaced whole at the wipe.
+        self.citizen = CitizenSession()
         self._submitDone.connect(self._on_submit_done)
         self._ticker = QTimer(self)
         self._ticker.setInterval(250)
@@ -123,7 +140,10 @@ class KioskBridge(QObject):
     @Property("QVariantMap", notify=changed)
     def t(self) -> dict:
         """Every interface string in the session language (English where one is missing)."""
-        return {**table("en"), **table(self._language)}
+        # Built once per language: every binding on every screen reads it after each change.
+        if self._language not in _T_CACHE:
+            _T_CACHE[self._language] = {**table("en"), **table(self._language)}
+        return _T_CACHE[self._language]
 
     @Property(str, notify=changed)
     def keyboardLocale(self) -> str:
@@ -225,7 +245,7 @@ class KioskBridge(QObject):
 
     @Property(str, notify=changed)
     def progressText(self) -> str:
-        if not self.journey or self.journey.step != "question":
+        if not self.journey or self._screen != QUESTION:
             return ""
         n, total = self.journey.progress()
         return tr(self._language, "progress", n=n, total=total)
@@ -296,9 +316,131 @@ class KioskBridge(QObject):
     def consentGiven(self) -> bool:
         return bool(self.journey and self.journey.consent_given)
 
+    # --- the start page and the data notice ------------------------------------
+
+    @Property(str, notify=changed)
+    def serviceDescription(self) -> str:
+        service = self._service()
+        return self._s(service.description) if service else ""
+
+    @Property(str, notify=changed)
+    def requirements(self) -> str:
+        service = self._service()
+        return self._s(service.requirements) if service else ""
+
+    @Property(str, notify=changed)
+    def duration(self) -> str:
+        """"About 5 minutes", from the definition's estimate."""
+        service = self._service()
+        minutes = getattr(service, "minutes", None) if service else None
+        return tr(self._language, "start.minutes", minutes=minutes) if minutes else ""
+
+    @Property(str, notify=changed)
+    def cost(self) -> str:
+        service = self._service()
+        return self._s(getattr(service, "cost", {})) if service else ""
+
+    @Property(str, notify=changed)
+    def receiver(self) -> str:
+        """Who receives the answers (the data controller), for the start page's one line."""
+        service = self._service()
+        notice = getattr(service, "data_notice", {}) if service else {}
+        return self._s(notice.get("controller", {})) if notice else ""
+
+    @Property(bool, notify=changed)
+    def hasDataNotice(self) -> bool:
+        service = self._service()
+        return bool(service and (getattr(service, "data_notice", None) or service.data_use)
+                    and self._screen in (START, QUESTION, CHECK, STOPPED))
+
+    @Property("QVariantList", notify=changed)
+    def dataNotice(self) -> list:
+        """The data notice as GDPR article 13 orders it: [{heading, text}] in the session language."""
+        service = self._service()
+        if not service:
+            return []
+        notice = getattr(service, "data_notice", {}) or {}
+        parts = [{"key": key, "heading": tr(self._language, f"data.{key}"), "text": self._s(notice[key])}
+                 for key in DATA_NOTICE_PARTS if notice.get(key)]
+        if not parts and service.data_use:
+            parts = [{"key": "summary", "heading": tr(self._language, "data.title"), "text": self._s(service.data_use)}]
+        return parts
+
+    @Property(bool, notify=changed)
+    def dataNoticeOpen(self) -> bool:
+        return self._data_notice_open
+
+    @Slot(bool)
+    def showDataNotice(self, shown: bool) -> None:
+        """Open or close "What happens to my data" over the current screen."""
+        self._data_notice_open = bool(shown) and self.hasDataNotice
+        self._refresh()
+
+    # --- calling a helper ------------------------------------------------------
+
+    @Property(bool, notify=helpChanged)
+    def helpWaiting(self) -> bool:
+        return self.help.waiting
+
+    @Property(str, notify=changed)
+    def helpWaitingText(self) -> str:
+        return tr(self._language, "help.waiting")
+
+    @Slot()
+    def callHelper(self) -> None:
+        """"Call a helper": chime, flag, the staff's device; then the card saying a helper will come."""
+        self.help.call(self._service().id if self._service() else "", self._step_name())
+        self.helpRequested.emit()
+
+    @Slot()
+    def helperArrived(self) -> None:
+        """A helper is here (signed in): no more reminders."""
+        self.help.end(cancelled=False)
+
+    @Slot()
+    def cancelHelp(self) -> None:
+        """The citizen no longer wants a helper."""
+        self.help.end(cancelled=True)
+
+    def _step_name(self) -> str:
+        """Where the citizen is, without personal data: the screen, and the page id on a question."""
+        page = self._page()
+        return f"{self._screen}:{page.id}" if self._screen == QUESTION and page else self._screen
+
+    # --- stopping early, and after Send --------------------------------------
+
+    @Property(str, notify=changed)
+    def stopText(self) -> str:
+        stop = self.journey.stopped_by if self.journey else None
+        return self._s(stop.message) if stop else ""
+
+    @Property(str, notify=changed)
+    def stopInstead(self) -> str:
+        stop = self.journey.stopped_by if self.journey else None
+        return self._s(stop.instead) if stop else ""
+
+    @Property(str, notify=changed)
+    def nextSteps(self) -> str:
+        service = self._service()
+        after = getattr(service, "after_submit", {}) if service else {}
+        return self._s(after.get("next_steps", {})) if after else ""
+
+    @Property("QVariantList", notify=changed)
+    def followUp(self) -> list:
+        """How to ask about the request later: [{kind, label, text}] for phone, counter and web."""
+        service = self._service()
+        after = getattr(service, "after_submit", {}) if service else {}
+        rows = []
+        for kind in ("phone", "counter", "web"):
+            value = after.get(kind) if after else None
+            text = self._s(value) if isinstance(value, dict) else (value or "")
+            if text:
+                rows.append({"kind": kind, "label": tr(self._language, f"done.follow_{kind}"), "text": text})
+        return rows
+
     @Property(bool, notify=changed)
     def canGoBack(self) -> bool:
-        return self._screen in (LANGUAGE, SERVICES, QUESTION, CHECK)
+        return self._screen in (LANGUAGE, SERVICES, START, QUESTION, CHECK, STOPPED)
 
     @Property(bool, notify=changed)
     def busy(self) -> bool:
@@ -328,6 +470,8 @@ class KioskBridge(QObject):
 
     def _show(self, screen: str) -> None:
         self._screen = screen
+        if self.help.waiting:
+            self.help.update_step(self._service().id if self._service() else "", self._step_name())
         self.changed.emit()
         self.screenShown.emit(self.screen_content())
 
@@ -362,7 +506,14 @@ class KioskBridge(QObject):
             return
         self.journey = Journey(service, self._language)
         self._submit_error = ""
-        self._show(QUESTION)
+        # The start page first: what it is for, what to bring, and who receives the answers.
+        self._show(START)
+
+    @Slot()
+    def begin(self) -> None:
+        """From the start page to the first question."""
+        if self._screen == START and self.journey:
+            self._show(QUESTION)
 
     @Slot("QVariant")
     def setAnswer(self, value: Any) -> None:
@@ -399,9 +550,12 @@ class KioskBridge(QObject):
             return self.start()
         if not self._page():
             return
+        if self._screen == START:
+            return self.begin()
         page = self.journey.page
         self.journey.next(self.journey.raw.get(page.id))
-        self._show(CHECK if self.journey.step == CHECK else QUESTION)
+        step = self.journey.step
+        self._show(CHECK if step == CHECK else STOPPED if step == JOURNEY_STOPPED else QUESTION)
 
     @Slot()
     def back(self) -> None:
@@ -413,12 +567,14 @@ class KioskBridge(QObject):
             return self._show(LANGUAGE)
         if not self.journey or self.journey.step == DONE:
             return
+        if self._screen == START:
+            # Back from the start page: choose another service, nothing kept.
+            self.journey = None
+            return self._show(SERVICES)
         if self.journey.back():
             self._show(QUESTION)
         else:
-            # Back from the first question: choose another service, nothing kept.
-            self.journey = None
-            self._show(SERVICES)
+            self._show(START)
 
     @Slot(str)
     def change(self, page_id: str) -> None:
@@ -451,7 +607,7 @@ class KioskBridge(QObject):
             return self._refresh()
         # The payload is built here, on the GUI thread, from a journey nobody can change while busy
         # (back, change, consent and language wait); only the disk write goes to the writer thread.
-        payload = build_payload(journey, self.config, assisted=self.assisted_provider())
+        payload = build_payload(journey, self.config, assisted=self.citizen.assisted_payload())
         self._busy = True
         self._submit_error = ""
         self.changed.emit()
@@ -494,9 +650,17 @@ class KioskBridge(QObject):
         if self._idle_phase == ACTIVE:
             self.idle.touch()
 
+    @Slot()
+    def restart(self) -> None:
+        """"Start again", confirmed: every answer is deleted at once, as at the idle wipe."""
+        self.wipe()
+
     def wipe(self) -> None:
         """Forget the citizen: answers, language, reference. The next person starts clean."""
         self.journey = None
+        self._data_notice_open = False
+        self.help.end(cancelled=True)  # nobody is waiting any more
+        self.restarted.emit()
         self._reference = ""
         self._submit_error = ""
         self._busy = False
@@ -504,6 +668,8 @@ class KioskBridge(QObject):
         self._idle_phase, self._idle_seconds = ACTIVE, 0
         self.idle.touch()
         self.idleChanged.emit()
+        self.citizen.end("session_ended")
+        self.citizen = CitizenSession()
         self._show(ATTRACT)
 
     def _tick(self) -> None:
@@ -543,7 +709,7 @@ class KioskBridge(QObject):
 
     def _apply_command(self, name: str) -> None:
         if name == "help":
-            return self.helpRequested.emit()
+            return self.callHelper()
         if self._screen == ATTRACT:
             return self.start()
         if name == "back":
@@ -567,6 +733,16 @@ class KioskBridge(QObject):
 
     def screen_content(self) -> ScreenContent:
         lang = self._language
+        if self._data_notice_open:
+            # "What happens to my data" is read aloud like any screen when the citizen asks.
+            body = "\n".join(f"{part['heading']}. {part['text']}" for part in self.dataNotice)
+            return ScreenContent(self._screen, lang, tr(lang, "data.title"), body=body, commands=("back", "help", "repeat"))
+        if self._screen == START:
+            body = "\n".join(x for x in (self.serviceDescription, self.duration, self.cost, self.requirements,
+                                         self.receiver) if x)
+            return ScreenContent(START, lang, self.serviceTitle, body=body)
+        if self._screen == STOPPED:
+            return ScreenContent(STOPPED, lang, self.stopText, body=self.stopInstead, commands=("back", "help", "repeat"))
         if self._screen == ATTRACT:
             return ScreenContent(ATTRACT, lang, tr(lang, "attract.welcome"), tr(lang, "attract.touch_to_start"))
         if self._screen == LANGUAGE:
@@ -587,5 +763,6 @@ class KioskBridge(QObject):
             answers = "\n".join(f"{row['question']} {row['answer']}" for row in self.summary)
             return ScreenContent(CHECK, lang, tr(lang, "check.title"), body=tr(lang, "check.intro"),
                                  hint=self.consentText, error=self._submit_error, personal=True, answer=answers)
-        return ScreenContent(DONE, lang, tr(lang, "done.title"), body=tr(lang, "done.reference_help"),
-                             reference=self._reference)
+        follow = "\n".join(f"{row['label']}: {row['text']}" for row in self.followUp)
+        body = "\n".join(x for x in (tr(lang, "done.reference_help"), self.nextSteps, self.cost, follow) if x)
+        return ScreenContent(DONE, lang, tr(lang, "done.title"), body=body, reference=self._reference)

@@ -2,122 +2,160 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// Every answer on one page, each with its own Change button; then consent and Send.
-Flickable {
-    id: flick
-    contentWidth: width
-    contentHeight: column.implicitHeight + 2 * Theme.margin
-    clip: true
-    boundsBehavior: Flickable.StopAtBounds
-    ScrollIndicator.vertical: ScrollIndicator { active: true }
-    // A refusal (no consent, a disk problem) is shown at the bottom: bring it into view.
-    readonly property string submitError: kiosk.submitError
-    onSubmitErrorChanged: if (submitError !== "") contentY = Math.max(0, contentHeight - height)
+// Every answer, each with its own Change button, in a list that scrolls; under it, always in
+// view whatever the number of answers, the consent and the one "Accept and send".
+Item {
+    id: screen
 
     ColumnLayout {
-        id: column
-        x: Theme.margin; y: Theme.margin
-        width: flick.width - 2 * Theme.margin
-        spacing: Theme.gap
-        Text {
-            objectName: "screenTitle"
+        anchors.fill: parent
+        spacing: 0
+
+        Flickable {
+            id: flick
+            objectName: "answersList"
             Layout.fillWidth: true
-            text: kiosk.t["check.title"]
-            font.pixelSize: Theme.large; font.bold: true; color: Theme.text
-            wrapMode: Text.Wrap
-            Accessible.role: Accessible.Heading
-            Accessible.name: text
-        }
-        Text {
-            Layout.fillWidth: true
-            text: kiosk.t["check.intro"]
-            font.pixelSize: Theme.body; color: Theme.secondaryText; wrapMode: Text.Wrap
-        }
-        Repeater {
-            model: kiosk.summary
-            Rectangle {
-                required property var modelData
-                Layout.fillWidth: true
-                implicitHeight: row.implicitHeight + 2 * Theme.gap
-                color: Theme.background
-                border.color: Theme.secondary; border.width: 2 * Theme.u
-                radius: Theme.radius
-                RowLayout {
-                    id: row
-                    anchors.fill: parent; anchors.margins: Theme.gap
-                    spacing: Theme.gap
-                    ColumnLayout {
+            Layout.fillHeight: true
+            contentWidth: width
+            contentHeight: column.implicitHeight + 2 * Theme.margin
+            clip: true
+            boundsBehavior: Flickable.StopAtBounds
+            ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
+
+            ColumnLayout {
+                id: column
+                x: Theme.margin; y: Theme.margin
+                width: flick.width - 2 * Theme.margin
+                spacing: Theme.gap
+                Text {
+                    objectName: "screenTitle"
+                    Layout.fillWidth: true
+                    text: kiosk.t["check.title"]
+                    font.pixelSize: Theme.large; font.bold: true; color: Theme.text
+                    wrapMode: Text.Wrap
+                    Accessible.role: Accessible.Heading
+                    Accessible.name: text
+                }
+                Text {
+                    Layout.fillWidth: true
+                    text: kiosk.t["check.intro"]
+                    font.pixelSize: Theme.body; color: Theme.secondaryText; wrapMode: Text.Wrap
+                    Accessible.role: Accessible.StaticText
+                    Accessible.name: text
+                }
+                Repeater {
+                    model: kiosk.summary
+                    Rectangle {
+                        required property var modelData
                         Layout.fillWidth: true
-                        spacing: 4 * Theme.u
-                        Text {
-                            Layout.fillWidth: true
-                            text: modelData.question
-                            font.pixelSize: Theme.small; color: Theme.secondaryText; wrapMode: Text.Wrap
+                        implicitHeight: row.implicitHeight + 2 * Theme.gap
+                        color: Theme.background
+                        border.color: Theme.secondary; border.width: 2 * Theme.u
+                        radius: Theme.radius
+                        RowLayout {
+                            id: row
+                            anchors.fill: parent; anchors.margins: Theme.gap
+                            spacing: Theme.gap
+                            ColumnLayout {
+                                Layout.fillWidth: true
+                                spacing: 4 * Theme.u
+                                Text {
+                                    Layout.fillWidth: true
+                                    text: modelData.question
+                                    font.pixelSize: Theme.small; color: Theme.secondaryText; wrapMode: Text.Wrap
+                                    horizontalAlignment: Text.AlignLeft
+                                    Accessible.role: Accessible.StaticText
+                                    Accessible.name: text
+                                }
+                                Text {
+                                    objectName: "answer_" + modelData.pageId
+                                    Layout.fillWidth: true
+                                    text: modelData.answer
+                                    font.pixelSize: Theme.body; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                                    horizontalAlignment: Text.AlignLeft
+                                    Accessible.role: Accessible.StaticText
+                                    Accessible.name: text
+                                }
+                            }
+                            BigButton {
+                                objectName: "change_" + modelData.pageId
+                                text: kiosk.t["check.change"]
+                                Accessible.name: kiosk.t["check.change"] + ": " + modelData.question
+                                onClicked: kiosk.change(modelData.pageId)
+                            }
                         }
-                        Text {
-                            objectName: "answer_" + modelData.pageId
-                            Layout.fillWidth: true
-                            text: modelData.answer
-                            font.pixelSize: Theme.body; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
-                        }
-                    }
-                    BigButton {
-                        objectName: "change_" + modelData.pageId
-                        text: kiosk.t["check.change"]
-                        Accessible.name: kiosk.t["check.change"] + ": " + modelData.question
-                        onClicked: kiosk.change(modelData.pageId)
                     }
                 }
             }
         }
-        Text {
-            Layout.fillWidth: true
-            Layout.topMargin: Theme.gap
-            text: kiosk.t["consent.title"]
-            font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
-            Accessible.role: Accessible.Heading
-            Accessible.name: text
-        }
-        Text {
-            objectName: "consentText"
-            Layout.fillWidth: true
-            text: kiosk.consentText
-            font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
-        }
-        BigButton {
-            objectName: "consentButton"
-            Layout.fillWidth: true
-            text: (kiosk.consentGiven ? "☑  " : "☐  ") + kiosk.t["consent.agree"]
-            selected: kiosk.consentGiven
-            Accessible.role: Accessible.CheckBox
-            Accessible.checkable: true
-            Accessible.checked: kiosk.consentGiven
-            onClicked: kiosk.giveConsent(!kiosk.consentGiven)
-        }
+
+        // The consent, never below the fold.
         Rectangle {
-            visible: kiosk.submitError !== ""
+            objectName: "consentPanel"
             Layout.fillWidth: true
-            implicitHeight: submitError.implicitHeight + 2 * Theme.gap
-            color: "#fdecee"; border.color: Theme.error; border.width: 3 * Theme.u; radius: Theme.radius
-            Text {
-                id: submitError
-                objectName: "submitErrorText"
-                anchors.fill: parent; anchors.margins: Theme.gap
-                text: kiosk.submitError
-                color: Theme.error; font.pixelSize: Theme.body; font.bold: true; wrapMode: Text.Wrap
-                Accessible.role: Accessible.AlertMessage
-                Accessible.name: text
+            Layout.preferredHeight: consentColumn.implicitHeight + 2 * Theme.gap
+            color: Theme.background
+            Rectangle { width: parent.width; height: Math.round(3 * Theme.u); color: Theme.border }
+            ColumnLayout {
+                id: consentColumn
+                anchors.fill: parent
+                anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.margin
+                anchors.topMargin: Theme.gap; anchors.bottomMargin: Theme.gap
+                spacing: Theme.gap / 2
+                Text {
+                    objectName: "consentText"
+                    Layout.fillWidth: true
+                    text: kiosk.consentText
+                    font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
+                    horizontalAlignment: Text.AlignLeft
+                    Accessible.role: Accessible.StaticText
+                    Accessible.name: text
+                }
+                Rectangle {
+                    visible: kiosk.submitError !== ""
+                    Layout.fillWidth: true
+                    implicitHeight: submitError.implicitHeight + Theme.gap
+                    color: "#fdecee"; border.color: Theme.error; border.width: 3 * Theme.u; radius: Theme.radius
+                    Text {
+                        id: submitError
+                        objectName: "submitErrorText"
+                        anchors.fill: parent; anchors.margins: Theme.gap / 2
+                        text: kiosk.submitError
+                        color: Theme.error; font.pixelSize: Theme.body; font.bold: true; wrapMode: Text.Wrap
+                        Accessible.role: Accessible.AlertMessage
+                        Accessible.name: text
+                    }
+                }
+                GridLayout {
+                    Layout.fillWidth: true
+                    // Side by side when both fit, else one above the other.
+                    columns: consentButton.implicitWidth + submitButton.implicitWidth + Theme.gap <= width ? 2 : 1
+                    columnSpacing: Theme.gap; rowSpacing: Theme.gap
+                    BigButton {
+                        id: consentButton
+                        objectName: "consentButton"
+                        Layout.fillWidth: true
+                        text: (kiosk.consentGiven ? "☑  " : "☐  ") + kiosk.t["consent.agree"]
+                        alignStart: true
+                        selected: kiosk.consentGiven
+                        Accessible.name: kiosk.t["consent.agree"]
+                        Accessible.role: Accessible.CheckBox
+                        Accessible.checkable: true
+                        Accessible.checked: kiosk.consentGiven
+                        onClicked: kiosk.giveConsent(!kiosk.consentGiven)
+                    }
+                    BigButton {
+                        id: submitButton
+                        objectName: "submitButton"
+                        Layout.fillWidth: true
+                        text: kiosk.busy ? "…" : kiosk.t["submit.accept_and_send"]
+                        Accessible.name: kiosk.t["submit.accept_and_send"]
+                        fill: Theme.primary; ink: Theme.primaryText
+                        enabled: !kiosk.busy
+                        onClicked: kiosk.submit()
+                    }
+                }
             }
-        }
-        BigButton {
-            objectName: "submitButton"
-            Layout.fillWidth: true
-            Layout.preferredHeight: Theme.touch * 1.3
-            text: kiosk.busy ? "…" : kiosk.t["submit.button"]
-            fill: Theme.primary; ink: Theme.primaryText
-            fontSize: Theme.large
-            enabled: !kiosk.busy
-            onClicked: kiosk.submit()
         }
     }
 }

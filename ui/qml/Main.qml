@@ -20,10 +20,11 @@ ApplicationWindow {
     Binding { target: VirtualKeyboardSettings; property: "locale"; value: kiosk.keyboardLocale }
 
     readonly property bool inJourney: kiosk.screen === "question" || kiosk.screen === "check"
+                                      || kiosk.screen === "start" || kiosk.screen === "stopped"
     readonly property string screenKey: kiosk.screen + ":" + kiosk.pageId
     // A new page is a new screen: fresh fields, scrolled to the top, keyboard closed.
     onScreenKeyChanged: {
-        Qt.inputMethod.hide()
+        Qt.inputMethod.hide()  // qmllint disable missing-property
         screenLoader.active = false
         screenLoader.active = true
     }
@@ -32,16 +33,32 @@ ApplicationWindow {
         anchors.fill: parent
         spacing: 0
 
-        // Header band: where am I, language, help.
+        // Header band: where am I, start again, language, help. On a narrow screen the
+        // buttons go on a second row so the service title is never cut short.
         Rectangle {
+            id: header
+            objectName: "headerBand"
             Layout.fillWidth: true
-            Layout.preferredHeight: Theme.touch + Theme.gap
+            Layout.preferredHeight: Math.max(Theme.touch + Theme.gap, headerGrid.implicitHeight + Theme.gap)
             color: Theme.band
             visible: kiosk.screen !== "attract"
-            RowLayout {
+            // The buttons' natural width in one row (from each button's own condition: `visible` would loop).
+            readonly property real buttonsWidth: {
+                var w = -Theme.gap
+                for (var i = 0; i < headerButtons.children.length; ++i) {
+                    var b = headerButtons.children[i]
+                    if (b.wanted) w += b.implicitWidth + Theme.gap
+                }
+                return w
+            }
+            readonly property bool narrow: buttonsWidth + 320 * Theme.u + Theme.margin + 2 * Theme.gap > width
+            GridLayout {
+                id: headerGrid
                 anchors.fill: parent
                 anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.gap
-                spacing: Theme.gap
+                anchors.topMargin: Theme.gap / 2; anchors.bottomMargin: Theme.gap / 2
+                columns: header.narrow ? 1 : 2
+                columnSpacing: Theme.gap; rowSpacing: Theme.gap / 2
                 ColumnLayout {
                     Layout.fillWidth: true
                     spacing: 0
@@ -50,29 +67,98 @@ ApplicationWindow {
                         Layout.fillWidth: true
                         text: kiosk.serviceTitle !== "" ? kiosk.serviceTitle : "Ponte"
                         color: Theme.bandText; font.pixelSize: Theme.small; font.bold: true
-                        elide: Text.ElideRight
+                        wrapMode: Text.Wrap
+                        Accessible.role: Accessible.Heading
+                        Accessible.name: text
                     }
                     Text {
                         objectName: "progressText"
+                        Layout.fillWidth: true
                         visible: text !== ""
                         text: kiosk.progressText
                         color: Theme.bandText; font.pixelSize: Theme.small
+                        wrapMode: Text.Wrap
+                        Accessible.role: Accessible.StaticText
+                        Accessible.name: text
                     }
                 }
-                BigButton {
-                    objectName: "languageButton"
-                    visible: root.inJourney || kiosk.screen === "services"
-                    text: kiosk.t["nav.change_language"]
-                    fontSize: Theme.small
-                    onClicked: languagePopup.open()
+                Flow {
+                    id: headerButtons
+                    Layout.alignment: header.narrow ? Qt.AlignLeft : Qt.AlignRight
+                    Layout.fillWidth: header.narrow
+                    Layout.preferredWidth: header.narrow ? -1 : header.buttonsWidth
+                    spacing: Theme.gap
+                    BigButton {
+                        objectName: "startAgainButton"
+                        readonly property bool wanted: kiosk.screen !== "attract" && kiosk.screen !== "done"
+                        visible: wanted
+                        text: kiosk.t["nav.start_again"]
+                        fontSize: Theme.small
+                        fill: Theme.background
+                        onClicked: startAgainPopup.open()
+                    }
+                    BigButton {
+                        objectName: "dataNoticeButton"
+                        readonly property bool wanted: kiosk.hasDataNotice
+                        visible: wanted
+                        text: kiosk.t["data.button"]
+                        Accessible.name: kiosk.t["data.title"]
+                        fontSize: Theme.small
+                        fill: Theme.background
+                        onClicked: kiosk.showDataNotice(true)
+                    }
+                    BigButton {
+                        objectName: "languageButton"
+                        readonly property bool wanted: root.inJourney || kiosk.screen === "services"
+                        visible: wanted
+                        text: kiosk.t["nav.change_language"]
+                        fontSize: Theme.small
+                        onClicked: languagePopup.open()
+                    }
+                    BigButton {
+                        objectName: "callHelperButton"
+                        readonly property bool wanted: true
+                        visible: wanted
+                        text: kiosk.t["nav.call_mediator"]
+                        fontSize: Theme.small
+                        fill: Theme.focus
+                        onClicked: kiosk.callHelper()
+                    }
                 }
-                BigButton {
-                    objectName: "callHelperButton"
-                    text: kiosk.t["nav.call_mediator"]
-                    fontSize: Theme.small
-                    fill: Theme.focus
-                    onClicked: if (typeof mediator !== "undefined" && mediator) mediator.requestHelp()
-                }
+            }
+        }
+        // Room for the mediator layer's "a helper is with you" bar while one helps: it covers nothing.
+        Item {
+            id: assistBarSlot
+            objectName: "assistBarSlot"
+            Layout.fillWidth: true
+            Layout.preferredHeight: mediatorLayer.assistBarShown ? mediatorLayer.assistBarHeight : 0
+            visible: mediatorLayer.assistBarShown
+        }
+        // A helper has been called: a flag seen from the counter, until someone comes or the wipe.
+        Rectangle {
+            objectName: "helperFlag"
+            Layout.fillWidth: true
+            Layout.preferredHeight: flagText.implicitHeight + Theme.gap
+            visible: kiosk.helpWaiting
+            color: Theme.focus
+            border.color: Theme.border; border.width: Math.round(4 * Theme.u)
+            SequentialAnimation on opacity {
+                running: kiosk.helpWaiting; loops: Animation.Infinite
+                NumberAnimation { to: 0.55; duration: 700 }
+                NumberAnimation { to: 1.0; duration: 700 }
+            }
+            Text {
+                id: flagText
+                objectName: "helperFlagText"
+                anchors.centerIn: parent
+                width: parent.width - 2 * Theme.margin
+                horizontalAlignment: Text.AlignHCenter
+                text: "✋  " + kiosk.helpWaitingText
+                font.pixelSize: Theme.body; font.bold: true; color: Theme.text
+                wrapMode: Text.Wrap
+                Accessible.role: Accessible.AlertMessage
+                Accessible.name: kiosk.helpWaitingText
             }
         }
         // A thin progress bar under the header during questions.
@@ -80,7 +166,7 @@ ApplicationWindow {
             Layout.fillWidth: true
             Layout.preferredHeight: 8 * Theme.u
             color: Theme.secondary
-            visible: root.inJourney
+            visible: kiosk.screen === "question" || kiosk.screen === "check"
             Rectangle {
                 width: parent.width * kiosk.progressFraction
                 height: parent.height
@@ -100,6 +186,8 @@ ApplicationWindow {
                 case "attract": return "AttractScreen.qml"
                 case "language": return "LanguageScreen.qml"
                 case "services": return "ServiceScreen.qml"
+                case "start": return "StartScreen.qml"
+                case "stopped": return "StoppedScreen.qml"
                 case "question": return "QuestionScreen.qml"
                 case "check": return "CheckScreen.qml"
                 case "done": return "DoneScreen.qml"
@@ -108,41 +196,67 @@ ApplicationWindow {
             }
         }
 
-        // Footer: Back and Next, always in the same place, always big.
+        // Footer: Back and Next, always in the same place, always big. The voice controls sit
+        // between them when they fit, else on their own row above, so nothing overlaps.
         Rectangle {
+            id: footer
+            objectName: "footerBand"
             Layout.fillWidth: true
-            Layout.preferredHeight: Theme.touch + 2 * Theme.gap
+            Layout.preferredHeight: footerColumn.implicitHeight + 2 * Theme.gap
             color: Theme.secondary
             visible: kiosk.screen !== "attract" && kiosk.screen !== "done"
-            RowLayout {
+            // Back and Next as wide as the wider of the two needs (at least 200), the same for both.
+            readonly property real buttonWidth: Math.min(Math.max(200 * Theme.u, backButton.implicitWidth, nextButton.implicitWidth),
+                                                         (width - 3 * Theme.gap) / 2)
+            readonly property bool narrow: voiceBar.ready
+                && voiceBar.implicitWidth + 2 * buttonWidth + 4 * Theme.gap > width
+            ColumnLayout {
+                id: footerColumn
                 anchors.fill: parent
                 anchors.margins: Theme.gap
                 spacing: Theme.gap
-                BigButton {
-                    objectName: "backButton"
-                    Layout.preferredWidth: 240 * Theme.u
-                    Layout.fillHeight: true
-                    text: (kiosk.rtl ? "→  " : "←  ") + kiosk.t["nav.back"]
-                    fill: Theme.background
-                    visible: kiosk.canGoBack
-                    onClicked: kiosk.back()
+                Item {
+                    id: voiceRow
+                    visible: footer.narrow
+                    Layout.fillWidth: true
+                    Layout.preferredHeight: voiceBar.implicitHeight
                 }
-                Item { Layout.fillWidth: true; Layout.fillHeight: true
-                    // VOICE: VoiceBar here
-                    VoiceBar { anchors.centerIn: parent; height: parent.height; width: Math.min(implicitWidth, parent.width) }
+                RowLayout {
+                    Layout.fillWidth: true
+                    Layout.preferredHeight: Theme.touch
+                    spacing: Theme.gap
+                    BigButton {
+                        id: backButton
+                        objectName: "backButton"
+                        Layout.preferredWidth: footer.buttonWidth
+                        Layout.fillHeight: true
+                        text: (kiosk.rtl ? "→  " : "←  ") + kiosk.t["nav.back"]
+                        Accessible.name: kiosk.t["nav.back"]
+                        fill: Theme.background
+                        visible: kiosk.canGoBack
+                        onClicked: kiosk.back()
+                    }
+                    Item { id: voiceSlot; Layout.fillWidth: true; Layout.fillHeight: true }
+                    BigButton {
+                        id: nextButton
+                        objectName: "nextButton"
+                        Layout.preferredWidth: footer.buttonWidth
+                        Layout.fillHeight: true
+                        text: kiosk.screen === "start" ? kiosk.t["start.button"] : kiosk.t["nav.next"] + (kiosk.rtl ? "  ←" : "  →")
+                        Accessible.name: kiosk.screen === "start" ? kiosk.t["start.button"] : kiosk.t["nav.next"]
+                        fill: Theme.primary; ink: Theme.primaryText
+                        visible: kiosk.screen === "question" || kiosk.screen === "start"
+                        enabled: !kiosk.busy
+                        onClicked: kiosk.screen === "start" ? kiosk.begin() : kiosk.next()
+                    }
                 }
-                BigButton {
-                    objectName: "nextButton"
-                    Layout.preferredWidth: 240 * Theme.u
-                    Layout.fillHeight: true
-                    // On check answers the same place sends, so nobody has to find Send by scrolling.
-                    readonly property bool sends: kiosk.screen === "check"
-                    text: sends ? kiosk.t["submit.button"] : kiosk.t["nav.next"] + (kiosk.rtl ? "  ←" : "  →")
-                    fill: Theme.primary; ink: Theme.primaryText
-                    visible: kiosk.screen === "question" || sends
-                    enabled: !kiosk.busy
-                    onClicked: sends ? kiosk.submit() : kiosk.next()
-                }
+            }
+            VoiceBar {
+                id: voiceBar
+                parent: footer.narrow ? voiceRow : voiceSlot
+                anchors.centerIn: parent
+                height: implicitHeight
+                width: Math.min(implicitWidth, parent.width)
             }
         }
 
@@ -158,10 +272,73 @@ ApplicationWindow {
         }
     }
 
+    DataNotice { anchors.fill: parent; z: 40 }
+
     IdleOverlay { anchors.fill: parent; z: 50 }
 
+    // "Start again": one question before everything is deleted, then deleted at once.
+    Popup {
+        id: startAgainPopup
+        objectName: "startAgainPopup"
+        anchors.centerIn: parent
+        width: Math.min(parent.width - 2 * Theme.margin, 900 * Theme.u)
+        modal: true
+        padding: Theme.margin
+        background: Rectangle { color: Theme.background; border.color: Theme.border; border.width: 3 * Theme.u; radius: Theme.radius }
+        contentItem: ColumnLayout {
+            objectName: "startAgainDialog"
+            spacing: Theme.margin
+            Text {
+                Layout.fillWidth: true
+                text: kiosk.t["restart.title"]
+                font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+                Accessible.role: Accessible.Heading
+                Accessible.name: text
+            }
+            Text {
+                Layout.fillWidth: true
+                text: kiosk.t["restart.body"]
+                font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+                Accessible.role: Accessible.StaticText
+                Accessible.name: text
+            }
+            GridLayout {
+                Layout.fillWidth: true
+                columns: restartYes.implicitWidth + restartNo.implicitWidth + Theme.gap <= width ? 2 : 1
+                columnSpacing: Theme.gap; rowSpacing: Theme.gap
+                BigButton {
+                    id: restartNo
+                    objectName: "startAgainCancel"
+                    Layout.fillWidth: true
+                    text: kiosk.t["restart.cancel"]
+                    fill: Theme.primary; ink: Theme.primaryText
+                    onClicked: startAgainPopup.close()
+                }
+                BigButton {
+                    id: restartYes
+                    objectName: "startAgainConfirm"
+                    Layout.fillWidth: true
+                    text: kiosk.t["restart.confirm"]
+                    fill: Theme.background
+                    onClicked: { startAgainPopup.close(); kiosk.restart() }
+                }
+            }
+        }
+    }
+    Connections {
+        target: kiosk
+        // A wipe (idle, Start again, Finish) closes whatever the citizen had open.
+        function onRestarted() { startAgainPopup.close(); languagePopup.close() }
+    }
+
     // MEDIATOR: MediatorLayer here
-    MediatorLayer { anchors.fill: parent; z: 60 }
+    MediatorLayer {
+        id: mediatorLayer
+        anchors.fill: parent; z: 60
+        assistBarTop: assistBarSlot.y  // the citizen's "a helper is with you" bar, in the slot below
+    }
 
     Popup {
         id: languagePopup
@@ -172,6 +349,7 @@ ApplicationWindow {
         padding: Theme.margin
         background: Rectangle { color: Theme.background; border.color: Theme.border; border.width: 3 * Theme.u; radius: Theme.radius }
         contentItem: GridLayout {
+            objectName: "languageDialog"
             columns: 2
             columnSpacing: Theme.gap; rowSpacing: Theme.gap
             Repeater {

@@ -15,6 +15,33 @@ Flickable {
     readonly property string type: kiosk.questionType
     readonly property bool isChoice: type === "single_choice" || type === "multiple_choice" || type === "yes_no"
     readonly property bool isText: !isChoice && type !== "date" && type !== ""
+    // Height left for the options once the question, hint and error are laid out.
+    readonly property real optionSpace: height - 2 * Theme.margin - optionGrid.y
+    readonly property int optionCount: isChoice ? kiosk.options.length : 0
+    // Fewest columns in which every option fits without scrolling. A row is as tall as its
+    // longest label wrapped to the column (estimated from the label's length, so the choice
+    // of columns never depends on the layout it produces).
+    function optionRowsHeight(c) {
+        var opts = kiosk.options
+        var colWidth = (width - 2 * Theme.margin - (c - 1) * Theme.gap) / c
+        var textWidth = colWidth - 4 * Theme.gap - Theme.body * 1.8 - 2 * Theme.body
+        var perLine = Math.max(1, Math.floor(textWidth / (Theme.body * 0.58)))
+        var total = 0
+        for (var r = 0; r < Math.ceil(opts.length / c); ++r) {
+            var lines = 1
+            for (var i = r * c; i < Math.min(opts.length, (r + 1) * c); ++i)
+                lines = Math.max(lines, Math.ceil(opts[i].label.length / perLine))
+            total += Math.max(Theme.touch, lines * Theme.body * 1.4 + 2 * Theme.gap) + Theme.gap
+        }
+        return total
+    }
+    readonly property int optionColumns: {
+        if (optionCount < 2) return 1
+        var maxColumns = width >= 900 * Theme.u ? 3 : (width >= 600 ? 2 : 1)
+        for (var c = 1; c <= maxColumns; ++c)
+            if (optionRowsHeight(c) <= optionSpace) return c
+        return maxColumns
+    }
 
     // Keep the field in view when the on-screen keyboard takes the bottom half.
     function ensureVisible(item) {
@@ -84,22 +111,34 @@ Flickable {
             }
         }
 
-        // Choices: one big button per option.
-        Repeater {
-            model: flick.isChoice ? kiosk.options : []
-            BigButton {
-                required property var modelData
-                objectName: "option_" + modelData.value
-                Layout.fillWidth: true
-                text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ") : "") + modelData.label
-                iconSource: modelData.pictogram
-                alignStart: true
-                selected: modelData.selected
-                checkable: false
-                Accessible.role: kiosk.questionType === "multiple_choice" ? Accessible.CheckBox : Accessible.RadioButton
-                Accessible.checkable: true
-                Accessible.checked: modelData.selected
-                onClicked: kiosk.chooseOption(modelData.value)
+        // Choices: one big button per option, in as many columns as it takes for every option
+        // ("None of these", "I do not know") to be seen without scrolling.
+        GridLayout {
+            id: optionGrid
+            objectName: "optionGrid"
+            visible: flick.isChoice
+            Layout.fillWidth: true
+            columns: flick.optionColumns
+            columnSpacing: Theme.gap; rowSpacing: Theme.gap
+            Repeater {
+                model: flick.isChoice ? kiosk.options : []
+                BigButton {
+                    required property var modelData
+                    objectName: "option_" + modelData.value
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    Layout.preferredWidth: 1  // equal columns whatever the labels
+                    text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ") : "") + modelData.label
+                    Accessible.name: modelData.label
+                    iconSource: modelData.pictogram
+                    alignStart: true
+                    selected: modelData.selected
+                    checkable: false
+                    Accessible.role: kiosk.questionType === "multiple_choice" ? Accessible.CheckBox : Accessible.RadioButton
+                    Accessible.checkable: true
+                    Accessible.checked: modelData.selected
+                    onClicked: kiosk.chooseOption(modelData.value)
+                }
             }
         }
 

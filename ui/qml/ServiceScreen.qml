@@ -24,64 +24,74 @@ Item {
             text: kiosk.t["services.none"]
             font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
         }
-        GridView {
-            id: grid
+        Flickable {
+            id: flick
+            objectName: "serviceList"
             Layout.fillWidth: true
             Layout.fillHeight: true
+            contentWidth: width
+            contentHeight: tiles.implicitHeight
             clip: true
-            readonly property int columns: width > 1200 * Theme.u ? 3 : 2
-            cellWidth: width / columns
-            readonly property int rows: Math.max(1, Math.ceil(count / columns))
-            // Tall enough for the whole easy-read description; fill the screen when few services.
-            cellHeight: Math.max(Theme.touch * 3.5, Math.min(420 * Theme.u, height / rows))
-            model: kiosk.services
             boundsBehavior: Flickable.StopAtBounds
-            ScrollIndicator.vertical: ScrollIndicator { active: true }
-            delegate: Item {
-                required property var modelData
-                width: grid.cellWidth; height: grid.cellHeight
-                AbstractButton {
-                    id: tile
-                    objectName: "service_" + modelData.id
-                    anchors.fill: parent
-                    anchors.margins: Theme.gap / 2
-                    Accessible.role: Accessible.Button
-                    Accessible.name: modelData.title
-                    Accessible.description: modelData.description
-                    onClicked: kiosk.chooseService(modelData.id)
-                    background: Rectangle {
-                        radius: Theme.radius
-                        color: tile.down ? Theme.secondary : Theme.background
-                        border.width: tile.visualFocus ? 5 * Theme.u : 3 * Theme.u
-                        border.color: tile.visualFocus ? Theme.focus : Theme.border
-                    }
-                    contentItem: RowLayout {
-                        spacing: Theme.gap
-                        Image {
-                            Layout.preferredWidth: 96 * Theme.u; Layout.preferredHeight: 96 * Theme.u
-                            Layout.alignment: Qt.AlignTop
-                            Layout.margins: Theme.gap
-                            source: modelData.pictogram
-                            sourceSize.width: width; sourceSize.height: height
-                            visible: modelData.pictogram !== ""
-                            Accessible.ignored: true
+            ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
+            GridLayout {
+                id: tiles
+                width: flick.width
+                // Tiles as tall as their words: three across on a wide screen, one on a narrow one.
+                columns: width > 1200 * Theme.u ? 3 : (width > 680 ? 2 : 1)
+                columnSpacing: Theme.gap; rowSpacing: Theme.gap
+                Repeater {
+                    model: kiosk.services
+                    AbstractButton {
+                        id: tile
+                        required property var modelData
+                        objectName: "service_" + modelData.id
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        Layout.preferredWidth: 1  // equal columns
+                        implicitHeight: Math.max(Theme.touch * 2, tileColumn.implicitHeight + 2 * Theme.gap)
+                        Accessible.role: Accessible.Button
+                        Accessible.name: modelData.title
+                        Accessible.description: modelData.description
+                        onClicked: kiosk.chooseService(modelData.id)
+                        background: Rectangle {
+                            radius: Theme.radius
+                            color: tile.down ? Theme.secondary : Theme.background
+                            border.width: tile.visualFocus ? 5 * Theme.u : 3 * Theme.u
+                            border.color: tile.visualFocus ? Theme.focus : Theme.border
                         }
-                        ColumnLayout {
-                            Layout.fillWidth: true
-                            Layout.margins: Theme.gap
-                            spacing: Theme.gap / 2
-                            Text {
-                                Layout.fillWidth: true
-                                text: modelData.title
-                                font.pixelSize: Theme.body; font.bold: true
-                                color: Theme.text; wrapMode: Text.Wrap
-                            }
-                            Text {
-                                Layout.fillWidth: true
-                                Layout.fillHeight: true
-                                text: modelData.description
-                                font.pixelSize: Theme.small
-                                color: Theme.secondaryText; wrapMode: Text.Wrap
+                        contentItem: Item {
+                            ColumnLayout {
+                                id: tileColumn
+                                x: Theme.gap; y: Theme.gap
+                                width: tile.width - 2 * Theme.gap
+                                spacing: Theme.gap / 2
+                                RowLayout {
+                                    Layout.fillWidth: true
+                                    spacing: Theme.gap
+                                    Image {
+                                        Layout.preferredWidth: 64 * Theme.u; Layout.preferredHeight: 64 * Theme.u
+                                        Layout.alignment: Qt.AlignTop
+                                        source: tile.modelData.pictogram
+                                        sourceSize.width: width; sourceSize.height: height
+                                        visible: tile.modelData.pictogram !== ""
+                                        Accessible.ignored: true
+                                    }
+                                    Text {
+                                        Layout.fillWidth: true
+                                        text: tile.modelData.title
+                                        font.pixelSize: Theme.body; font.bold: true
+                                        color: Theme.text; wrapMode: Text.Wrap
+                                        horizontalAlignment: Text.AlignLeft
+                                    }
+                                }
+                                Text {
+                                    Layout.fillWidth: true
+                                    text: tile.modelData.description
+                                    font.pixelSize: Theme.small
+                                    color: Theme.secondaryText; wrapMode: Text.Wrap
+                                    horizontalAlignment: Text.AlignLeft
+                                }
                             }
                         }
                     }

@@ -13,12 +13,16 @@ Item {
     readonly property var vt: ready ? voice.t : ({})
     function tr(key, fallback) { return (vt && vt[key]) ? vt[key] : fallback }
     visible: ready
-    implicitWidth: row.implicitWidth
+    // One line when there is room; the buttons wrap onto more lines on a narrow screen.
+    // (Each button's own condition, not its `visible`: that also follows the parent's, a loop.)
+    function shown(b) { return b.objectName === "voiceMicrophone" ? bar.ready && voice.micAvailable
+                             : b.objectName === "voiceReadAnswer" ? bar.ready && voice.canReadPersonal : true }
+    implicitWidth: { var w = -row.spacing; for (var i = 0; i < row.children.length; ++i) if (shown(row.children[i])) w += row.children[i].implicitWidth + row.spacing; return Math.max(0, w) }
     implicitHeight: row.implicitHeight
 
-  RowLayout {
+  Flow {
     id: row
-    anchors.fill: parent
+    width: bar.width
     spacing: Math.round(8 * Theme.u)
 
     BigButton {
@@ -51,10 +55,10 @@ Item {
         Layout.fillHeight: true
         Layout.minimumWidth: 64
         Layout.minimumHeight: 64
-        text: "−"
+        text: "−  " + bar.tr("voice.slower", "Slower")
         Accessible.name: bar.tr("voice.slower", "Slower")
-        fontSize: Math.max(24, Theme.large)
-        enabled: bar.ready && voice.rate > 50
+        fontSize: Math.max(24, Theme.small)
+        enabled: bar.ready && voice.rate > voice.minRate
         onClicked: voice.slower()
     }
     BigButton {
@@ -62,10 +66,10 @@ Item {
         Layout.fillHeight: true
         Layout.minimumWidth: 64
         Layout.minimumHeight: 64
-        text: "+"
+        text: "+  " + bar.tr("voice.faster", "Faster")
         Accessible.name: bar.tr("voice.faster", "Faster")
-        fontSize: Math.max(24, Theme.large)
-        enabled: bar.ready && voice.rate < 200
+        fontSize: Math.max(24, Theme.small)
+        enabled: bar.ready && voice.rate < voice.maxRate
         onClicked: voice.faster()
     }
     BigButton {

@@ -244,22 +244,29 @@ def drain_bench(tmp: Path, n: int) -> tuple[float, float]:
     return n / ours, n / bare
 
 
-def open_bench(tmp: Path, rows: int, runs: int = 5, repeats: int = 15) -> list[tuple[float, float]]:
-    """(full, empty) medians of `repeats` opens, for each of `runs` runs (interleaved)."""
-    def measure(config) -> float:
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            outbox = open_outbox(config)
-            times.append(time.perf_counter() - t0)
-            outbox.close()
-        return statistics.median(times)
+def open_bench(tmp: Path, rows: int, runs: int = 5, repeats: int = 41) -> list[tuple[float, float]]:
+    """(full, empty) medians of `repeats` opens each, for each of `runs` runs. Full and empty opens alternate,
+    so a burst of load on the machine hits both sides alike."""
+    def once(config) -> float:
+        t0 = time.perf_counter()
+        outbox = open_outbox(config)
+        elapsed = time.perf_counter() - t0
+        outbox.close()
+        return elapsed
 
     empty_cfg, _ = make_queue_config(tmp / "empty")
     open_outbox(empty_cfg).close()
     full_cfg = filled_queue(tmp / "full", rows)
-    measure(empty_cfg), measure(full_cfg)  # warm the page cache for both
-    return [(measure(full_cfg), measure(empty_cfg)) for _ in range(runs)]
+    for _ in range(5):  # warm the page cache for both
+        once(empty_cfg), once(full_cfg)
+    results = []
+    for _ in range(runs):
+        full, empty = [], []
+        for _ in range(repeats):
+            full.append(once(full_cfg))
+            empty.append(once(empty_cfg))
+        results.append((statistics.median(full), statistics.median(empty)))
+    return results
 
 
 def library_scale(small, large, repeats: int = 30) -> dict[str, tuple[float, float]]:
@@ -292,7 +299,7 @@ def library_scale(small, large, repeats: int = 30) -> dict[str, tuple[float, flo
     return out
 
 
-def command_scale(tmp: Path, small, large, repeats: int = 5) -> dict[str, tuple[float, float]]:
+def command_scale(tmp: Path, small, large, repeats: int = 7) -> dict[str, tuple[float, float]]:
     """Wall time of `kiosk queue status` and `kiosk queue list --state dead` (whole processes) on both queues;
     and `kiosk queue list` (all rows) up to its first 100 lines."""
     def toml(cfg, name: str) -> Path:
@@ -395,7 +402,7 @@ def main() -> int:
             sys.stdout.flush()
         runs = open_bench(tmp / "open", n_rows)
         ratios = [full / empty for full, empty in runs]
-        print(f"outbox open (open_outbox, median of 15 opens per run, 5 runs)")
+        print("outbox open (open_outbox, median of 41 opens per run, full and empty alternating, 5 runs)")
         for i, (full, empty) in enumerate(runs, 1):
             print(f"  run {i}: {n_rows} rows {full * 1e3:6.2f} ms, empty {empty * 1e3:6.2f} ms, ratio {full / empty:5.2f}x")
         print(f"  ratio median {statistics.median(ratios):5.2f}x, spread {min(ratios):.2f}-{max(ratios):.2f}x  "

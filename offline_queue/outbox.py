@@ -525,7 +525,8 @@ class Outbox:
         _LIVE_TOKENS.add(self._token)
         try:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.path.parent.is_dir():
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     self._conn = self._open()
                 except (sqlite3.Error, OSError) as exc:
@@ -1444,7 +1445,8 @@ def open_outbox(config) -> Outbox:
         return cache[name]
 
     try:
-        Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+        if not Path(config.data_dir).is_dir():
+            Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise QueueWriteError(_error_message(exc, Path(config.queue_path))) from None
     reserve = int(config.raw.get("queue", {}).get("reserve_bytes", DEFAULT_RESERVE_BYTES))

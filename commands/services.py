@@ -70,8 +70,10 @@ def check(config: Config, paths: tuple[Path, ...]) -> None:
 @click.argument("service_id", metavar="ID")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it to FILE (default: stdout).")
 @click.option("--lang", help="Label language (default: the service's first).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+              help="The ministry's RSA public key (PEM or base64): an encrypted form.")
 @pass_config
-def xform(config: Config, service_id: str, out: Path | None, lang: str | None) -> None:
+def xform(config: Config, service_id: str, out: Path | None, lang: str | None, public_key: Path | None) -> None:
     """The XForm of a service, to publish on ODK Central or KoboToolbox before the kiosk sends to it.
 
     \b
@@ -85,7 +87,8 @@ def xform(config: Config, service_id: str, out: Path | None, lang: str | None) -
     if lang is not None and lang not in service.languages:
         raise BadInput(f"{service.id} has no '{lang}' text; use one of {', '.join(service.languages)}")
     try:
-        text = xform_for(service, language=lang)
+        text = xform_for(service, language=lang,
+                         public_key=public_key.read_text(encoding="utf-8") if public_key else None)
     except ValueError as exc:  # a mapping that cannot be an XForm element name
         raise Failure(f"{service.id}: no XForm: {exc}") from None
     if out is None:

@@ -178,7 +178,7 @@ def _text(texts: dict[str, str], service: Service, language: str) -> str:
     return service.text(texts, language) if texts else ""
 
 
-def xform_for(service: Service, *, language: str | None = None) -> str:
+def xform_for(service: Service, *, language: str | None = None, public_key: str | None = None) -> str:
     """The XForm (ODK XForms 1.0) for a service, ready to publish on ODK Central or KoboToolbox.
 
     Root element id and version come from the definition's `openrosa` section, element
@@ -186,8 +186,12 @@ def xform_for(service: Service, *, language: str | None = None) -> str:
     Conditions become `relevant`, required questions `required`, choices select1/select
     with the option values. The kiosk checks every answer itself; the form only needs to
     accept what the kiosk sends and show it well in Central.
+
+    With `public_key` (the ministry's RSA public key, PEM or base64 DER) the form is an
+    encrypted form: `<submission base64RsaPublicKey=…>`, as an XLSForm `public_key` gives.
     """
     language = language or service.languages[0]
+    key = _public_key(public_key) if public_key is not None else None
     targets = targets_of(service)
     problems = target_problems(targets)
     if problems:
@@ -202,6 +206,8 @@ def xform_for(service: Service, *, language: str | None = None) -> str:
     instance = SubElement(model, f"{{{XF}}}instance")
     root = SubElement(instance, f"{{{XF}}}{ROOT}", {"id": form_id(service), "version": form_version(service)})
     body = SubElement(html, f"{{{NAMESPACES['h']}}}body")
+    if key is not None:
+        SubElement(model, f"{{{XF}}}submission", {"method": "post", "base64RsaPublicKey": key})
 
     groups: dict[str, Element] = {}
 
@@ -259,6 +265,27 @@ def xform_for(service: Service, *, language: str | None = None) -> str:
     # "<" never occurs unescaped in text or attribute values.
     text = text.replace("<xf:", "<").replace("</xf:", "</").replace(' xmlns:xf="', ' xmlns="')
     return "<?xml version='1.0' encoding='UTF-8'?>\n" + text + "\n"
+
+
+def _public_key(text: str) -> str:
+    """The base64 DER of an RSA public key given as PEM or as base64; ValueError if it is not one."""
+    import base64
+    import binascii
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip() and not line.startswith("-----")]
+    key = "".join(lines)
+    try:
+        der = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the public key is not base64 or PEM") from None
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    try:
+        loaded = load_der_public_key(der)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"the public key cannot be read: {exc}") from None
+    if not isinstance(loaded, RSAPublicKey):
+        raise ValueError("the public key is not an RSA key (ODK encryption needs RSA)")
+    return key
 
 
 def _yes_no_label(value: str, language: str) -> str:

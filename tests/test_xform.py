@@ -246,3 +246,23 @@ def test_services_check_refuses_bad_and_colliding_targets(tmp_path):
                     encoding="utf-8")
     with pytest.raises(DefinitionError, match="both go to field 'email'"):
         load_service(path)
+
+
+def test_an_encrypted_form_carries_the_public_key():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    service = load_service(SERVICES / "social-energy-tariff.yaml")
+    form = Form(xform_for(service, public_key=pem))
+    submission = form.tree.find(f"{H}head/{{{XF}}}model/{{{XF}}}submission")
+    b64 = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    assert submission.get("base64RsaPublicKey") == b64
+    assert Form(xform_for(service, public_key=b64)).tree.find(f"{H}head/{{{XF}}}model/{{{XF}}}submission") \
+        .get("base64RsaPublicKey") == b64
+    assert Form(xform_for(service)).tree.find(f"{H}head/{{{XF}}}model/{{{XF}}}submission") is None
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    for bad, words in (("not a key!", "not base64"), ("AAAA", "cannot be read"), (ec_pem, "not an RSA key")):
+        with pytest.raises(ValueError, match=words):
+            xform_for(service, public_key=bad)

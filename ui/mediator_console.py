@@ -228,8 +228,10 @@ class ConsoleController(QObject):
         self._leave(action, code)
 
     def close(self) -> None:
-        if self._outbox is not None:
+        """At exit (may be called more than once)."""
+        outbox, self._outbox = self._outbox, None
+        if outbox is not None:
             try:
-                self._outbox.close()
+                outbox.close()
             except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
                 pass

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+THREADS = 4
 
 
 class _Runnable(QRunnable):
@@ -46,7 +47,12 @@ class TaskManager(QObject):
 
     def __init__(self, parent: QObject | None = None, *, pool: QThreadPool | None = None):
         super().__init__(parent)
-        self._pool = pool or QThreadPool(self)
+        if pool is None:
+            pool = QThreadPool(self)
+            # More threads than cores: most tasks wait on a disk or the network, and a slow
+            # probe or sync pass must not hold up a PIN check queued behind it.
+            pool.setMaxThreadCount(max(THREADS, pool.maxThreadCount()))
+        self._pool = pool
         self._pending: set[Future] = set()
         self._callbacks: dict[int, Callable[[Future], None] | None] = {}
         self._done.connect(self._on_done)

@@ -438,7 +438,11 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
     languages = doc["languages"]
 
     def add(path: list, message: str) -> None:
-        problems.append(Problem(source, _line_of(doc, path), _pointer(path), message))
+        # A message quotes values from the file, which may be thousands of characters long.
+        # Cut in the middle: the start names the value, the end says what to do.
+        if len(message) > 400:
+            message = message[:200] + "…" + message[-200:]
+        problems.append(Problem(source, _line_of(doc, path), _short(_pointer(path), 200), message))
 
     def texts(path: list, value: dict) -> None:
         missing = [lang for lang in languages if lang not in value]

@@ -739,3 +739,10 @@ def test_cache_from_other_checking_code_is_not_trusted(tmp_path, monkeypatch):
     (cache / "catalogue.json").write_text(json.dumps(stored), encoding="utf-8")
     assert list(load_catalogue([folder], cache_dir=cache).services) == ["demo"]
     assert calls == [str(folder / "demo.yaml")]
+
+
+def test_long_values_are_cut_short_in_messages(tmp_path):
+    text = edit("    type: short_text\n", "    type: short_text\n    show_if: {page: " + "x" * 3000 + ", equals: a}\n")
+    problem = only_problem(write(tmp_path, text))
+    assert problem.message.startswith("'xxx") and problem.message.endswith("a condition can only look back")
+    assert len(problem.message) <= 401

@@ -144,8 +144,10 @@ class MediatorController(QObject):
     def cornerGesture(self) -> None:
         """The discreet long press in the corner: straight to the PIN pad (or back to the panel)."""
         if self._sign_in.signedIn:
-            if self._layer.current in (View.HIDDEN, View.TAB):
-                self._layer.set(View.PANEL if self._assist.assisted else View.CONSOLE)
+            if self._layer.current in (View.HIDDEN, View.TAB) and self._assist.assisted:
+                self._layer.set(View.PANEL)
+            elif self._layer.current == View.HIDDEN:
+                self.openConsole()
             return
         self.openPin()
 

@@ -195,20 +195,21 @@ def demo(config: Config, windowed: bool, size: tuple[int, int], port: int) -> No
 
 @click.command()
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--size", type=SIZE, default="1366x768", show_default=True)
+@click.option("--size", "sizes", type=SIZE, multiple=True,
+              help="Window size, repeatable; portrait too (default: 1366x768).")
 @click.option("--lang", "languages", multiple=True, help="Only this language (repeatable).")
 @click.option("--service", "service_ids", multiple=True, help="Only this service (repeatable).")
 @pass_config
-def screenshots(config: Config, outdir: Path, size: tuple[int, int], languages: tuple[str, ...],
+def screenshots(config: Config, outdir: Path, sizes: tuple[tuple[int, int], ...], languages: tuple[str, ...],
                 service_ids: tuple[str, ...]) -> None:
     """Render every screen of every service in every language to PNG, offscreen (no screen needed).
 
     \b
     Example:
-      kiosk screenshots shots/ --size 1920x1080 --lang pt --service change-of-address
+      kiosk screenshots shots/ --size 1920x1080 --size 800x1280 --lang pt --service change-of-address
     """
     from ui.screenshots import render_all
-    written = render_all(config, outdir, size, languages=list(languages) or None,
+    written = render_all(config, outdir, list(sizes) or [(1366, 768)], languages=list(languages) or None,
                          services=list(service_ids) or None)
     click.echo(f"{len(written)} screenshots in {outdir}")
     if not written:

@@ -92,6 +92,19 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Stop:
+    """An eligibility page's stop outcome: when its answer means the service cannot help."""
+
+    when: Condition
+    message: dict[str, str]  # why, kindly
+    instead: dict[str, str] = field(default_factory=dict)  # what to do instead
+
+
+# The parts of a service's data notice, as GDPR article 13 lists them; every one is required.
+DATA_NOTICE_PARTS = ("controller", "purpose", "legal_basis", "retention", "rights", "contact")
+
+
+@dataclass(frozen=True)
 class Page:
     id: str
     type: str
@@ -110,6 +123,8 @@ class Page:
     date_range: str = "any"
     show_if: Condition | None = None
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    stop: Stop | None = None
+    label: dict[str, str] = field(default_factory=dict)  # "your full name": names the answer in error messages
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -133,6 +148,10 @@ class Service:
     postcode: str = "any"
     mapping: dict[str, str] = field(default_factory=dict)
     openrosa: dict[str, str] = field(default_factory=dict)
+    minutes: int | None = None  # about how long the questions take
+    cost: dict[str, str] = field(default_factory=dict)
+    data_notice: dict[str, dict[str, str]] = field(default_factory=dict)  # DATA_NOTICE_PARTS -> texts
+    after_submit: dict[str, Any] = field(default_factory=dict)  # next_steps, phone, counter, web
 
     def page(self, page_id: str) -> Page:
         for page in self.pages:
@@ -449,9 +468,23 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
         if missing:
             add(path, f"no text in {', '.join(missing)}; every text needs all the service's languages")
 
-    for key in ("title", "description", "consent", "data_use", "requirements"):
+    for key in ("title", "description", "consent", "data_use", "requirements", "cost"):
         if key in doc:
             texts([key], doc[key])
+    # A citizen is told who receives the answers and why before the first question (GDPR art. 13).
+    notice = doc.get("data_notice")
+    if not isinstance(notice, dict):
+        add([], "'data_notice' is missing; a citizen must be told who receives the answers, why, on what "
+                f"legal basis, for how long, their rights and whom to contact ({', '.join(DATA_NOTICE_PARTS)})")
+    else:
+        for part in DATA_NOTICE_PARTS:
+            if part not in notice:
+                add(["data_notice"], f"'{part}' is missing from data_notice; add it in every language")
+            elif isinstance(notice[part], dict):
+                texts(["data_notice", part], notice[part])
+    for key, value in (doc.get("after_submit") or {}).items():
+        if isinstance(value, dict):
+            texts(["after_submit", key], value)
     if doc.get("national_id", "none") not in national_id.VALIDATORS:
         add(["national_id"], f"unknown validator '{doc['national_id']}'; known: {', '.join(sorted(national_id.VALIDATORS))}")
     if doc.get("postcode", "any") not in postcode.FORMATS:
@@ -461,9 +494,12 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
         base = ["pages", i]
         if page["id"] in seen:
             add(base + ["id"], f"page id '{page['id']}' is used twice (first at page {seen[page['id']] + 1})")
-        for key in ("question", "hint", "mediator_notes"):
+        for key in ("question", "hint", "mediator_notes", "label"):
             if key in page:
                 texts(base + [key], page[key])
+        for key in ("message", "instead"):
+            if key in page.get("stop", {}):
+                texts(base + ["stop", key], page["stop"][key])
         for key, value in page.get("errors", {}).items():
             texts(base + ["errors", key], value)
             if key not in ERROR_KEYS and key != "invalid_" + page["type"]:
@@ -588,6 +624,8 @@ def _build(doc: dict, path: Path) -> Service:
             show_if=Condition(cond["page"], cond.get("equals"), tuple(cond.get("in", ())), cond.get("contains"))
             if cond else None,
             errors={k: dict(v) for k, v in p.get("errors", {}).items()},
+            stop=_stop(p["id"], p["stop"]) if p.get("stop") else None,
+            label=dict(p.get("label", {})),
         )
 
     return Service(
@@ -599,7 +637,16 @@ def _build(doc: dict, path: Path) -> Service:
         data_use=dict(doc.get("data_use", {})), requirements=dict(doc.get("requirements", {})),
         national_id=doc.get("national_id", "none"), postcode=doc.get("postcode", "any"),
         mapping=dict(doc.get("mapping", {})), openrosa=dict(doc.get("openrosa", {})),
+        minutes=doc.get("minutes"), cost=dict(doc.get("cost", {})),
+        data_notice={k: dict(v) for k, v in doc.get("data_notice", {}).items()},
+        after_submit={k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.get("after_submit", {}).items()},
     )
+
+
+def _stop(page_id: str, stop: dict) -> Stop:
+    when = stop["when"]
+    return Stop(Condition(page_id, when.get("equals"), tuple(when.get("in", ())), when.get("contains")),
+                dict(stop["message"]), dict(stop.get("instead", {})))
 
 
 def definition_files(dirs: Iterable[Path]) -> list[Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from translations import has_text
 from translations import text as tr
 
 # Screen kinds, in the order a citizen meets them (STOPPED: an eligibility answer ends the journey).
@@ -42,7 +43,26 @@ class ScreenContent:
 
 
 def error_text(service, page, problem, language: str) -> str:
-    """Why an answer was refused, in words: the definition's own wording for this question if it
-    has one, else the kiosk's (translations: error.<key>). For the screen and the command line."""
+    """Why an answer was refused, in words, as specific as we can make it (GOV.UK style: "Enter your
+    tax number", "Your tax number has 9 digits"). In order: the definition's own wording for this
+    question and error; the kiosk's wording naming the question's `label` ("Enter your full name");
+    the kiosk's wording for this error and this kind of question or national ID; the general one.
+    For the screen, the voice and the command line."""
     custom = page.errors.get(problem.key) if page is not None else None
-    return service.text(custom, language) if custom else tr(language, f"error.{problem.key}", **problem.params)
+    if custom:
+        return service.text(custom, language)
+    params = dict(problem.params)
+    keys = []
+    if page is not None:
+        label = getattr(page, "label", None) or {}
+        if label and page.type in ("short_text", "long_text"):  # "Enter your full name"
+            params["label"] = service.text(label, language)
+            keys.append(f"error.{problem.key}.labelled")
+        if page.type == "national_id":
+            keys.append(f"error.{problem.key}.national_id.{service.national_id}")
+        keys.append(f"error.{problem.key}.{page.type}")
+    keys.append(f"error.{problem.key}")
+    for key in keys:
+        if has_text(language, key):
+            return tr(language, key, **params)
+    return tr(language, "error.required" if problem.key == "required" else "error.title")

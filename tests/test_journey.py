@@ -5,6 +5,7 @@ All answers are fake (the NIFs are made-up numbers with a valid check digit).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
 from pathlib import Path
@@ -651,3 +652,38 @@ def test_progress_total_never_grows_going_forward():
             assert j.next(value) is None, page.id
         assert totals == sorted(totals, reverse=True), f"{name}: {totals}"
         assert j.step == CHECK
+
+
+@pytest.mark.parametrize("language", ["en", "pt", "fr", "es", "ar"])
+def test_every_required_question_has_a_specific_error_in_every_language(language):
+    """GOV.UK style: "Enter your tax number (NIF)", not "Please answer this question." everywhere."""
+    from kiosk.screen import error_text
+    from kiosk.validators import Invalid
+    from translations import table, text
+
+    generic = text(language, "error.required")
+    for name in ("change-of-address", "birth-certificate", "social-energy-tariff"):
+        service = sample(name)
+        for page in service.pages:
+            if not page.required:
+                continue
+            message = error_text(service, page, Invalid("required"), language)
+            assert message and message != generic, f"{name}/{page.id}: {message}"
+            assert "{" not in message, message
+            if language != "en":
+                assert message not in table("en").values(), f"{name}/{page.id} is English in {language}"
+
+
+def test_error_messages_name_the_question_and_the_rule():
+    from kiosk.screen import error_text
+    from kiosk.validators import Invalid
+
+    address = sample("change-of-address")
+    assert error_text(address, address.page("nif"), Invalid("required"), "en") == "Enter your tax number (NIF)."
+    assert "9" in error_text(address, address.page("nif"), Invalid("invalid_national_id"), "pt")
+    assert error_text(address, address.page("full_name"), Invalid("required"), "en") == "Enter your full name."
+    assert error_text(address, address.page("full_name"), Invalid("required"), "pt") == "Escreva o seu nome completo."
+    assert error_text(address, address.page("others_moved"), Invalid("required"), "fr") == "Choisissez Oui ou Non."
+    # The definition's own words win over the kiosk's.
+    page = dataclasses.replace(address.page("phone"), errors={"invalid_phone": {"en": "Nine digits, please."}})
+    assert error_text(address, page, Invalid("invalid_phone"), "en") == "Nine digits, please."

@@ -373,3 +373,23 @@ def walk(app, lang: str, size: tuple[int, int]) -> list[str]:
 def test_every_screen_fits(kiosk_app, lang, size):
     problems = walk(kiosk_app, lang, size)
     assert not problems, f"{len(problems)} layout problems:\n" + "\n".join(dict.fromkeys(problems))
+
+
+@pytest.mark.slow
+def test_kiosk_screenshots_takes_portrait_sizes_and_exits_0(tmp_path):
+    """`kiosk screenshots` in its own process, as a translator or designer runs it."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PONTE_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
+    out = tmp_path / "shots"
+    result = subprocess.run([sys.executable, "-m", "commands", "screenshots", str(out), "--size", "800x1280",
+                             "--size", "1080x1920", "--lang", "ar", "--service", "birth-certificate"],
+                            capture_output=True, text=True, cwd=Path(__file__).parents[1], env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for size in ("800x1280", "1080x1920"):
+        folder = out / size / "ar" / "birth-certificate"
+        for name in ("02-start.png", "03-data-notice.png", "90-check.png", "99-done.png"):
+            assert (folder / name).stat().st_size > 1000, f"{size}/{name}"
+        assert list(folder.glob("*-stopped.png")), "the eligibility stop is rendered"

@@ -420,3 +420,96 @@ def test_a_date_comes_back_in_its_three_boxes(kiosk):
     kiosk.complete_questions(service, {"date_moved": "07/09/2021"})
     kiosk.click("change_date_moved")
     assert [kiosk.text_of(n) for n in ("dayField", "monthField", "yearField")] == ["07", "09", "2021"]
+
+
+def test_start_page_and_data_notice_are_shown_and_reachable_from_every_page(kiosk):
+    service = CATALOGUE.services["birth-certificate"]
+    kiosk.click("startButton")
+    kiosk.click("lang_pt")
+    kiosk.click(f"service_{service.id}")
+    assert kiosk.app.bridge.screen == "start"
+    assert kiosk.text_of("startRequirements") == service.text(service.requirements, "pt")
+    assert "5" in kiosk.text_of("startDuration")
+    assert kiosk.text_of("startCost") == service.text(service.cost, "pt")
+    assert kiosk.text_of("startReceiver") == service.text(service.data_notice["controller"], "pt")
+    kiosk.click("startDataNoticeButton")
+    for part in ("controller", "purpose", "legal_basis", "retention", "rights", "contact"):
+        assert kiosk.text_of(f"dataNotice_{part}") == service.text(service.data_notice[part], "pt")
+    # Read aloud on request: the voice gets the whole notice.
+    assert service.text(service.data_notice["retention"], "pt") in kiosk.app.bridge.screen_content().body
+    kiosk.click("dataNoticeClose")
+    assert not kiosk.has("dataNotice")
+    kiosk.click("nextButton")
+    assert kiosk.app.bridge.screen == "question"
+    # From a question too, and from check answers.
+    kiosk.click("dataNoticeButton")
+    assert kiosk.text_of("dataNotice_rights") == service.text(service.data_notice["rights"], "pt")
+    kiosk.click("dataNoticeClose")
+    kiosk.complete_questions(service)
+    kiosk.click("dataNoticeButton")
+    assert kiosk.has("dataNotice_contact")
+    kiosk.click("dataNoticeClose")
+    assert kiosk.app.bridge.screen == "check"
+
+
+def test_an_eligibility_stop_explains_kindly_and_sends_nothing(kiosk):
+    service = CATALOGUE.services["birth-certificate"]
+    start(kiosk, "en", service.id)
+    kiosk.click("option_mine")
+    kiosk.click("nextButton")
+    kiosk.click("option_no")  # not registered in Portugal
+    kiosk.click("nextButton")
+    bridge = kiosk.app.bridge
+    assert bridge.screen == "stopped"
+    stop = service.page("registered_in_portugal").stop
+    assert kiosk.text_of("screenTitle") == service.text(stop.message, "en")
+    assert kiosk.text_of("stopInstead") == service.text(stop.instead, "en")
+    kiosk.click("backButton")  # a mistake: back to the question
+    assert bridge.screen == "question" and bridge.pageId == "registered_in_portugal"
+    kiosk.click("nextButton")
+    kiosk.click("stoppedFinishButton")
+    assert bridge.screen == "attract" and bridge.journey is None
+    assert queued(kiosk) == []
+
+
+def test_start_again_asks_first_then_deletes_everything_at_once(kiosk):
+    service = CATALOGUE.services["change-of-address"]
+    start(kiosk, "fr", service.id)
+    canary = "123456789"
+    kiosk.type_into("answerField", canary)
+    kiosk.click("startAgainButton")
+    kiosk.click("startAgainCancel")  # "No, go on": nothing lost
+    assert kiosk.app.bridge.screen == "question" and kiosk.text_of("answerField") == canary
+    kiosk.click("startAgainButton")
+    kiosk.click("startAgainConfirm")
+    bridge = kiosk.app.bridge
+    assert bridge.screen == "attract" and bridge.journey is None and bridge.language == "en"
+    kiosk.settle()
+    assert canary not in kiosk.all_text()
+
+
+def test_the_idle_warning_says_the_answers_will_be_deleted(kiosk):
+    start(kiosk, "es", "change-of-address")
+    kiosk.clock.now += 61
+    kiosk.qtbot.waitUntil(lambda: kiosk.has("idleOverlay"), timeout=3000)
+    assert "borrarán" in kiosk.text_of("idleCountdown")
+
+
+def test_errors_are_specific_to_the_question(kiosk):
+    start(kiosk, "pt", "change-of-address")
+    kiosk.click("nextButton")
+    assert kiosk.text_of("errorText") == "Escreva o seu número de contribuinte (NIF)."
+    kiosk.type_into("answerField", "123456780")  # wrong check digit
+    kiosk.click("nextButton")
+    assert "9" in kiosk.text_of("errorText") and "cartão" in kiosk.text_of("errorText")
+
+
+def test_the_confirmation_says_what_happens_next_and_how_to_follow_up(kiosk):
+    service = CATALOGUE.services["social-energy-tariff"]
+    start(kiosk, "en", service.id)
+    kiosk.complete_questions(service)
+    submit(kiosk)
+    assert kiosk.text_of("nextStepsText") == service.text(service.after_submit["next_steps"], "en")
+    assert service.after_submit["phone"] in kiosk.text_of("followUp_phone")
+    assert service.after_submit["web"] in kiosk.text_of("followUp_web")
+    assert kiosk.text_of("followUp_counter").endswith(service.text(service.after_submit["counter"], "en"))

@@ -34,5 +34,10 @@ def text(language: str, key: str, **params: object) -> str:
         return template
 
 
+def has_text(language: str, key: str) -> bool:
+    """Whether `key` has a text in `language` or in the English fallback."""
+    return bool(table(language).get(key) or table(FALLBACK).get(key))
+
+
 def languages() -> list[str]:
     return sorted({p.stem for p in (ROOT / "core").glob("*.json")})

@@ -85,7 +85,10 @@ def test_a_new_screen_interrupts_the_old_one_at_once(qtbot, make):
     c.show(long_screen)
     c.show(NUMBER)
     qtbot.waitUntil(lambda: bool(c.spoken) and "몇 명입니까?" in c.spoken[-1], timeout=10000)
-    qtbot.wait(300)
+    # One more clip through the same synthesis thread: anything left of the long screen would
+    # have come back before it (one request at a time, in order), so this is a true "never".
+    c.listenAgain()
+    qtbot.waitUntil(lambda: len(c.spoken) == 2, timeout=10000)
     assert all("A very long" not in s for s in c.spoken)
 
 

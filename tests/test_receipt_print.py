@@ -109,13 +109,8 @@ def decode_gs_v_0(data: bytes):
         rows += [block[r * width_bytes:(r + 1) * width_bytes] for r in range(height)]
         i += 8 + width_bytes * height
     assert width_bytes, "no GS v 0 raster in the stream"
-    image = Image.new("1", (width_bytes * 8, len(rows)), 1)
-    pixels = image.load()
-    for y, row in enumerate(rows):
-        for x in range(width_bytes * 8):
-            if row[x // 8] & (0x80 >> (x % 8)):
-                pixels[x, y] = 0
-    return image
+    # ESC/POS sets a bit for a black dot; PIL's "1;I" raw mode reads exactly that (most significant bit first).
+    return Image.frombytes("1", (width_bytes * 8, len(rows)), b"".join(rows), "raw", "1;I")
 
 
 def qt_raster(receipt):
@@ -394,6 +389,21 @@ def _kiosk(*args: str, config: Path) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=120)
 
 
+class _Run:
+    """What a command did, in-process (the `kiosk` process itself is run once, below)."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def _kiosk_in(capsys, *args: str, config: Path) -> _Run:
+    from commands.cli import main
+    capsys.readouterr()
+    code = main(["--config", str(config), *args])
+    out = capsys.readouterr()
+    return _Run(code, out.out, out.err)
+
+
 def _config_file(tmp_path: Path, payload: str, extra: str = "") -> Path:
     config, _ = make_queue_config(tmp_path)
     path = tmp_path / "kiosk.toml"
@@ -409,20 +419,20 @@ GOOD = {"nif": "123456789", "full_name": "Ana Canary-Exemplo", "date_moved": "01
         "new_postcode": "1000001", "new_address": "Rua Exemplo 1", "others_moved": "no"}
 
 
-def _queued(tmp_path: Path, config: Path) -> str:
+def _queued(capsys, tmp_path: Path, config: Path) -> str:
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(GOOD), encoding="utf-8")
-    added = _kiosk("queue", "add", "--service", "change-of-address", "--answers", str(answers),
+    added = _kiosk_in(capsys, "queue", "add", "--service", "change-of-address", "--answers", str(answers),
                    "--citizen-consented", config=config)
     assert added.returncode == 0, added.stderr
     return added.stdout.strip()
 
 
-def test_kiosk_receipt_reprints_without_answers_unless_asked(tmp_path):
+def test_kiosk_receipt_reprints_without_answers_unless_asked(qapp, capsys, tmp_path):
     sealed = tmp_path / "sealed"
     sealed.mkdir()
     config = _config_file(sealed, "sealed")
-    reference = _queued(sealed, config)
+    reference = _queued(capsys, sealed, config)
     pdf = tmp_path / "again.pdf"
     done = _kiosk("receipt", reference.replace("-", "").lower(), "--pdf", str(pdf), config=config)
     assert done.returncode == 0, done.stderr
@@ -430,18 +440,18 @@ def test_kiosk_receipt_reprints_without_answers_unless_asked(tmp_path):
     assert reference in text and "Canary" not in text and "789" not in text
     assert qr_texts(pdf_to_png(pdf, tmp_path / "again")) == [f"{reference}\nhttps://registo.example.pt"]
     # The payload is sealed for the backend: this kiosk cannot print its answers, and says why.
-    refused = _kiosk("receipt", reference, "--answers", "--pdf", str(tmp_path / "no.pdf"), config=config)
-    assert refused.returncode == 1 and "sealed for the backend" in refused.stderr
+    refused = _kiosk_in(capsys, "receipt", reference, "--answers", "--pdf", str(tmp_path / "no.pdf"), config=config)
+    assert refused.returncode == 1 and "sealed for the backend" in refused.stderr, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "no.pdf").exists()
-    unknown = _kiosk("receipt", display(new_reference()), config=config)
-    assert unknown.returncode == 1 and "no submission" in unknown.stderr
-    assert _kiosk("receipt", "not-a-ref", config=config).returncode == 2
+    unknown = _kiosk_in(capsys, "receipt", display(new_reference()), config=config)
+    assert unknown.returncode == 1 and "no submission" in unknown.stderr, unknown.stderr
+    assert _kiosk_in(capsys, "receipt", "not-a-ref", config=config).returncode == 2
 
 
-def test_kiosk_receipt_with_answers_where_the_kiosk_can_read_them(tmp_path):
+def test_kiosk_receipt_with_answers_where_the_kiosk_can_read_them(qapp, capsys, tmp_path):
     config = _config_file(tmp_path, "clear")  # sent in clear over TLS; kept under the device's own seal
-    reference = _queued(tmp_path, config)
-    shown = _kiosk("receipt", reference, "--answers", "--lang", "pt", config=config)
+    reference = _queued(capsys, tmp_path, config)
+    shown = _kiosk_in(capsys, "receipt", reference, "--answers", "--lang", "pt", config=config)
     assert shown.returncode == 0, shown.stderr
     assert "Ana Canary-Exemplo" in shown.stdout and MASK * 6 + "789" in shown.stdout
     assert "123456789" not in shown.stdout and "Comprovativo" in shown.stdout
@@ -492,19 +502,19 @@ def test_printing_never_holds_the_screen_and_a_late_result_is_not_shown_to_the_n
         app.close()
 
 
-def test_kiosk_receipt_print_on_a_thermal_printer_or_one_line_why_not(qapp, tmp_path):
+def test_kiosk_receipt_print_on_a_thermal_printer_or_one_line_why_not(qapp, capsys, tmp_path):
     device = tmp_path / "lp0"
     device.touch()
     config = _config_file(tmp_path, "sealed", f'[printer]\nkind = "escpos"\ndevice = "{device}"\n')
-    reference = _queued(tmp_path, config)
-    printed = _kiosk("receipt", reference, "--print", config=config)
+    reference = _queued(capsys, tmp_path, config)
+    printed = _kiosk_in(capsys, "receipt", reference, "--print", config=config)
     assert printed.returncode == 0, printed.stderr
     image = decode_gs_v_0(device.read_bytes())
     image.save(tmp_path / "roll.png")
     assert qr_texts(tmp_path / "roll.png") == [f"{reference}\nhttps://registo.example.pt"]
     device.unlink()
-    missing = _kiosk("receipt", reference, "--print", config=config)
-    assert missing.returncode == 1 and "not printed: no printer" in missing.stderr
+    missing = _kiosk_in(capsys, "receipt", reference, "--print", config=config)
+    assert missing.returncode == 1 and "not printed: no printer" in missing.stderr, missing.stderr
 
 
 def test_a_long_copy_of_the_answers_continues_on_a_second_page(qapp, tmp_path):

@@ -315,6 +315,21 @@ def test_cups_pdf_prints_a_receipt_whose_qr_decodes(qapp, tmp_path, cups_pdf):
         pdf.unlink()
 
 
+def test_cups_states_in_words():
+    """The lines `lpstat -l -p` prints (C locale) for a printer out of paper, stopped, or fine."""
+    from ui.receipt_print import PrintResult, state_from_lpstat
+    idle = ("printer front-desk is idle.  enabled since Mon Dec  7 15:05:23 2026\n\tForm mounted:\n"
+            "\tAlerts: none\n\tDescription: paused printers are rare\n")
+    assert state_from_lpstat(idle) is PrintResult.PRINTED  # a description is not a state
+    assert state_from_lpstat(idle.replace("Alerts: none", "Alerts: media-empty-error media-needed-warning")) \
+        is PrintResult.OUT_OF_PAPER
+    assert state_from_lpstat(idle.replace("Alerts: none", "Alerts: offline-report")) is PrintResult.OFFLINE
+    assert state_from_lpstat(idle.replace("Alerts: none", "Alerts: toner-empty-error")) is PrintResult.OFFLINE
+    stopped = "printer front-desk disabled since Mon Dec  7 15:05:23 2026 -\n\tPaused\n\tAlerts: paused\n"
+    assert state_from_lpstat(stopped) is PrintResult.OFFLINE
+    assert state_from_lpstat("") is PrintResult.PRINTED  # no lpstat: Qt's own state decides
+
+
 def test_a_disabled_cups_queue_is_offline(qapp, cups_pdf):
     from ui.receipt_print import PrintResult, cups_state, print_cups
     queue, _ = cups_pdf

@@ -408,13 +408,27 @@ def cups_state(name: str = "") -> tuple[PrintResult, str]:
     if info.isNull():
         return PrintResult.NO_PRINTER, name
     name = info.printerName()
-    reasons = _lpstat_reasons(name)
-    if any(word in reasons for word in ("media-empty", "media-needed", "marker-supply-empty")):
-        return PrintResult.OUT_OF_PAPER, name
-    if "disabled" in reasons or "offline" in reasons or "paused" in reasons or \
-            info.state() in (QPrinter.PrinterState.Error, QPrinter.PrinterState.Aborted):
-        return PrintResult.OFFLINE, name
-    return PrintResult.PRINTED, name
+    state = state_from_lpstat(_lpstat_reasons(name))
+    if state is PrintResult.PRINTED and info.state() in (QPrinter.PrinterState.Error, QPrinter.PrinterState.Aborted):
+        state = PrintResult.OFFLINE
+    return state, name
+
+
+# printer-state-reasons (RFC 8011, PWG 5100.9) as `lpstat -l -p` lists them under "Alerts:".
+_NO_PAPER = ("media-empty", "media-needed")
+_NOT_WORKING = ("offline", "paused", "stopped", "shutdown", "media-jam", "door-open", "cover-open",
+                "marker-supply-empty", "toner-empty", "spool-area-full")
+
+
+def state_from_lpstat(text: str) -> PrintResult:
+    """What `lpstat -l -p QUEUE` (in the C locale) says about printing now: PRINTED if nothing stops it."""
+    lines = text.lower().splitlines()
+    alerts = " ".join(line.split(":", 1)[1] for line in lines if line.strip().startswith("alerts:"))
+    if any(reason in alerts for reason in _NO_PAPER):
+        return PrintResult.OUT_OF_PAPER
+    if (lines and " disabled " in f" {lines[0]} ") or any(reason in alerts for reason in _NOT_WORKING):
+        return PrintResult.OFFLINE
+    return PrintResult.PRINTED
 
 
 def print_cups(receipt: Receipt, name: str = "", page: str = "A4") -> PrintResult:

@@ -81,7 +81,7 @@ def _need(*programs: str) -> None:
 
 INSIDE = r"""
 set -u
-out=/tmp/out
+out=/srv/ponte-test-out   # not /tmp: mmdebstrap empties it when it finishes
 mkdir -p $out
 # the technician's provisioning: service definitions (the samples, as an example)
 cp -r /opt/ponte/lib/python3.11/site-packages/kiosk/services/. /etc/ponte/services/
@@ -131,7 +131,7 @@ def test_package_buildsInstallsAndRuns_inAFreshDebian12Root(tmp_path):
     log = (work / "mmdebstrap.log")
     log.write_text(strapped.stdout + strapped.stderr)
     assert strapped.returncode == 0, (strapped.stderr[-3000:])
-    out = root / "tmp" / "out"
+    out = root / "srv" / "ponte-test-out"
     print("data dir:", (out / "data-dir.txt").read_text().strip())
     print("doctor exit", (out / "doctor.rc").read_text().strip(), (out / "doctor.err").read_text()[-500:])
     print((out / "doctor.json").read_text())

@@ -15,7 +15,6 @@ Times are wall-clock on this machine; only the ratios are meant to be compared.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sqlite3
 import statistics
@@ -101,7 +100,7 @@ def enqueue_bench(tmp: Path, payloads: list[dict], rounds: int = 10) -> dict:
             times["ours"].append(time.perf_counter() - t0)
         for row, body_row in rows[chunk]:
             t0 = time.perf_counter()
-            store._run(lambda c: store._insert(row, body_row), write=True)  # noqa: SLF001
+            store._run(lambda c, row=row, body_row=body_row: store._insert(row, body_row), write=True)  # noqa: SLF001
             times["store"].append(time.perf_counter() - t0)
         for sid, body in bodies[chunk]:
             t0 = time.perf_counter()

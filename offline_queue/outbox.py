@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from kiosk.outbox import OutboxError
 from offline_queue.connectors import Rendered
@@ -47,6 +47,8 @@ from offline_queue.seal import SealError, Sealer, open_sealed
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from offline_queue.salvage import SalvageResult
 
 log = logging.getLogger("offline_queue")
 
@@ -506,8 +508,8 @@ class Outbox:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
         self.moved_aside: Path | None = None   # set when a damaged or emptied file was set aside
-        self._lockfile = None
-        self.salvaged = None                   # SalvageResult after a damaged file was set aside
+        self._lockfile: BinaryIO | None = None
+        self.salvaged: SalvageResult | None = None  # after a damaged file was set aside
         self.lease_seconds = lease_seconds
         self._token = uuid.uuid4().hex[:12]
         self._owner_cache: tuple[int, str] | None = None
@@ -635,15 +637,16 @@ class Outbox:
         try:
             if self._lockfile is None:
                 self._lockfile = open(self.path.with_name(self.path.name + ".lock"), "a+b")
+            lockfile = self._lockfile
             try:
-                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
             except BlockingIOError:
                 pass
             deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
             while True:  # wait (bounded) while a first opener checks the files
                 try:
-                    fcntl.flock(self._lockfile, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    fcntl.flock(lockfile, fcntl.LOCK_SH | fcntl.LOCK_NB)
                     return False
                 except BlockingIOError:
                     if time.monotonic() > deadline:
@@ -653,9 +656,11 @@ class Outbox:
             return False
 
     def _unlock_first(self) -> None:
+        if self._lockfile is None:
+            return
         try:
             fcntl.flock(self._lockfile, fcntl.LOCK_SH)  # from now on, we are "another live process"
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             pass
 
     def _check_file_before_open(self) -> None:
@@ -757,12 +762,15 @@ class Outbox:
         self._salvage()
         saved = self.salvaged
         extra = f"; {saved.recovered} waiting submission(s) recovered, {saved.unreadable} unreadable" if saved else ""
-        self._report(code, f"{what}; it was kept as {self.moved_aside.name} and a fresh queue was started{extra}",
+        kept = self.moved_aside.name if self.moved_aside else "?"
+        self._report(code, f"{what}; it was kept as {kept} and a fresh queue was started{extra}",
                      kept_as=self.moved_aside)
 
     def _salvage(self) -> None:
         """Bring what is still readable in the damaged file into the fresh queue (the file is kept as is)."""
         from offline_queue.salvage import salvage
+        if self.moved_aside is None:
+            return
         try:
             self.salvaged = salvage(self, self.moved_aside)
         except Exception:  # noqa: BLE001 - salvage is a bonus; the fresh queue must work regardless
@@ -922,9 +930,9 @@ class Outbox:
             sealer = known[1]
         else:
             kid = key_id(public)
-            sealer = self._sealers.get(kid)
-            if sealer is None:
-                sealer = self._sealers[kid] = Sealer(public)
+            if kid not in self._sealers:
+                self._sealers[kid] = Sealer(public)
+            sealer = self._sealers[kid]
             self._sealer_by_key[id(public)] = (public, sealer)
         if destination.kind == "openrosa":
             rendered = render_xform(payload)
@@ -995,11 +1003,11 @@ class Outbox:
                    "body_seal")
         if stored_digest is not None and stored_digest != digest(body):
             names = [c.strip() for c in columns.split(",")]
-            meta = list(meta)
-            meta[names.index("state")] = "dead"
-            meta[names.index("last_error")] = _DAMAGED_REASON
-            meta[names.index("error_kind")] = DAMAGED_KIND
-            meta = tuple(meta)
+            fields = list(meta)
+            fields[names.index("state")] = "dead"
+            fields[names.index("last_error")] = _DAMAGED_REASON
+            fields[names.index("error_kind")] = DAMAGED_KIND
+            meta = tuple(fields)
 
         def work(conn: sqlite3.Connection) -> int | None:
             cur = conn.execute(f"INSERT OR IGNORE INTO submissions ({columns}) VALUES ({','.join('?' * len(meta))})",
@@ -1248,7 +1256,8 @@ class Outbox:
         def work(conn: sqlite3.Connection) -> tuple[list, int]:
             self._reclaim(conn, time.time())
             rows = conn.execute(sql, [now, *exclude, limit]).fetchall()
-            good, bad = [], []
+            good: list[tuple] = []
+            bad: list[tuple] = []
             for r in rows:
                 body, stored = r[14], r[15]
                 if r[18] is None or (stored is not None and stored != digest(body)):
@@ -1356,7 +1365,8 @@ class Outbox:
             f"SELECT {', '.join('s.' + c.strip() for c in _ITEM_COLUMNS.split(','))}, b.body, s.body_seal, "
             "s.content_type, b.payload_sealed, b.digest FROM submissions s JOIN bodies b ON b.seq = s.seq "
             "WHERE s.state IN ('queued','sending','failed','dead') ORDER BY s.created_at").fetchall(), write=False)
-        good, bad = [], []
+        good: list[tuple] = []
+        bad: list[tuple] = []
         for r in rows:
             (bad if r[18] is not None and r[18] != digest(r[14]) else good).append(r)
         if bad:

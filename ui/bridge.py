@@ -435,6 +435,8 @@ class KioskBridge(QObject):
             value = after.get(kind) if after else None
             text = self._s(value) if isinstance(value, dict) else (value or "")
             if text:
+                if kind in ("phone", "web") and self._language in RIGHT_TO_LEFT:
+                    text = "\u2066" + text + "\u2069"  # keeps its own order in an Arabic line (+351 200 ...)
                 rows.append({"kind": kind, "label": tr(self._language, f"done.follow_{kind}"), "text": text})
         return rows
 

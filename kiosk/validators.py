@@ -18,6 +18,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 YES_NO = ("yes", "no")
 DEFAULT_MAX_LENGTH = {"short_text": 100, "long_text": 1000}
+MAX_DIGITS = 15  # significant digits of a number answer: all of them survive a float
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,13 @@ def _number(page: Page, raw: Any, **_: Any) -> Any:
         text = raw.strip().replace(" ", "").replace(",", ".")
         if not re.fullmatch(r"-?\d+(\.\d+)?", text):
             return Invalid("invalid_number")
+        if len(text.lstrip("-").replace(".", "").strip("0")) > MAX_DIGITS:
+            # More digits than a float keeps: the number sent would not be the one typed.
+            return Invalid("invalid_number")
         value: float = float(text)
     elif isinstance(raw, (int, float)):
+        if isinstance(raw, int) and len(str(abs(raw)).strip("0")) > MAX_DIGITS:
+            return Invalid("invalid_number")
         value = float(raw)
     else:
         raise TypeError

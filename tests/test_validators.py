@@ -588,3 +588,24 @@ def test_integer_number_questions_take_whole_numbers_only():
     assert check("number", "3,0", integer=True) == 3
     assert key(check("number", "2.5", integer=True)) == "invalid_number"
     assert check("number", "2.5") == 2.5
+
+
+@pytest.mark.parametrize("raw", ["1234567890123456", "12345678901234567890", "0.1234567890123456",
+                                 1234567890123456789, "-9999999999999999"])
+def test_numbers_with_more_digits_than_are_kept_are_refused(raw):
+    # float() would send 12345678901234567168 for 12345678901234567890: not what was typed.
+    assert key(check("number", raw)) == "invalid_number"
+
+
+@pytest.mark.parametrize("raw, expected", [("123456789012345", 123456789012345), ("0.00001", 0.00001),
+                                           ("1000000000000000000000", 10 ** 21), (10 ** 20, 10 ** 20)])
+def test_numbers_within_the_digits_kept(raw, expected):
+    assert check("number", raw) == expected
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10 ** 9, max_value=10 ** 9))
+def test_an_accepted_number_is_the_number_typed(number):
+    from decimal import Decimal
+    result = check("number", format(number, "f"))
+    assert not isinstance(result, Invalid)
+    assert Decimal(repr(result)) == number.normalize() or Decimal(result) == number

@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.config import config_from_dict
 from kiosk.definition import DefinitionError, load_service
@@ -266,3 +268,56 @@ def test_an_encrypted_form_carries_the_public_key():
     for bad, words in (("not a key!", "not base64"), ("AAAA", "cannot be read"), (ec_pem, "not an RSA key")):
         with pytest.raises(ValueError, match=words):
             xform_for(service, public_key=bad)
+
+
+# Answers of any shape a citizen or a script could give, per question type.
+_RAW = {
+    "number": st.one_of(st.integers(-10 ** 6, 10 ** 6), st.floats(-1e6, 1e6, allow_nan=False),
+                        st.decimals(places=6, min_value=-10 ** 6, max_value=10 ** 6, allow_nan=False).map(str),
+                        st.text("0123456789.,- ", max_size=12)),
+    "date": st.one_of(st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)).map(lambda d: d.strftime("%d/%m/%Y")),
+                      st.text(max_size=12)),
+    "short_text": st.text(max_size=30), "long_text": st.text(max_size=60),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_accepted_answer_is_valid_for_its_bind_type(data):
+    """Whatever the validators accept, the rendered instance holds a value the form's type allows."""
+    from kiosk.validators import Invalid, validate
+    service = load_service(data.draw(st.sampled_from(SAMPLES)))
+    form = _form_of(service)
+    page = data.draw(st.sampled_from([p for p in service.pages if p.type in _RAW]))
+    raw = data.draw(_RAW[page.type])
+    value = validate(page, raw, national_id_kind=service.national_id, postcode_kind=service.postcode,
+                     today=NOW.date())
+    if value is None or isinstance(value, Invalid):
+        return
+    target = service.mapping.get(page.id, page.id)
+    payload = {"submission_id": "s", "reference": "R", "form": {"id": form_id(service)}, "fields": {target: value}}
+    sent = ET.fromstring(render_xform(payload).body).findtext(target)
+    kind = form.binds[f"/data/{target}"].get("type")
+    assert valid_for(kind, sent), (page.id, kind, raw, value, sent)
+    assert sent == value or kind != "string"  # text goes out exactly as accepted
+
+
+_FORMS: dict = {}
+
+
+def _form_of(service) -> Form:
+    if service.id not in _FORMS:
+        _FORMS[service.id] = Form(xform_for(service))
+    return _FORMS[service.id]
+
+
+@pytest.mark.parametrize("raw, sent", [("0,00001", "0.00001"), ("-0.0000001", "-0.0000001"), ("2.5", "2.5"),
+                                       ("1000000000000000000000", "1000000000000000000000")])
+def test_decimals_are_sent_without_an_exponent(raw, sent):
+    # xsd:decimal has no exponent; str(0.00001) is "1e-05".
+    from kiosk.validators import validate
+    service = load_service(SERVICES / "social-energy-tariff.yaml")
+    page = next(p for p in service.pages if p.type == "number" and not p.integer)
+    value = validate(page.__class__(**{**page.__dict__, "min": None, "max": None}), raw)
+    payload = {"submission_id": "s", "reference": "R", "form": {"id": "f"}, "fields": {"n": value}}
+    assert ET.fromstring(render_xform(payload).body).findtext("n") == sent

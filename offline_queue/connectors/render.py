@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -54,6 +55,8 @@ def _text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):  # XForm select_multiple: space-separated choices
         return " ".join(_text(v) for v in value)
+    if isinstance(value, float):  # xsd:decimal has no exponent: 0.00001, never 1e-05
+        return format(Decimal(repr(value)), "f")
     return _NOT_XML.sub("\ufffd", str(value))
 
 

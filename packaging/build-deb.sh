@@ -65,6 +65,8 @@ rm -rf "$venv/lib/python3.11/site-packages"/*.dist-info/direct_url.json
 # rewrite the staging path to the installed one (pyvenv.cfg only records the command)
 sed -i "s#$venv#/opt/ponte#g" "$venv/pyvenv.cfg"
 grep -rlIF --null "$venv" "$venv/bin" | xargs -0 -r sed -i "s#$venv#/opt/ponte#g" || true
+# Version-control leftovers some wheels ship
+find "$venv" -name .gitignore -type f -delete
 # No bytecode in the package (Debian's rule): the postinst compiles it in place, where
 # the file names are right, and the prerm removes it.
 find "$venv" -name __pycache__ -type d -prune -exec rm -rf {} +
@@ -83,7 +85,7 @@ fi
 
 # 3. the rest of the package tree
 install -d "$stage/usr/bin" "$stage/etc/ponte/services" "$stage/lib/systemd/system" \
-    "$stage/usr/share/doc/ponte-kiosk" "$stage/usr/share/lintian/overrides" "$venv/libexec"
+    "$stage/usr/share/doc/ponte-kiosk" "$venv/libexec"
 ln -s /opt/ponte/bin/kiosk "$stage/usr/bin/kiosk"
 install -m 0644 "$src/packaging/kiosk.toml" "$stage/etc/ponte/kiosk.toml"
 install -m 0755 "$src/packaging/debian/ponte-kiosk-session" "$venv/libexec/ponte-kiosk-session"
@@ -91,7 +93,6 @@ for unit in ponte-kiosk.service ponte-kiosk-metrics.service ponte-kiosk-metrics.
     install -m 0644 "$src/packaging/$unit" "$stage/lib/systemd/system/$unit"
 done
 install -m 0644 "$src/packaging/debian/copyright" "$stage/usr/share/doc/ponte-kiosk/copyright"
-install -m 0644 "$src/packaging/debian/lintian-overrides" "$stage/usr/share/lintian/overrides/ponte-kiosk"
 # A manual page from the command's own help.
 install -d "$stage/usr/share/man/man1"
 PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" - "$deb_version" <<'PY' | gzip -9n >"$stage/usr/share/man/man1/kiosk.1.gz"

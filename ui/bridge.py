@@ -24,7 +24,7 @@ from kiosk.reference import display
 from kiosk.citizen import CitizenSession
 from kiosk.screen import (ATTRACT, LANGUAGE, QUESTION, SERVICES, START, STOPPED, ScreenContent, SpokenOption,
                           error_text)
-from kiosk.session import ACTIVE, EXPIRED, WARNING, InactivityTimer
+from kiosk.session import ACTIVE, EXPIRED, InactivityTimer
 from kiosk.submission import SubmitError, build_payload, check_ready, write
 from ui.help_call import HelpCall
 from translations import table

@@ -524,6 +524,7 @@ class Outbox:
         self._last_write = 0.0
         self._wal_dirty = False
         self._pending_salvage = False          # an emptied file was set aside: salvage it once open
+        self._wal_damage: tuple[Path | None, str, str] | None = None  # (kept copy, code, words), handled once open
         _LIVE_TOKENS.add(self._token)
         try:
             try:
@@ -552,6 +553,8 @@ class Outbox:
             raise
         if self._pending_salvage:
             self._salvage()
+        if self._wal_damage is not None:
+            self._after_wal_damage(*self._wal_damage)
         self._store_problems()
         self._ensure_reserve()
 
@@ -713,20 +716,38 @@ class Outbox:
             return
         kept = None
         if wal.exists():
-            kept = self.path.with_name(f"{self.path.name}-wal.damaged-{_stamp()}")
-            shutil.copyfile(wal, kept)
+            # The file and its log as they are now (nothing has written since SQLite read them): support gets
+            # them as found, and the commits after the damaged frame are salvaged from this pair once open.
+            kept = self.path.with_name(f"{self.path.name}.wal-damaged-{_stamp()}")
+            shutil.copyfile(self.path, kept)
+            shutil.copyfile(wal, kept.with_name(kept.name + "-wal"))
         what = []
         if lost_commits:
             what.append(f"{lost_commits} committed transaction(s) in its write-ahead log could not be read")
         if missing:
-            what.append(f"{missing} acknowledged submission(s) are missing from it")
-        self._report("wal_damaged" if lost_commits else "missing",
-                     "the queue was damaged: " + " and ".join(what) +
-                     (f"; the log was kept as {kept.name}" if kept else "") + ": tell support", kept_as=kept)
+            what.append(f"{missing} acknowledged submission(s) were missing from it")
+        self._wal_damage = (kept if lost_commits else None, "wal_damaged" if lost_commits else "missing",
+                            "the queue was damaged: " + " and ".join(what) +
+                            (f"; the file and its log were kept as {kept.name}" if kept else ""))
         try:  # reported once, not at every start
             self._mark.write_text(_MARK_FORMAT.format(top), encoding="ascii")
         except OSError:
             pass
+
+    def _after_wal_damage(self, kept: Path | None, code: str, words: str) -> None:
+        """Salvage the commits SQLite dropped: in a copy of the kept pair, the log's checksums are rebuilt from
+        the damaged frame on, SQLite replays every frame, and waiting submissions not in the queue come back
+        (a page damaged in the log costs the rows on it; a damaged body fails its checksum and is set aside)."""
+        from offline_queue.salvage import salvage
+        self._wal_damage = None
+        recovered = None
+        if kept is not None:
+            try:
+                recovered = salvage(self, kept, repair_wal=True).recovered
+            except Exception:  # noqa: BLE001 - the report matters more; the pair stays for support
+                log.exception("salvage of the damaged log failed; the file and its log are kept for support")
+        extra = f"; {recovered} waiting submission(s) were recovered from the log" if recovered is not None else ""
+        self._report(code, words + extra + ": tell support", kept_as=kept)
 
     # -- damage --------------------------------------------------------------------
     def _recover_from_corruption(self) -> bool:

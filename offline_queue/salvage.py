@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,45 @@ class SalvageResult:
     unreadable: int     # keys whose rows could not be read
 
 
-def _open_copy(damaged: Path, workdir: Path) -> sqlite3.Connection | None:
+def repair_wal_checksums(wal: Path) -> int:
+    """Rewrite the running checksums of a WAL file so that SQLite reads every frame of its current generation
+    (it stops at the first frame whose checksum fails, dropping every later commit). For a copy only: a
+    damaged frame's page is then read as it is. Returns the number of frames rewritten."""
+    data = bytearray(wal.read_bytes())
+    if len(data) < 32:
+        return 0
+    magic = struct.unpack(">I", data[:4])[0]
+    if magic not in (0x377F0682, 0x377F0683):
+        magic = 0x377F0682
+        data[:4] = struct.pack(">I", magic)
+    word = struct.Struct(">2I" if magic & 1 else "<2I")
+    page_size = struct.unpack(">I", data[8:12])[0]
+    if not 512 <= page_size <= 65536 or page_size & (page_size - 1):
+        return 0
+
+    def checksum(block: bytes | bytearray, s0: int, s1: int) -> tuple[int, int]:
+        for x0, x1 in word.iter_unpack(block):
+            s0 = (s0 + x0 + s1) & 0xFFFFFFFF
+            s1 = (s1 + x1 + s0) & 0xFFFFFFFF
+        return s0, s1
+
+    s0, s1 = checksum(data[:24], 0, 0)
+    data[24:32] = struct.pack(">II", s0, s1)
+    salts = bytes(data[16:24])
+    frame, count = 32, 0
+    while frame + 24 + page_size <= len(data):
+        if bytes(data[frame + 8:frame + 16]) != salts:
+            break  # an earlier generation: not part of the log
+        s0, s1 = checksum(data[frame:frame + 8], s0, s1)
+        s0, s1 = checksum(data[frame + 24:frame + 24 + page_size], s0, s1)
+        data[frame + 16:frame + 24] = struct.pack(">II", s0, s1)
+        frame += 24 + page_size
+        count += 1
+    wal.write_bytes(bytes(data))
+    return count
+
+
+def _open_copy(damaged: Path, workdir: Path, repair_wal: bool = False) -> sqlite3.Connection | None:
     """A connection to a copy (the kept file stays byte for byte as found), with its write-ahead log when one
     was kept beside it, so commits not yet checkpointed are read too; a broken magic string at the start of
     the copy is put back, since a torn first page often damages only that."""
@@ -36,6 +75,8 @@ def _open_copy(damaged: Path, workdir: Path) -> sqlite3.Connection | None:
     wal = damaged.with_name(damaged.name + "-wal")
     if wal.is_file() and wal.stat().st_size > 32:
         shutil.copyfile(wal, workdir / "salvage.db-wal")
+        if repair_wal:
+            repair_wal_checksums(workdir / "salvage.db-wal")
     for attempt in (1, 2):
         conn = sqlite3.connect(copy)
         try:
@@ -58,12 +99,13 @@ def _column(src: sqlite3.Connection, table: str, name: str) -> str:
         return "NULL"
 
 
-def salvage(outbox, damaged: Path | str, max_gap: int = 2_000) -> SalvageResult:
-    """Copy undelivered rows of a damaged queue file into outbox; never raises on damage."""
+def salvage(outbox, damaged: Path | str, max_gap: int = 2_000, repair_wal: bool = False) -> SalvageResult:
+    """Copy undelivered rows of a damaged queue file (and the -wal kept beside it) into outbox; never raises on
+    damage. repair_wal: the log's checksums are rebuilt first, so commits after a damaged frame are read too."""
     recovered = skipped = unreadable = 0
     with tempfile.TemporaryDirectory(prefix="ponte-salvage-") as workdir:
         try:
-            src = _open_copy(Path(damaged), Path(workdir))
+            src = _open_copy(Path(damaged), Path(workdir), repair_wal)
         except OSError:
             src = None
         if src is None:

@@ -746,3 +746,13 @@ def test_long_values_are_cut_short_in_messages(tmp_path):
     problem = only_problem(write(tmp_path, text))
     assert problem.message.startswith("'xxx") and problem.message.endswith("a condition can only look back")
     assert len(problem.message) <= 401
+
+
+@pytest.mark.parametrize("language", ALL_LANGUAGES)
+def test_every_error_key_has_words_in_every_language(language):
+    import json
+
+    from kiosk.definition import ERROR_KEYS
+    words = json.loads((Path(__file__).resolve().parent.parent / "translations" / "core" / f"{language}.json")
+                       .read_text(encoding="utf-8"))
+    assert [key for key in sorted(ERROR_KEYS) if not words.get(f"error.{key}")] == []

@@ -22,6 +22,11 @@ names and numbers typed by the citizen have no field to go into.
 The device key is `<data_dir>/audit.key` (32 random bytes, mode 0600), made on
 first use; set `[audit] hmac = false` in the configuration to chain with
 plain SHA-256 (then anyone can verify the export without the key).
+
+Away from the kiosk, heads of the log signed with the device's Ed25519 key
+(`kiosk.signing`) make an export verifiable with the public key alone; the
+newest head is kept beside the log (`audit-head.json`) and ends every export,
+so a rolled-back, truncated or deleted log is found.
 """
 from __future__ import annotations
 
@@ -29,12 +34,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+from kiosk.signing import HEAD_TYPE, HeadKeeper, SigningError
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -44,7 +54,7 @@ ACTIONS = frozenset({
     "consent_shown", "consent_given", "consent_refused", "consent_withdrawn",
     "fill_on_behalf", "identity_checked",
     "console_open", "console_close", "sync_now", "retry", "export_bundle", "audit_export",
-    "exit", "restart", "settings", "reauth",
+    "exit", "restart", "settings", "reauth", "close_day",
 })
 # The only keys `details` may hold; all describe the kiosk, never the citizen.
 DETAIL_KEYS = frozenset({
@@ -141,13 +151,14 @@ def load_key(data_dir: Path, create: bool = True) -> bytes | None:
 class AuditLog:
     def __init__(self, path: Path | str, *, kiosk_id: str = "ponte-dev", key: bytes | None = None,
                  clock: Callable[[], dt.datetime] | None = None,
-                 sink: Callable[[dict], None] | None = None):
+                 sink: Callable[[dict], None] | None = None, heads: HeadKeeper | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.kiosk_id = kiosk_id
         self.key = key
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.sink = sink  # called with each new entry's dict (e.g. to queue it for the backend)
+        self.heads = heads  # signs the newest head after each append (kiosk.signing)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -165,6 +176,11 @@ class AuditLog:
     def for_config(cls, config, **kwargs) -> "AuditLog":
         use_key = config.raw.get("audit", {}).get("hmac", True)
         key = load_key(config.data_dir) if use_key else None
+        if "heads" not in kwargs:
+            try:
+                kwargs["heads"] = HeadKeeper.for_data_dir(config.data_dir, config.kiosk_id)
+            except SigningError as exc:  # the log still records; `kiosk audit verify` reports the key
+                log.error("audit: heads are not signed: %s", exc)
         return cls(Path(config.data_dir) / "audit.db", kiosk_id=config.kiosk_id, key=key, **kwargs)
 
     def close(self) -> None:
@@ -177,6 +193,11 @@ class AuditLog:
         ts = self._clock().astimezone(dt.timezone.utc).isoformat(timespec="seconds")
         with self._lock:
             entry = self._append_locked(ts, action, mediator, details)
+        if self.heads is not None:
+            try:
+                self.heads.advance(entry.to_dict(), lambda: [e.to_dict() for e in self.entries()])
+            except Exception as exc:  # noqa: BLE001 - the entry is written; verify reports a missing head
+                log.warning("audit: the head was not signed (%s)", type(exc).__name__)
         if self.sink is not None:
             try:
                 self.sink(entry.to_dict())
@@ -210,20 +231,32 @@ class AuditLog:
         return verify_entries((e.to_dict() for e in self.entries()), self.key)
 
     def export(self, out: Path | str) -> int:
-        """Write every entry as JSON lines (one entry per line); returns the count."""
+        """Write every entry as JSON lines (one entry per line), then the signed head; returns the count."""
         entries = self.entries()
+        head = self.heads.sign_entries([e.to_dict() for e in entries]) if self.heads is not None else None
         out = Path(out)
         tmp = out.with_name(out.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as f:
             for e in entries:
                 f.write(canonical_json(e.to_dict()) + "\n")
+            if head is not None:
+                f.write(canonical_json(head) + "\n")
         tmp.replace(out)
         return len(entries)
 
 
 def read_export(path: Path | str) -> list[dict]:
+    """The entries of an export (its signed head line left out: see `read_signed_export`)."""
+    return read_signed_export(path)[0]
+
+
+def read_signed_export(path: Path | str) -> tuple[list[dict], dict | None]:
+    """The entries of an export and its signed head (None if it has none)."""
     with Path(path).open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        lines = [json.loads(line) for line in f if line.strip()]
+    heads = [x for x in lines if isinstance(x, dict) and x.get("type") == HEAD_TYPE]
+    return [x for x in lines if not (isinstance(x, dict) and x.get("type") == HEAD_TYPE)], \
+        (heads[-1] if heads else None)
 
 
 def audit_payload(entries: list[Entry], kiosk_id: str) -> dict:

@@ -199,6 +199,30 @@ def salvage(config: Config, file: Path) -> None:
 
 
 @queue.command()
+@click.option("--acknowledge", is_flag=True, help="A person has seen them (and told support): stop showing them.")
+@pass_config
+@queue_errors
+def problems(config: Config, acknowledge: bool) -> None:
+    """What a person must know about the queue (damage set aside, missing submissions, a full disk); exit 1
+    while any is not acknowledged.
+
+    \b
+    Example:
+      kiosk queue problems --acknowledge
+    """
+    with _outbox(config) as outbox:
+        found = outbox.health().problems
+        for problem in found:
+            click.echo(f"{iso(problem.at)}  {problem.message}")
+        if not found:
+            click.echo("no problems")
+        elif acknowledge:
+            click.echo(f"{outbox.acknowledge_problems()} problem(s) acknowledged")
+    if found and not acknowledge:
+        exit_with(1)
+
+
+@queue.command()
 @click.argument("dir", type=click.Path(file_okay=False, path_type=Path))
 @pass_config
 @queue_errors

@@ -458,3 +458,19 @@ def test_queue_status_and_the_console_tell_about_a_problem(config, tmp_path, cap
     outbox.acknowledge_problems()
     assert queue_health(outbox).reason == ""
     outbox.close()
+
+
+def test_kiosk_queue_problems_lists_and_acknowledges(config, tmp_path, capsys):
+    from commands.cli import main
+    outbox = open_outbox(config)
+    fill(outbox, config, 1)
+    outbox.close()
+    config.queue_path.write_bytes(b"")
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\n[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n')
+    assert main(["--config", str(toml), "queue", "problems"]) == 1
+    assert "found empty" in capsys.readouterr().out
+    assert main(["--config", str(toml), "queue", "problems", "--acknowledge"]) == 0
+    assert "1 problem(s) acknowledged" in capsys.readouterr().out
+    assert main(["--config", str(toml), "queue", "problems"]) == 0
+    assert "no problems" in capsys.readouterr().out

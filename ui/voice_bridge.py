@@ -3,8 +3,8 @@
 `VoiceController` holds no voice logic of its own: what to say comes from
 `voice.script`, what the screen accepts from `voice.grammar`, clips from
 `voice.tts.Synthesizer` (a worker thread and process), models from
-`voice.recognizer.ModelStore` (loaded in the background). It plays clips with
-QtMultimedia and listens through an audio source from `voice.audio_qt`
+`voice.recognizer.ModelStore` (loaded in the background). `ui.voice_speaker.Speaker`
+plays the clips with QtMultimedia; the controller listens through an audio source from `voice.audio_qt`
 (the microphone, or a WAV file in tests and demos).
 
 The lead's bridge calls `show(screen)` on every screen change and connects
@@ -13,24 +13,24 @@ The lead's bridge calls `show(screen)` on every screen change and connects
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from kiosk.config import Config
 from kiosk.screen import ATTRACT, ScreenContent
 from translations import table
 from translations import text as tr
+from ui.voice_listener import Listener
+from ui.voice_speaker import Speaker
 from voice import script as scripts
 from voice.grammar import Grammar, Intent, build_grammar, confirmation_grammar
-from voice.recognizer import ABSENT, FAILED, READY, ModelStore, Recognition
+from voice.recognizer import ABSENT, FAILED, READY, ModelStore
 from voice.cache import DEFAULT_MAX_BYTES, SharedCache
 from voice.tts import MAX_RATE, MIN_RATE, Synthesizer
 
 log = logging.getLogger(__name__)
 
 RATE_STEP = 15
-MAX_LISTEN_MS = 8000  # push-to-talk never stays open longer than this
 
 
 class VoiceController(QObject):
@@ -39,7 +39,6 @@ class VoiceController(QObject):
     mediatorNotice = Signal(str)  # something the mediator should know (no voice, no model ...)
     spoke = Signal(str)  # the text of every clip that starts playing (tests, mediator log)
     heard = Signal(str, str, str)  # text, intent kind, intent value ("" when not understood)
-    _synthesised = Signal(int, object, str)  # from the synthesis thread
     _modelState = Signal(str, str, str)  # from the model loading thread
 
     def __init__(self, config: Config, *, synthesizer: Synthesizer | None = None,
@@ -56,38 +55,30 @@ class VoiceController(QObject):
             log.warning("[voice] cache_max_mb must be a number of megabytes: using the default")
             max_bytes = DEFAULT_MAX_BYTES
         self.cache = SharedCache(self.synth.cache_dir, max_bytes)
+        self.speaker = Speaker(self.synth, self.cache, self)
+        self.speaker.spoke.connect(self.spoke)
+        self.speaker.speakingChanged.connect(self.changed)
+        self.speaker.failed.connect(
+            lambda reason: self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=reason)))
         self.models = models or ModelStore(config.data_dir)
         self._model_listener = lambda lang, state, msg: self._modelState.emit(lang, state, msg)
         self.models.listeners.append(self._model_listener)
         if audio_input is None:
             from voice.audio_qt import QtMicrophone
             audio_input = QtMicrophone(voice_cfg.get("microphone", ""), parent=self)
-        self.audio_input = audio_input
+        self.listener = Listener(audio_input, self.models, self)
+        self.listener.listeningChanged.connect(self.changed)
+        self.listener.finished.connect(self._on_finished)
         self._enabled = bool(voice_cfg.get("on_by_default", False)) if enabled is None else enabled
         self._rate = int(voice_cfg.get("rate", 100))
         self._screen: ScreenContent | None = None
         self._language = config.default_language
-        self._generation = 0
-        self._speaking = False
-        self._listening = False
-        self._recognition: Recognition | None = None
         self._heard_text = ""
         self._pending: Intent | None = None
         self._notice = ""
         self._notices_sent: set[str] = set()
         self._headphones_said = False
-        self._current_text = ""
-        self.last_clip: Path | None = None
-        self.last_spoken = ""
-        self.last_error = ""
-        self._synthesised.connect(self._on_synthesised)
         self._modelState.connect(self._on_model_state)
-        self._listen_timer = QTimer(self)
-        self._listen_timer.setSingleShot(True)
-        self._listen_timer.timeout.connect(self.stopListening)
-        from voice.audio_qt import ClipPlayer
-        self._player = ClipPlayer(self)
-        self._player.playingChanged.connect(self._set_speaking)
 
     # --- properties for QML ---------------------------------------------------
 
@@ -115,11 +106,25 @@ class VoiceController(QObject):
 
     @Property(bool, notify=changed)
     def speaking(self) -> bool:
-        return self._speaking
+        return self.speaker.speaking
+
+    @property
+    def audio_input(self):
+        """The microphone (or a WAV source in tests and demos): a hardware edge, replaceable."""
+        return self.listener.audio_input
+
+    @audio_input.setter
+    def audio_input(self, source) -> None:
+        self.listener.audio_input = source
+
+    # What was last said, for tests and the mediator (never shown to QML).
+    last_clip = property(lambda self: self.speaker.last_clip)
+    last_spoken = property(lambda self: self.speaker.last_spoken)
+    last_error = property(lambda self: self.speaker.last_error)
 
     @Property(bool, notify=changed)
     def listening(self) -> bool:
-        return self._listening
+        return self.listener.listening
 
     @Property(bool, notify=changed)
     def micAvailable(self) -> bool:
@@ -199,46 +204,12 @@ class VoiceController(QObject):
         screen = self._screen
         answer = screen.answer if screen is not None else ""
         private = private or bool(answer and answer in text) or bool(screen is not None and screen.reference)
-        self._stop_speech()
-        self._generation += 1
-        self._current_text = text
-        if not text:
-            return
-        self._check_voice_notice()
-        generation = self._generation
-        def done(path, error: str) -> None:  # on the synthesis thread
-            if path is not None and not private:
-                self.cache.used(path)
-            self._synthesised.emit(generation, path, error)
-        self.synth.request(text, self._language, self._rate, done, private=private)
+        if text:
+            self._check_voice_notice()
+        self.speaker.say(text, self._language, self._rate, private)
 
     def _stop_speech(self) -> None:
-        self._generation += 1
-        self.synth.cancel()
-        self._player.stop()
-        self._set_speaking(False)
-
-    def _on_synthesised(self, generation: int, path, error: str) -> None:
-        if generation != self._generation:
-            return  # an older screen's speech: never play it
-        if path is None:
-            self.last_error = error
-            self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=error))
-            return
-        self.last_clip = Path(path)
-        self.last_spoken = self._current_text
-        self.spoke.emit(self._current_text)
-        try:
-            self._player.play(path)
-        except (RuntimeError, OSError, EOFError) as exc:
-            log.warning("voice playback failed: %s", exc)
-            self.last_error = str(exc)
-            self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=str(exc)))
-
-    def _set_speaking(self, value: bool) -> None:
-        if value != self._speaking:
-            self._speaking = value
-            self.changed.emit()
+        self.speaker.stop()
 
     @Slot()
     def listenAgain(self) -> None:
@@ -290,7 +261,7 @@ class VoiceController(QObject):
         self._pending, self._heard_text = None, ""
         self._headphones_said = False
         self.synth.purge_private()  # the last citizen's answers, spoken, leave with them
-        self._current_text, self.last_spoken, self.last_clip = "", "", None
+        self.speaker.forget()
         voice_cfg = self.config.raw.get("voice", {}) if isinstance(self.config.raw, dict) else {}
         self._enabled = bool(voice_cfg.get("on_by_default", False))
         self._rate = int(voice_cfg.get("rate", 100))
@@ -299,10 +270,7 @@ class VoiceController(QObject):
     # --- listening ---------------------------------------------------------------------------
 
     def _mic_state(self) -> tuple[str, str]:
-        ok, reason = self.audio_input.available()
-        if not ok:
-            return "no-device", reason
-        return self.models.state(self._language)
+        return self.listener.state(self._language)
 
     def grammar(self) -> Grammar:
         if self._pending is not None:
@@ -311,47 +279,28 @@ class VoiceController(QObject):
 
     @Slot()
     def startListening(self) -> None:
-        if self._listening or self._screen is None:
+        if self.listener.listening or self._screen is None:
             return
         model = self.models.model(self._language)
         if model is None or self._mic_state()[0] != READY:
             self._check_mic_notice()
             return
         self._stop_speech()  # never record our own voice
-        self._recognition = Recognition(model, self.grammar())
         try:
-            self.audio_input.start(self._on_pcm, self.stopListening)
+            self.listener.start(model, self.grammar())
         except RuntimeError as exc:
-            self._recognition = None
             self._tell_mediator(tr(self._language, "voice.mediator.no_microphone") + f" ({exc})")
-            return
-        self._listening = True
-        self._listen_timer.start(MAX_LISTEN_MS)
-        self.changed.emit()
-
-    def _on_pcm(self, pcm: bytes) -> None:
-        if self._recognition is not None and self._recognition.feed(pcm):
-            QTimer.singleShot(0, self.stopListening)  # the citizen stopped speaking
 
     @Slot()
     def stopListening(self) -> None:
-        if not self._listening:
-            return
-        self._listen_timer.stop()
-        self.audio_input.stop()
-        self._listening = False
-        recognition, self._recognition = self._recognition, None
-        result = recognition.finish() if recognition else None
-        self.changed.emit()
-        if result is not None:
-            self._on_heard(result.text, result.intent)
+        self.listener.stop()
 
     def _cancel_listening(self) -> None:
-        if self._listening:
-            self._listen_timer.stop()
-            self.audio_input.stop()
-            self._listening = False
-            self._recognition = None
+        self.listener.cancel()
+
+    def _on_finished(self, result) -> None:
+        if result is not None:
+            self._on_heard(result.text, result.intent)
 
     def _on_heard(self, text: str, intent: Intent | None) -> None:
         self.heard.emit(text, *(intent or ("", "")))

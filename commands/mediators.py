@@ -17,6 +17,8 @@ import click
 
 from commands.base import BadInput, Failure, pass_config
 from kiosk import audit as audit_mod
+from kiosk import signing
+from kiosk.audit_sync import queued_head
 from kiosk.config import Config
 from kiosk.mediators import ROLES, MediatorError, MediatorStore
 from kiosk.pin import PinError, check_pin_format
@@ -125,30 +127,95 @@ def audit() -> None:
 @audit.command()
 @click.option("--file", "export_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Verify an exported JSON-lines file instead of the kiosk's log.")
+@click.option("--public-key", "public_key_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The kiosk's public key (PEM or base64, from `kiosk audit public-key`): verify an export "
+                   "away from the kiosk, without its HMAC key.")
 @pass_config
-def verify(config: Config, export_file: Path | None) -> None:
-    """Check the hash chain: exit 1 if an entry was edited, deleted or reordered.
+def verify(config: Config, export_file: Path | None, public_key_file: Path | None) -> None:
+    """Check the hash chain and the signed heads: exit 1 if an entry was edited, deleted or reordered,
+    the newest entries are gone (rolled back, truncated) or the whole log is.
 
     \b
-    Example:
-      kiosk audit verify --file /media/usb/ponte-audit-k1-20260101T120000Z.jsonl
+    Example (at the office):
+      kiosk audit verify --file ponte-audit-k1.jsonl --public-key k1-audit.pem
     """
+    if public_key_file is not None:
+        if export_file is None:
+            raise BadInput("audit verify: --public-key checks an export: give it with --file")
+        try:
+            public = signing.read_public_key(public_key_file)
+            entries, head = audit_mod.read_signed_export(export_file)
+        except signing.SigningError as exc:
+            raise BadInput(f"audit verify: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"audit verify: cannot read {export_file}: {type(exc).__name__}") from None
+        checked = signing.verify_export(entries, head, public)
+        if not checked.ok:
+            raise Failure(f"AUDIT EXPORT NOT GENUINE: {checked.problem} ({checked.count} entries checked)")
+        click.echo(f"audit export intact: {checked.count} entries, head signed by key "
+                   f"{head['key_id'] if head else '?'} on {head.get('ts') if head else '?'}")
+        return
     key = audit_mod.load_key(config.data_dir, create=False) if config.audit.hmac else None
+    try:
+        signer = signing.load_signer(config.data_dir, create=False)
+    except signing.SigningError as exc:
+        raise Failure(f"audit verify: {exc}") from None
     if export_file:
         try:
-            entries = audit_mod.read_export(export_file)
+            entries, head = audit_mod.read_signed_export(export_file)
         except (OSError, ValueError) as exc:
             raise BadInput(f"audit verify: cannot read {export_file}: {exc}") from None
         result = audit_mod.verify_entries(entries, key)
+        if result.ok and head is not None and signer is not None:
+            checked = signing.verify_export(entries, head, signer.public)
+            if not checked.ok:
+                raise Failure(f"AUDIT EXPORT NOT GENUINE: {checked.problem}")
     else:
-        if not (Path(config.data_dir) / "audit.db").exists():
+        try:
+            heads = [signing.read_head_file(Path(config.data_dir) / signing.HEAD_NAME), queued_head(config)]
+        except signing.SigningError as exc:
+            raise Failure(f"AUDIT LOG SUSPECT: the signed head beside it is unusable: {exc}") from None
+        db = Path(config.data_dir) / "audit.db"
+        entries = None
+        if db.exists():
+            log = audit_mod.AuditLog(db, kiosk_id=config.kiosk_id, key=key)
+            try:
+                logged = log.entries()
+            finally:
+                log.close()
+            result = audit_mod.verify_entries((e.to_dict() for e in logged), key)
+            entries = [e.to_dict() for e in logged]
+        if any(h is not None for h in heads):
+            if signer is None:
+                raise Failure("AUDIT LOG SUSPECT: signed heads exist but the device signing key "
+                              f"({signing.PRIVATE_NAME}) is gone")
+            found = signing.check_heads(entries, heads, signer.public)
+            if not found.ok:
+                raise Failure(f"AUDIT LOG {found.status.upper()}: {found.problem}")
+        if entries is None:
             click.echo("no audit log yet")
             return
-        log = audit_mod.AuditLog(Path(config.data_dir) / "audit.db", kiosk_id=config.kiosk_id, key=key)
-        result = log.verify()
     if not result.ok:
         raise Failure(f"AUDIT LOG TAMPERED: {result.problem} ({result.count} entries checked before it)")
     click.echo(f"audit log intact: {result.count} entries")
+
+
+@audit.command("public-key")
+@click.option("--base64", "as_base64", is_flag=True, help="The 32 raw bytes in base64 instead of PEM.")
+@pass_config
+def public_key(config: Config, as_base64: bool) -> None:
+    """Print the kiosk's audit signing public key (made on first use), for the office and the backend.
+
+    \b
+    Example:
+      kiosk audit public-key > k1-audit.pem
+    """
+    try:
+        signer = signing.load_signer(config.data_dir)
+    except signing.SigningError as exc:
+        raise Failure(f"audit public-key: {exc}") from None
+    assert signer is not None
+    click.echo(signing.public_base64(signer.public) if as_base64 else signing.public_pem(signer.public).rstrip())
 
 
 @audit.command()

@@ -701,3 +701,17 @@ def test_batch_refused_as_a_whole_is_sent_item_by_item(tmp_path):
         outbox.close()
         server.stop()
         backend.stop()
+
+
+def test_doctor_warns_about_a_destination_that_accepts_echo_acknowledgements(tmp_path):
+    from operations.doctor import Status, _probe_destination
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "b.db", [private], sign_acks=False)
+    try:
+        legacy = with_destinations(config, {"*": {"url": backend.url, "ack": "echo"}})
+        check = _probe_destination(legacy.destination("x")).check
+        assert check.status == Status.WARN and 'ack = "echo"' in check.message and "ack_mac" in check.action
+        strict = with_destinations(config, {"*": {"url": backend.url}})
+        assert _probe_destination(strict.destination("x")).check.status == Status.OK
+    finally:
+        backend.stop()

@@ -14,7 +14,10 @@ class Outcome:
     reason: str = ""  # no personal data: status codes, server messages about format
     remote_ref: str | None = None
     retry_after: float | None = None  # seconds, from Retry-After
-    error_kind: str = "http"  # "http", "network" or "tls": network errors are lifted by a health probe
+    # "http" (about this submission), "unknown" (cut after sending: outcome unknown), or a destination-level
+    # kind that pauses it for the pass: "network" (lifted early by a health probe), "tls", "config", "auth"
+    # (401/403) or "unverified" (an answer that is not the backend's proof of delivery).
+    error_kind: str = "http"
 
 
 @dataclass(frozen=True)

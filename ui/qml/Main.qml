@@ -143,11 +143,6 @@ ApplicationWindow {
             visible: kiosk.helpWaiting
             color: Theme.focus
             border.color: Theme.border; border.width: Math.round(4 * Theme.u)
-            SequentialAnimation on opacity {
-                running: kiosk.helpWaiting; loops: Animation.Infinite
-                NumberAnimation { to: 0.55; duration: 700 }
-                NumberAnimation { to: 1.0; duration: 700 }
-            }
             Text {
                 id: flagText
                 objectName: "helperFlagText"

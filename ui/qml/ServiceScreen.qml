@@ -38,7 +38,7 @@ Item {
                 id: tiles
                 width: flick.width
                 // Tiles as tall as their words: three across on a wide screen, one on a narrow one.
-                columns: width > 1200 * Theme.u ? 3 : (width > 680 ? 2 : 1)
+                columns: width > 1200 * Theme.u ? 3 : (width > 900 ? 2 : 1)
                 columnSpacing: Theme.gap; rowSpacing: Theme.gap
                 Repeater {
                     model: kiosk.services

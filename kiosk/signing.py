@@ -340,6 +340,22 @@ def check_heads(entries: list[dict] | None, heads: Iterable[dict | None], public
     return HeadCheck(INTACT, head_seq=newest["seq"])
 
 
+def check_progress(known: dict, new: dict) -> str | None:
+    """For a backend: what is wrong when a kiosk sends head `new` after head `known` (both verified), or None.
+
+    A head behind one already received means the log was rolled back or truncated; the same entry with another
+    hash means it was replaced.
+    """
+    if new.get("kiosk") != known.get("kiosk"):
+        return "the heads are from different kiosks"
+    if new["seq"] < known["seq"]:
+        return (f"rolled back: entry {new['seq']} is the newest now, but entry {known['seq']} was signed on "
+                f"{known.get('ts')}")
+    if new["seq"] == known["seq"] and (new["hash"] != known["hash"] or new["digest"] != known["digest"]):
+        return f"replaced: entry {new['seq']} differs from the one signed on {known.get('ts')}"
+    return None
+
+
 @dataclass(frozen=True)
 class ExportCheck:
     """The result of verifying an export with the public key alone."""

@@ -1200,6 +1200,19 @@ class Outbox:
                 return
             after = page.next_after
 
+    def body_digests(self, page_size: int = 500) -> Iterator[tuple[str, str, str, bytes | None]]:
+        """(id, state, service_id, sha256 of the stored body, None once delivered) of every row in seq order,
+        a page at a time: what a day-closing manifest digests (kiosk.closeday). Reads no body."""
+        after = 0
+        while True:
+            rows = self._run(lambda c, after=after: c.execute(
+                "SELECT s.seq, s.id, s.state, s.service_id, b.digest FROM submissions s LEFT JOIN bodies b "
+                "ON b.seq = s.seq WHERE s.seq > ? ORDER BY s.seq LIMIT ?", (after, page_size)).fetchall(), write=False)
+            yield from (tuple(r[1:]) for r in rows)
+            if len(rows) < page_size:
+                return
+            after = rows[-1][0]
+
     def get(self, reference: str) -> QueueItem | None:
         row = self._run(lambda c: c.execute(f"SELECT {_ITEM_COLUMNS} FROM submissions WHERE reference=? OR id=? "
                                             "ORDER BY created_at DESC LIMIT 1", (reference, reference)).fetchone(),

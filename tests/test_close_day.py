@@ -1,0 +1,211 @@
+"""Closing the day: a signed manifest, an audit entry, queued through the real outbox to a loopback backend."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from commands.cli import main
+from kiosk import closeday, signing
+from kiosk.audit import AuditLog
+from kiosk.config import load_config
+from kiosk.mediators import MediatorStore
+from offline_queue import open_outbox
+from offline_queue.devbackend import start_dev_backend
+from offline_queue.keys import generate_keypair, write_keypair
+from offline_queue.sync import Syncer
+from tests.queue_fixtures import sample_payload
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def kiosk(tmp_path, monkeypatch):
+    """A kiosk configured by a kiosk.toml whose REST destination is a dev-backend on 127.0.0.1."""
+    pair = generate_keypair()
+    _, public = write_keypair(pair, tmp_path / "backend-keys")
+    backend = start_dev_backend(tmp_path / "backend.db", private_keys=[pair.private])
+    data = tmp_path / "data"
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\nid = "van-07"\ndata_dir = "{data}"\n\n[queue]\npublic_key = "{public}"\n\n'
+                    f'[destinations."*"]\nkind = "rest"\nurl = "{backend.url}"\nallow_http = true\n')
+    monkeypatch.setenv("PONTE_CONFIG", str(toml))
+    monkeypatch.delenv("PONTE_DATA_DIR", raising=False)
+    config = load_config(toml)
+    yield config, backend
+    backend.stop()
+
+
+def submit(config, n: int, sync: bool) -> None:
+    with open_outbox(config) as outbox:
+        destination = config.destination("*")
+        for i in range(n):
+            outbox.enqueue(sample_payload(reference=f"REF{i:05d}"), destination)
+        if sync:
+            Syncer(outbox, config).run_once()
+
+
+def run(capsys, *args: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str]:
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def public_key_file(capsys, tmp_path: Path) -> Path:
+    assert main(["audit", "public-key"]) == 0
+    path = tmp_path / "van-07.pem"
+    path.write_text(capsys.readouterr().out)
+    return path
+
+
+def test_close_day_writes_signs_audits_and_delivers(kiosk, tmp_path, capsys):
+    config, backend = kiosk
+    submit(config, 2, sync=True)
+    submit(config, 1, sync=False)
+    out = tmp_path / "usb" / "close-day.json"
+    code, said = run(capsys, "close-day", "--out", str(out))
+    assert code == 0, said
+    assert "3 submissions (delivered: 2, queued: 1)" in said and "queued for the backend" in said
+    manifest = json.loads(out.read_text())
+    assert manifest["kiosk_id"] == "van-07" and manifest["closed_by"] == "operator"
+    assert manifest["submissions"] == {"delivered": 2, "queued": 1}
+    assert manifest["queue_digest"]["rows"] == 3 and manifest["previous"] is None
+
+    # The signature and the audit head check out with the public key alone.
+    key = public_key_file(capsys, tmp_path)
+    closeday.verify_manifest(manifest, signing.read_public_key(key))
+    code, said = run(capsys, "audit", "verify-manifest", str(out), "--public-key", str(key))
+    assert code == 0 and "manifest genuine" in said and "3 submissions" in said
+
+    # The closing is an audit entry, the newest one the manifest's head covers; the log stays intact.
+    log = AuditLog.for_config(config)
+    entries = log.entries()
+    log.close()
+    assert entries[-1].action == "close_day" and entries[-1].details == {"count": 3, "role": "operator"}
+    assert manifest["audit_head"]["seq"] == entries[-1].seq and manifest["audit_head"]["hash"] == entries[-1].hash
+    assert run(capsys, "audit", "verify")[0] == 0
+
+    # Queued through the outbox as its own kind, and accepted by the dev-backend.
+    with open_outbox(config) as outbox:
+        rows = [r for r in outbox.body_digests() if r[2] == "ponte-close-day"]
+        assert len(rows) == 1 and rows[0][1] == "queued"
+        Syncer(outbox, config).run_once()
+        assert outbox.counts()["delivered"] == 4, "the two delivered, the one queued and the manifest"
+    received = [r for r in backend.rows() if r["service_id"] == "ponte-close-day"]
+    assert len(received) == 1
+    payload = received[0]["payload"]
+    assert payload["kind"] == "close_day" and payload["manifest"] == manifest
+    closeday.verify_manifest(payload["manifest"], signing.read_public_key(key))
+
+
+def test_edited_manifest_is_not_genuine(kiosk, tmp_path, capsys):
+    config, _ = kiosk
+    submit(config, 1, sync=False)
+    out = tmp_path / "m.json"
+    assert run(capsys, "close-day", "--out", str(out))[0] == 0
+    key = public_key_file(capsys, tmp_path)
+    manifest = json.loads(out.read_text())
+    manifest["submissions"]["queued"] = 0
+    out.write_text(json.dumps(manifest))
+    code, said = run(capsys, "audit", "verify-manifest", str(out), "--public-key", str(key))
+    assert code == 1 and "NOT GENUINE" in said
+    other = signing.DeviceSigner(signing.Ed25519PrivateKey.generate())
+    out.write_text(json.dumps(other.sign(manifest)))  # re-signed by someone else's key
+    code, said = run(capsys, "audit", "verify-manifest", str(out), "--public-key", str(key))
+    assert code == 1 and "NOT GENUINE" in said
+    out.write_text("[1, 2]")
+    assert run(capsys, "audit", "verify-manifest", str(out), "--public-key", str(key))[0] == 1
+    out.write_text("{broken")
+    code, said = run(capsys, "audit", "verify-manifest", str(out), "--public-key", str(key))
+    assert code == 2 and "Traceback" not in said
+
+
+def test_queue_digest_follows_states_and_bodies(kiosk):
+    config, _ = kiosk
+    submit(config, 2, sync=False)
+    with open_outbox(config) as outbox:
+        _, _, before = closeday.queue_books(outbox)
+        Syncer(outbox, config).run_once()
+        counts, internal, after = closeday.queue_books(outbox)
+    assert before["rows"] == after["rows"] == 2 and before["value"] != after["value"]
+    assert counts == {"delivered": 2} and internal == {}
+
+
+def test_manifests_form_a_chain(kiosk, tmp_path, capsys):
+    config, _ = kiosk
+    first, second = tmp_path / "1.json", tmp_path / "2.json"
+    assert run(capsys, "close-day", "--out", str(first))[0] == 0
+    assert run(capsys, "close-day", "--out", str(second))[0] == 0
+    one, two = json.loads(first.read_text()), json.loads(second.read_text())
+    assert two["previous"] == closeday.manifest_digest(one)
+    assert two["internal"] == {"ponte-close-day": {"queued": 1}}, "the first closing is in the second's books"
+    assert two["audit_head"]["seq"] == one["audit_head"]["seq"] + 1
+
+
+def test_backend_sees_truncation_from_the_manifest_head(kiosk, tmp_path, capsys):
+    """What the local chain alone cannot show: the newest entries deleted, then the log goes on."""
+    import sqlite3
+    config, _ = kiosk
+    log = AuditLog.for_config(config)
+    for _ in range(4):
+        log.append("login_failed", "bob.r")
+    log.close()
+    out = tmp_path / "m.json"
+    assert run(capsys, "close-day", "--out", str(out))[0] == 0
+    known = json.loads(out.read_text())["audit_head"]
+    db = sqlite3.connect(Path(config.data_dir) / "audit.db", isolation_level=None)
+    db.execute("DROP TRIGGER audit_no_delete")
+    db.execute("DELETE FROM audit WHERE seq > 1")
+    db.close()
+    (Path(config.data_dir) / signing.HEAD_NAME).unlink()  # and the sidecar, so the kiosk itself cannot tell
+    (Path(config.data_dir) / "audit-sync.json").unlink(missing_ok=True)
+    log = AuditLog.for_config(config)
+    assert log.verify().ok, "a valid, shorter chain"
+    log.append("login", "ana.s")
+    log.close()
+    later = json.loads((Path(config.data_dir) / signing.HEAD_NAME).read_text())
+    assert "rolled back" in signing.check_progress(known, later)
+    assert signing.check_progress(later, later) is None
+
+
+def test_mediator_closes_with_the_pin(kiosk, tmp_path, capsys, monkeypatch):
+    config, _ = kiosk
+    store = MediatorStore.for_config(config)
+    store.add("ana.s", "Ana S.", "mediator", "482916")
+    submit(config, 1, sync=False)
+    with open_outbox(config) as outbox:
+        with pytest.raises(closeday.CloseDayError, match="PIN"):
+            closeday.close_day_with_pin(config, outbox, store, "ana.s", "000000")
+        closing = closeday.close_day_with_pin(config, outbox, store, "ana.s", "482916", out=tmp_path / "m.json")
+    assert closing.manifest["closed_by"] == "ana.s" and closing.queued
+    log = AuditLog.for_config(config)
+    actions = [(e.action, e.mediator) for e in log.entries()]
+    log.close()
+    assert actions == [("login_failed", "ana.s"), ("login", "ana.s"), ("close_day", "ana.s")]
+    code, said = run(capsys, "close-day", "--mediator", "ana.s", stdin="111111\n", monkeypatch=monkeypatch)
+    assert code == 1 and "PIN was not accepted" in said and "Traceback" not in said
+    code, said = run(capsys, "close-day", "--mediator", "ana.s", stdin="482916\n", monkeypatch=monkeypatch)
+    assert code == 0 and "day closed" in said
+    store.close()
+
+
+def test_without_a_rest_destination_the_manifest_is_only_written(tmp_path, capsys, monkeypatch):
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\nid = "k2"\ndata_dir = "{tmp_path / "data"}"\n\n[destinations."*"]\n'
+                    'kind = "openrosa"\nurl = "http://127.0.0.1:9"\nallow_http = true\n')
+    monkeypatch.setenv("PONTE_CONFIG", str(toml))
+    monkeypatch.delenv("PONTE_DATA_DIR", raising=False)
+    out = tmp_path / "m.json"
+    code, said = run(capsys, "close-day", "--out", str(out))
+    assert code == 0 and "not queued" in said and out.is_file()
+
+
+def test_unwritable_out_is_one_line(kiosk, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, said = run(capsys, "close-day", "--out", str(blocker / "m.json"))
+    assert code == 1 and "Traceback" not in said and "manifest" in said

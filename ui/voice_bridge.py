@@ -21,6 +21,7 @@ from kiosk.screen import ATTRACT, ScreenContent
 from translations import table
 from translations import text as tr
 from ui.voice_listener import Listener
+from ui.voice_notices import VoiceNotices
 from ui.voice_speaker import Speaker
 from voice import script as scripts
 from voice.grammar import Grammar, Intent, build_grammar, confirmation_grammar
@@ -69,14 +70,15 @@ class VoiceController(QObject):
         self.listener = Listener(audio_input, self.models, self)
         self.listener.listeningChanged.connect(self.changed)
         self.listener.finished.connect(self._on_finished)
+        self.mediator_notices = VoiceNotices(self.synth, self.models, lambda: self.listener.audio_input, self)
+        self.mediator_notices.told.connect(self.mediatorNotice)
+        self.mediator_notices.told.connect(self.changed)
         self._enabled = bool(voice_cfg.get("on_by_default", False)) if enabled is None else enabled
         self._rate = int(voice_cfg.get("rate", 100))
         self._screen: ScreenContent | None = None
         self._language = config.default_language
         self._heard_text = ""
         self._pending: Intent | None = None
-        self._notice = ""
-        self._notices_sent: set[str] = set()
         self._headphones_said = False
         self._modelState.connect(self._on_model_state)
 
@@ -158,7 +160,7 @@ class VoiceController(QObject):
 
     @Property(str, notify=changed)
     def notice(self) -> str:
-        return self._notice
+        return self.mediator_notices.notice
 
     @Property("QVariantMap", notify=changed)
     def t(self) -> dict:
@@ -177,7 +179,7 @@ class VoiceController(QObject):
         self._screen = screen
         if screen.language != self._language:
             self._language = screen.language
-            self._notices_sent.clear()
+            self.mediator_notices.new_language()
         self.models.preload(self._language)  # background; the microphone appears when ready
         self._check_mic_notice()
         self.changed.emit()
@@ -343,37 +345,16 @@ class VoiceController(QObject):
         else:
             self._say(tr(self._language, "voice.try_again"))
 
-    # --- notices for the mediator ---------------------------------------------------------------
+    # --- notices for the mediator (ui.voice_notices) ----------------------------------------------
 
     def _tell_mediator(self, message: str) -> None:
-        if message in self._notices_sent:
-            return
-        self._notices_sent.add(message)
-        self._notice = message
-        log.info("voice: %s", message)
-        self.mediatorNotice.emit(message)
-        self.changed.emit()
+        self.mediator_notices.tell(message)
 
     def _check_voice_notice(self) -> None:
-        try:
-            choice = self.synth.voice_for(self._language)
-        except Exception as exc:  # the engine itself is missing
-            return self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=str(exc)))
-        if choice.fallback:
-            fallback = choice.voice.name if choice.voice else "-"
-            self._tell_mediator(tr(self._language, "voice.mediator.no_voice", lang=self._language,
-                                   fallback=fallback))
+        self.mediator_notices.check_voice(self._language)
 
     def _check_mic_notice(self) -> None:
-        # The model first: the mediator can fix that, whatever the microphone does.
-        state, message = self.models.state(self._language)
-        if state == ABSENT and not self.models.has_model(self._language):
-            self._tell_mediator(tr(self._language, "voice.mediator.no_model", lang=self._language))
-        elif state == FAILED:
-            self._tell_mediator(tr(self._language, "voice.mediator.model_failed", lang=self._language,
-                                   reason=message))
-        if not self.audio_input.available()[0]:
-            self._tell_mediator(tr(self._language, "voice.mediator.no_microphone"))
+        self.mediator_notices.check_microphone(self._language)
 
     def _on_model_state(self, language: str, state: str, message: str) -> None:
         if language == self._language:

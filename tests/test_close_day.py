@@ -5,7 +5,9 @@ import io
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from commands.cli import main
 from kiosk import closeday, signing
@@ -100,6 +102,27 @@ def test_close_day_writes_signs_audits_and_delivers(kiosk, tmp_path, capsys):
     payload = received[0]["payload"]
     assert payload["kind"] == "close_day" and payload["manifest"] == manifest
     closeday.verify_manifest(payload["manifest"], signing.read_public_key(key))
+
+
+def api_validator(name: str) -> jsonschema.protocols.Validator:
+    """A validator for one schema of docs/sync-api.yaml, what the backend is told it receives."""
+    doc = yaml.safe_load((Path(__file__).parent.parent / "docs" / "sync-api.yaml").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": doc["components"]})
+
+
+def test_delivered_manifest_and_audit_batches_match_the_documented_api(kiosk, capsys):
+    from kiosk.audit_sync import queue_audit
+    config, backend = kiosk
+    submit(config, 1, sync=False)
+    assert run(capsys, "close-day")[0] == 0
+    with open_outbox(config) as outbox:
+        assert queue_audit(outbox, config) == 1
+        Syncer(outbox, config).run_once()
+    received = {r["service_id"]: r["payload"] for r in backend.rows()}
+    api_validator("CloseDay").validate(received["ponte-close-day"])
+    api_validator("AuditBatch").validate(received["ponte-audit"])
+    with pytest.raises(jsonschema.ValidationError):
+        api_validator("CloseDay").validate({**received["ponte-close-day"], "manifest": {"type": "ponte-close-day"}})
 
 
 def test_edited_manifest_is_not_genuine(kiosk, tmp_path, capsys):

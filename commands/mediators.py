@@ -176,7 +176,7 @@ def verify(config: Config, export_file: Path | None, public_key_file: Path | Non
         except signing.SigningError as exc:
             raise Failure(f"AUDIT LOG SUSPECT: the signed head beside it is unusable: {exc}") from None
         db = Path(config.data_dir) / "audit.db"
-        entries = None
+        logged_entries: list[dict] | None = None
         if db.exists():
             log = audit_mod.AuditLog(db, kiosk_id=config.kiosk_id, key=key)
             try:
@@ -184,15 +184,15 @@ def verify(config: Config, export_file: Path | None, public_key_file: Path | Non
             finally:
                 log.close()
             result = audit_mod.verify_entries((e.to_dict() for e in logged), key)
-            entries = [e.to_dict() for e in logged]
+            logged_entries = [e.to_dict() for e in logged]
         if any(h is not None for h in heads):
             if signer is None:
                 raise Failure("AUDIT LOG SUSPECT: signed heads exist but the device signing key "
                               f"({signing.PRIVATE_NAME}) is gone")
-            found = signing.check_heads(entries, heads, signer.public)
+            found = signing.check_heads(logged_entries, heads, signer.public)
             if not found.ok:
                 raise Failure(f"AUDIT LOG {found.status.upper()}: {found.problem}")
-        if entries is None:
+        if logged_entries is None:
             click.echo("no audit log yet")
             return
     if not result.ok:

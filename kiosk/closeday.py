@@ -119,6 +119,8 @@ def verify_manifest(manifest: dict, public) -> None:
         raise SigningError("not a day-closing manifest")
     verify_signature(manifest, public)
     head = manifest.get("audit_head")
+    if not isinstance(head, dict):
+        raise SigningError("it carries no audit head")
     try:
         verify_signature(head, public)
     except SigningError as exc:

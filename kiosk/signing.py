@@ -202,8 +202,9 @@ def make_head(signer: DeviceSigner, kiosk_id: str, seq: int, chain_hash: str, di
 
 def head_of(signer: DeviceSigner, kiosk_id: str, entries: list[dict]) -> dict:
     """A signed head over these entries (the whole log from entry 1, as dicts)."""
-    last = entries[-1] if entries else {"seq": 0, "hash": "0" * 64}
-    return make_head(signer, kiosk_id, last["seq"], last["hash"], extend_digest(ZERO_DIGEST, entries))
+    if not entries:
+        return make_head(signer, kiosk_id, 0, "0" * 64, ZERO_DIGEST)
+    return make_head(signer, kiosk_id, entries[-1]["seq"], entries[-1]["hash"], extend_digest(ZERO_DIGEST, entries))
 
 
 def read_head_file(path: Path | str) -> dict | None:
@@ -248,7 +249,10 @@ class HeadKeeper:
 
     @classmethod
     def for_data_dir(cls, data_dir: Path | str, kiosk_id: str) -> "HeadKeeper":
-        return cls(load_signer(data_dir), Path(data_dir) / HEAD_NAME, kiosk_id)
+        signer = load_signer(data_dir)
+        if signer is None:  # not reached: load_signer creates the key
+            raise SigningError("no device signing key")
+        return cls(signer, Path(data_dir) / HEAD_NAME, kiosk_id)
 
     def stored(self) -> dict | None:
         return read_head_file(self.path)
@@ -379,7 +383,8 @@ def verify_export(entries: list[dict], head: dict | None, public: Ed25519PublicK
         verify_signature(head, public)
     except SigningError as exc:
         return ExportCheck(False, 0, f"the signed head is not genuine: {exc}", head)
-    prev, count = "0" * 64, 0
+    prev: Any = "0" * 64
+    count = 0
     for expected, entry in enumerate(entries, start=1):
         if entry.get("seq") != expected:
             return ExportCheck(False, count, f"entry {expected} is missing or out of order (found {entry.get('seq')})",

@@ -7,6 +7,7 @@ connection after reading the body, a captive-portal page) for demos and tests.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -15,12 +16,14 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from offline_queue.connectors.rest import open_envelope_with_ack
 from offline_queue.keys import ensure_keypair, key_id, load_private_key
-from offline_queue.seal import SealError, ack_mac
+from offline_queue.seal import SealError, ack_mac, open_sealed, sealed_key_id
 
 log = logging.getLogger("offline_queue.devbackend")
 
@@ -66,18 +69,33 @@ class Store:
         self.conn.execute("CREATE TABLE IF NOT EXISTS submissions (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                           "idempotency_key TEXT UNIQUE NOT NULL, reference TEXT, service_id TEXT, "
                           "received_at REAL, payload TEXT, duplicates INTEGER DEFAULT 0)")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS attachments (idempotency_key TEXT NOT NULL, name TEXT NOT NULL, "
+                          "content_type TEXT, data BLOB NOT NULL, PRIMARY KEY (idempotency_key, name))")
 
-    def store(self, key: str, reference: str, service_id: str, payload: dict) -> tuple[str, bool]:
-        """(case reference, was a duplicate)."""
+    def store(self, key: str, reference: str, service_id: str, payload: dict,
+              attachments: list[tuple[str, str, bytes]] = ()) -> tuple[str, bool]:  # type: ignore[assignment]
+        """(case reference, was a duplicate). Attachments (name, content type, bytes) are stored with the first
+        copy only, in the same transaction."""
         with self._lock:
             row = self.conn.execute("SELECT seq FROM submissions WHERE idempotency_key=?", (key,)).fetchone()
             if row:
                 self.conn.execute("UPDATE submissions SET duplicates=duplicates+1 WHERE seq=?", (row[0],))
                 return f"DEV-{row[0]:06d}", True
+            self.conn.execute("BEGIN")
             cur = self.conn.execute("INSERT INTO submissions (idempotency_key, reference, service_id, received_at, "
                                     "payload) VALUES (?,?,?,?,?)",
                                     (key, reference, service_id, time.time(), json.dumps(payload)))
+            self.conn.executemany("INSERT INTO attachments VALUES (?,?,?,?)",
+                                  [(key, name, ctype, data) for name, ctype, data in attachments])
+            self.conn.execute("COMMIT")
             return f"DEV-{cur.lastrowid:06d}", False
+
+    def attachments(self, key: str) -> dict[str, tuple[str, bytes]]:
+        """The files stored with a submission: name -> (content type, bytes), for tests to compare."""
+        with self._lock:
+            cur = self.conn.execute("SELECT name, content_type, data FROM attachments WHERE idempotency_key=? "
+                                    "ORDER BY rowid", (key,))
+            return {name: (ctype, bytes(data)) for name, ctype, data in cur}
 
     def rows(self) -> list[dict]:
         with self._lock:
@@ -173,6 +191,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _accept(self, body: bytes):
         """The answer to POST /submissions: (status, JSON) after storing, or None once an error was sent."""
         key = self.headers.get("Idempotency-Key", "")
+        parts = None
+        if self.headers.get("Content-Type", "").lower().startswith("multipart/form-data"):
+            parts = _multipart(self.headers["Content-Type"], body)
+            if parts is None or not parts or parts[0][0] != "envelope":
+                self._json(400, {"error": "multipart", "reason": "a multipart body starts with the part 'envelope'"})
+                return None
+            body, parts = parts[0][2], parts[1:]
         try:
             envelope = json.loads(body)
             assert isinstance(envelope, dict)
@@ -183,14 +208,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": "idempotency_key", "reason": "Idempotency-Key header missing or not the "
                                                                   "envelope's idempotency_key"})
             return None
-        status, answer = self._store(envelope, key)
+        status, answer = self._store(envelope, key, parts)
         if status >= 400:
             self._json(status, answer)
             return None
         return status, answer
 
-    def _store(self, envelope: dict, key: str) -> tuple[int, dict]:
-        """Open, check and store one envelope: (HTTP status, the JSON answer about it)."""
+    def _store(self, envelope: dict, key: str, parts: list | None = None) -> tuple[int, dict]:
+        """Open, check and store one envelope and its attachment parts: (HTTP status, the JSON answer)."""
         try:
             payload, ack_key = open_envelope_with_ack(envelope, self.server.private_keys)
         except (SealError, ValueError) as exc:
@@ -200,14 +225,40 @@ class _Handler(BaseHTTPRequestHandler):
         missing = [k for k in ("reference", "service", "submitted_at") if k not in payload]
         if missing:
             return 400, {"error": "validation", "reason": f"missing fields: {', '.join(missing)}"}
+        try:
+            files = self._open_parts(envelope, payload, parts or [])
+        except ValueError as exc:
+            return 400, {"error": "attachments", "reason": str(exc)}
         service = payload.get("service") or {}
         case, duplicate = self.server.store.store(key, str(payload["reference"]), str(service.get("id", "")),
-                                                  payload)
+                                                  payload, files)
         answer = {"idempotency_key": key, "case_reference": case, "duplicate": duplicate, "status": "accepted"}
         if ack_key is not None and self.server.sign_acks:
             # The proof of delivery: a proxy that reflects the request cannot compute it (docs/sync-api.yaml).
             answer["ack_mac"] = ack_mac(ack_key, key, case)
         return (200 if duplicate else 201), answer
+
+    def _open_parts(self, envelope: dict, payload: dict, parts: list) -> list[tuple[str, str, bytes]]:
+        """The attachment parts, opened when the envelope is sealed, checked against the payload's list (same
+        names, sizes and sha256): (name, content type, bytes). ValueError says what does not match."""
+        listed = payload.get("attachments") or []
+        if not isinstance(listed, list) or [a.get("name") for a in listed if isinstance(a, dict)] != \
+                [name for name, _, _ in parts]:
+            raise ValueError("the attachment parts are not the files the payload lists, in order")
+        files = []
+        for spec, (name, _ctype, data) in zip(listed, parts):
+            if "sealed" in envelope:
+                key = self.server.private_keys.get(sealed_key_id(data)) or self.server.private_keys.get(None)
+                if key is None:
+                    raise ValueError(f"no private key for attachment {name}")
+                try:
+                    data = open_sealed(data, key)
+                except SealError:
+                    raise ValueError(f"cannot open the sealed attachment {name}") from None
+            if len(data) != spec.get("size") or hashlib.sha256(data).hexdigest() != spec.get("sha256"):
+                raise ValueError(f"attachment {name} does not match its size and sha256 in the payload")
+            files.append((name, str(spec.get("content_type", "")), data))
+        return files
 
     def _accept_batch(self, body: bytes):
         """POST /submissions/batch: {"items": [envelope, ...]} -> {"results": [per-item answer + status]}."""
@@ -237,6 +288,25 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.faults = faults
         self._json(200, {"faults": spec})
+
+
+def _multipart(content_type: str, body: bytes) -> list[tuple[str, str, bytes]] | None:
+    """The parts of a multipart/form-data body in order: (field name, content type, bytes); None if malformed."""
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") +
+                                                      b"\r\n\r\n" + body)
+        if not message.is_multipart():
+            return None
+        parts = []
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True)
+            if not isinstance(name, str) or data is None:
+                return None
+            parts.append((name, part.get_content_type(), data))
+        return parts
+    except (ValueError, TypeError, UnicodeError):
+        return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -294,6 +364,10 @@ class DevBackend:
 
     def rows(self) -> list[dict]:
         return self.store.rows()
+
+    def attachments(self, key: str) -> dict[str, tuple[str, bytes]]:
+        """The files stored with one submission: name -> (content type, bytes)."""
+        return self.server.store.attachments(key)
 
     def start(self) -> "DevBackend":
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},

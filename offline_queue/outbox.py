@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
+from kiosk.documents import Attachment, check_attachments
 from kiosk.outbox import OutboxError
 from offline_queue.connectors import Rendered
 from offline_queue.connectors.odk_crypto import encrypt_rendered, encrypts
@@ -107,6 +108,9 @@ class Claimed:
     body: bytes
     content_type: str
     ack_key: bytes | None = None  # REST sealed bodies: checks the backend's ack_mac (seal.py)
+    # Files sent with it (docs/documents.md): as stored for a sealed REST envelope (sealed to the backend's key),
+    # opened with the device key otherwise.
+    attachments: tuple["Attachment", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ _INSERT = ("INSERT OR IGNORE INTO submissions (id, reference, service_id, servic
            "state, attempts, next_attempt_at, created_at, updated_at, content_type, body_seal)"
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _INSERT_BODY = "INSERT INTO bodies (seq, body, payload_sealed, ack_key, digest) VALUES (?,?,?,?,?)"
+SEALED_ATTACHMENT_TYPE = "application/octet-stream"  # an attachment part sealed to the backend's key
+_INSERT_ATTACHMENT = ("INSERT INTO attachments (submission_id, name, content_type, seal, body, sha256) "
+                      "VALUES (?,?,?,?,?,?)")
 
 
 def digest(body: bytes) -> bytes:
@@ -241,6 +248,15 @@ def _migrate_problems(db: "sqlite_utils.Database") -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value)")
 
 
+def _migrate_attachments(db: "sqlite_utils.Database") -> None:
+    """Files sent with a submission (documents, signatures), sealed like its body (seal: "backend" when sealed
+    to the backend's key, "device" when sealed to the device key), with a sha256 of the stored bytes checked
+    before sending; purged with the body on confirmed delivery (docs/documents.md)."""
+    db.execute("CREATE TABLE attachments (submission_id TEXT NOT NULL, name TEXT NOT NULL, "
+               "content_type TEXT NOT NULL, seal TEXT NOT NULL, body BLOB NOT NULL, sha256 BLOB NOT NULL, "
+               "PRIMARY KEY (submission_id, name))")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One named schema change; applied in order, recorded in the migrations table and PRAGMA user_version."""
@@ -262,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("body_digest", _migrate_body_digest),
     Migration("state_index", _migrate_state_index),
     Migration("problems", _migrate_problems),
+    Migration("attachments", _migrate_attachments),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -968,13 +985,39 @@ class Outbox:
             return Rendered(body, rendered.content_type, "device"), sealer.seal(canonical_json(payload))
         return rendered, None
 
-    def enqueue(self, payload: dict, destination) -> None:
-        """Render, seal and write one submission in one transaction; returns once it is on disk."""
+    def _seal_attachments(self, sid: str, rendered: Rendered, destination,
+                          attachments: tuple[Attachment, ...]) -> list[tuple]:
+        """Attachment rows sealed with the body's key rules: to the backend's key beside a sealed REST envelope
+        (sent as stored), else to the device key (opened just before sending, like the body)."""
+        if rendered.seal == "none":
+            sealer, seal_kind = Sealer(self._public_key_for(destination)), "backend"
+        else:
+            if self._device_sealer is None:
+                self._device_sealer = Sealer(self._device_pair().public)
+            sealer, seal_kind = self._device_sealer, "device"
+        rows = []
+        for a in attachments:
+            stored = sealer.seal(bytes(a.data))
+            rows.append((sid, a.name, a.content_type, seal_kind, stored, digest(stored)))
+        return rows
+
+    def enqueue(self, payload: dict, destination, attachments: Iterable[Attachment] = ()) -> None:
+        """Render, seal and write one submission (and its attachments) in one transaction; returns once it is on
+        disk. Attachments are listed in the payload (name, type, size, sha256) and stored sealed beside it."""
         for key in ("submission_id", "reference"):
             if not payload.get(key):
                 raise ValueError(f"payload needs '{key}'")
+        attachments = tuple(attachments)
+        if attachments:
+            check_attachments(attachments)  # DocumentError is a ValueError: refused before anything is written
+            if destination.kind == "openrosa" and encrypts(destination):
+                raise ValueError(f"destination '{destination.name}': attachments cannot be sent to an ODK-encrypted "
+                                 "form yet (docs/documents.md)")
+            payload = {**payload, "attachments": [a.manifest() for a in attachments]}
         try:
             rendered, payload_sealed = self.render(payload, destination)
+            attachment_rows = self._seal_attachments(payload["submission_id"], rendered, destination, attachments) \
+                if attachments else []
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"cannot render the submission for destination '{destination.name}': "
                              f"{type(exc).__name__}") from None
@@ -991,7 +1034,8 @@ class Outbox:
         body_row = (rendered.body, payload_sealed, rendered.ack_key, digest(rendered.body))
         try:
             # A new submission is never let into the reserve: that space is for sending what is already queued.
-            seq = self._run(lambda conn: self._insert(row, body_row), write=True, release_reserve=False)
+            seq = self._run(lambda conn: self._insert(row, body_row, attachment_rows), write=True,
+                            release_reserve=False)
         except QueueWriteError as exc:
             log.error("enqueue failed: %s", exc)
             raise
@@ -1003,8 +1047,9 @@ class Outbox:
             except Exception:  # a listener must never make a stored submission look failed
                 log.exception("queue listener failed")
 
-    def _insert(self, row: tuple, body_row: tuple) -> int | None:
-        """Insert a submission and its body (inside the caller's transaction); its seq, None if already there."""
+    def _insert(self, row: tuple, body_row: tuple, attachment_rows: Iterable[tuple] = ()) -> int | None:
+        """Insert a submission, its body and its attachments (inside the caller's transaction); its seq, None if
+        already there."""
         # Same submission twice (a double tap, a retried call): keep the first, it is the same data.
         cur = self._conn.execute(_INSERT, row)
         if cur.rowcount != 1:
@@ -1012,6 +1057,7 @@ class Outbox:
         if len(body_row) < 4:  # (body, payload_sealed[, ack_key]) from older callers
             body_row = (*body_row, *(None,) * (3 - len(body_row)), digest(body_row[0]))
         self._conn.execute(_INSERT_BODY, (cur.lastrowid, *body_row))
+        self._conn.executemany(_INSERT_ATTACHMENT, attachment_rows)
         return cur.lastrowid
 
     def restore(self, meta: tuple, body: bytes, payload_sealed: bytes | None, ack_key: bytes | None = None,
@@ -1321,6 +1367,8 @@ class Outbox:
                     unopenable.append(item.id)
                     continue
             claimed.append(Claimed(item, body, content_type, r[19]))
+        if claimed:
+            claimed = self._with_attachments(claimed)
         if unopenable:
             self._write("UPDATE submissions SET state='dead', last_error=?, error_kind=?, next_attempt_at=NULL, "
                         "claim_owner=NULL WHERE id=? AND state='sending'",
@@ -1329,6 +1377,42 @@ class Outbox:
                          "kiosk's device key and were set aside (not sent): tell support")
             self._store_problems()
         return claimed
+
+    def _with_attachments(self, claimed: list[Claimed]) -> list[Claimed]:
+        """The claimed submissions with their attachments, checked against their digests and opened where sealed
+        to the device. A submission with a damaged attachment is set aside as dead, never sent without it."""
+        ids = [c.item.id for c in claimed]
+        rows = self._run(lambda c: c.execute(
+            f"SELECT submission_id, name, content_type, seal, body, sha256 FROM attachments WHERE submission_id IN "
+            f"({','.join('?' * len(ids))}) ORDER BY rowid", ids).fetchall(), write=False)
+        if not rows:
+            return claimed
+        files: dict[str, list[Attachment]] = {}
+        damaged: set[str] = set()
+        for sid, name, content_type, seal_kind, body, stored in rows:
+            try:
+                if stored != digest(body):
+                    raise SealError("digest")
+                data = open_sealed(body, self._device_pair().private) if seal_kind == "device" else body
+                # Sealed to the backend: opaque bytes on the wire; the real type is in the sealed payload's list.
+                files.setdefault(sid, []).append(Attachment(name, SEALED_ATTACHMENT_TYPE if seal_kind == "backend"
+                                                            else content_type, data))
+            except (SealError, ValueError):
+                damaged.add(sid)
+        if damaged:
+            self._write("UPDATE submissions SET state='dead', last_error=?, error_kind=?, next_attempt_at=NULL, "
+                        "claim_owner=NULL WHERE id=? AND state='sending'",
+                        [(_DAMAGED_REASON, DAMAGED_KIND, i) for i in damaged], many=True)
+            self._report("body_damaged", f"{len(damaged)} stored submission(s) have a damaged attachment and were "
+                         "set aside (not sent): export them for support")
+            self._store_problems()
+        return [replace(c, attachments=tuple(files.get(c.item.id, ()))) for c in claimed if c.item.id not in damaged]
+
+    def attachment_names(self, reference: str) -> list[str]:
+        """The file names stored with a submission (by reference or id); empty once delivered (purged)."""
+        return [r[0] for r in self._run(lambda c: c.execute(
+            "SELECT a.name FROM attachments a JOIN submissions s ON s.id = a.submission_id "
+            "WHERE s.reference=? OR s.id=? ORDER BY a.rowid", (reference, reference)).fetchall(), write=False)]
 
     def mark_delivered(self, results: Iterable[tuple[str, str | None]]) -> None:
         """(id, backend's case reference) pairs: purge the payload, keep the receipt; then checkpoint the WAL."""
@@ -1341,6 +1425,7 @@ class Outbox:
                              "WHERE id=? AND state!='delivered'", [(now, now, ref, sid) for sid, ref in results])
             conn.executemany("DELETE FROM bodies WHERE seq=(SELECT seq FROM submissions WHERE id=?)",
                              [(sid,) for sid, _ in results])
+            conn.executemany("DELETE FROM attachments WHERE submission_id=?", [(sid,) for sid, _ in results])
             self._renew(conn)
         self._run(work, write=True)
         self.checkpoint()  # a delivery pass's marks: out of the WAL now rather than at the next idle moment
@@ -1386,6 +1471,8 @@ class Outbox:
              "ON CONFLICT (key) DO UPDATE SET value=max(value, excluded.value)", ()),
             ("DELETE FROM bodies WHERE seq IN (SELECT seq FROM submissions WHERE state='delivered' AND delivered_at<?)",
              (cutoff,)),
+            ("DELETE FROM attachments WHERE submission_id IN (SELECT id FROM submissions WHERE state='delivered' "
+             "AND delivered_at<?)", (cutoff,)),
             ("DELETE FROM submissions WHERE state='delivered' AND delivered_at<?", (cutoff,)),
         ])
         self.checkpoint()

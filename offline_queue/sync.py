@@ -243,14 +243,17 @@ class Syncer:
             return [Outcome("retry", f"no destination named '{name}' in the configuration", error_kind="config")
                     ] * len(group)
         try:
-            if len(group) > 1:
+            if len(group) > 1 and not any(getattr(c, "attachments", ()) for c in group):
                 return connector.send_batch([(c.item.id, c.body, c.content_type, getattr(c, "ack_key", None))
                                              for c in group])
-            (claimed,) = group
-            ack_key = getattr(claimed, "ack_key", None)
-            if ack_key is None:
-                return [connector.send(claimed.item.id, claimed.body, claimed.content_type)]
-            return [connector.send(claimed.item.id, claimed.body, claimed.content_type, ack_key=ack_key)]
+            outcomes = []
+            for claimed in group:  # one, or a group with attachments: multipart, one request each
+                ack_key = getattr(claimed, "ack_key", None)
+                extra = {"ack_key": ack_key} if ack_key is not None else {}
+                if getattr(claimed, "attachments", ()):
+                    extra["attachments"] = claimed.attachments
+                outcomes.append(connector.send(claimed.item.id, claimed.body, claimed.content_type, **extra))
+            return outcomes
         except Exception as exc:  # noqa: BLE001 - a connector bug must not lose the verdict of the others
             log.exception("connector %s failed", name)
             return [Outcome("retry", f"internal error while sending ({type(exc).__name__})",

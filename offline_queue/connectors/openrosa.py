@@ -64,8 +64,10 @@ class OpenRosaConnector:
         self._url = url
 
     def send(self, submission_id: str, body: bytes, content_type: str = "text/xml",
-             ack_key: bytes | None = None) -> Outcome:
-        """Deliver one instance; ack_key is unused (OpenRosa has no signed acknowledgement)."""
+             ack_key: bytes | None = None, attachments: tuple = ()) -> Outcome:
+        """Deliver one instance; ack_key is unused (OpenRosa has no signed acknowledgement). Attachments go in
+        the same multipart POST, each file its own part named by its file name (the element's value in the
+        instance), as ODK Central expects; the answer is judged by the same rules."""
         if self._config_error is not None:
             return classify_exception(self._config_error, self.destination)
         headers = {"X-OpenRosa-Version": "1.0", "Date": formatdate(usegmt=True)}
@@ -73,7 +75,8 @@ class OpenRosaConnector:
         if content_type.startswith("multipart/"):  # built at enqueue (ODK-encrypted: odk_crypto.py): send as is
             body_args = {"data": body, "headers": {**headers, "Content-Type": content_type}}
         else:
-            body_args = {"files": {"xml_submission_file": ("submission.xml", body, "text/xml")}, "headers": headers}
+            body_args = {"files": [("xml_submission_file", ("submission.xml", body, "text/xml"))] +
+                         [(a.name, (a.name, a.data, a.content_type)) for a in attachments], "headers": headers}
         try:
             answer = self.client.request("POST", self._url or self.destination.url, **body_args)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified

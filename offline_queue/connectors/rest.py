@@ -85,13 +85,21 @@ class RestConnector:
         except DestinationConfigError as exc:
             self._config_error = self._config_error or exc
 
-    def send(self, submission_id: str, body: bytes, content_type: str, ack_key: bytes | None = None) -> Outcome:
-        """Deliver one envelope; ack_key (stored at sealing) checks the backend's ack_mac."""
+    def send(self, submission_id: str, body: bytes, content_type: str, ack_key: bytes | None = None,
+             attachments: tuple = ()) -> Outcome:
+        """Deliver one envelope; ack_key (stored at sealing) checks the backend's ack_mac. With attachments the
+        request is multipart/form-data: the part "envelope" (the same JSON), then one part per file named by its
+        file name (docs/sync-api.yaml); same Idempotency-Key, same acknowledgement rules."""
         if self._config_error is not None:
             return classify_exception(self._config_error, self.destination)
         headers = {"Content-Type": content_type, "Idempotency-Key": submission_id, "Accept": "application/json"}
+        args: dict = {"data": body}
+        if attachments:
+            del headers["Content-Type"]  # requests writes multipart/form-data with its boundary
+            args = {"files": [("envelope", ("envelope.json", body, content_type))] +
+                    [(a.name, (a.name, a.data, a.content_type)) for a in attachments]}
         try:
-            answer = self.client.request("POST", f"{self.base}/submissions", data=body, headers=headers)
+            answer = self.client.request("POST", f"{self.base}/submissions", headers=headers, **args)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified, none escapes
             return classify_exception(exc, self.destination)
         return self.judge(answer, submission_id, ack_key)

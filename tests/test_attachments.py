@@ -1,0 +1,264 @@
+"""Attachments (documents, signatures) through the real outbox: sealed at rest, delivered exactly once over real
+HTTP on 127.0.0.1 to the dev-backend (REST multipart) and to an OpenRosa server that checks Central's parts."""
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from kiosk.documents import Attachment, DocumentError
+from offline_queue import open_outbox
+from offline_queue.devbackend import start_dev_backend
+from offline_queue.sync import Syncer
+from tests.queue_fixtures import FAST, make_queue_config, sample_payload, with_destinations
+
+pytestmark = pytest.mark.timeout(60)
+
+CANARY = b"CANARY-PAGE-7f3a9c"  # would show up in the queue file if any attachment were stored unsealed
+
+
+def files(seed: str = "a") -> list[Attachment]:
+    """Two pages and a signature with recognisable bytes (every byte value included, and the canary)."""
+    return [Attachment("proof-1.jpg", "image/jpeg", CANARY + seed.encode() + bytes(range(256)) * 40),
+            Attachment("proof-2.jpg", "image/jpeg", CANARY + seed.encode() + os.urandom(30_000)),
+            Attachment("signature.png", "image/png", CANARY + b"\r\n--boundary-lookalike\r\n" + os.urandom(2000))]
+
+
+def doc_payload(reference: str, attachments: list[Attachment]) -> dict:
+    names = [a.name for a in attachments]
+    return sample_payload(reference, fields={"person/name": "Maria Canary-Silva", "proof": " ".join(names[:2]),
+                                             "signature": names[2]})
+
+
+@pytest.fixture
+def rest(tmp_path):
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "backend.db", [private])
+    config = with_destinations(config, {"*": {"url": backend.url, "read_timeout": 2.0, "connect_timeout": 1.0}})
+    outbox = open_outbox(config)
+    yield config, backend, outbox
+    outbox.close()
+    backend.stop()
+
+
+def test_rest_multipart_delivers_attachments_byte_identical_and_purges_them(rest):
+    config, backend, outbox = rest
+    attachments = files()
+    payload = doc_payload("DOC00001", attachments)
+    outbox.enqueue(payload, config.destination("civil"), attachments)
+    assert outbox.attachment_names(payload["submission_id"]) == ["proof-1.jpg", "proof-2.jpg", "signature.png"]
+    result = Syncer(outbox, config, FAST).run_once()
+    assert (result.delivered, result.remaining) == (1, 0)
+    (row,) = backend.rows()
+    assert row["payload"]["attachments"] == [a.manifest() for a in attachments]
+    stored = backend.attachments(payload["submission_id"])
+    assert stored == {a.name: (a.content_type, a.data) for a in attachments}
+    assert outbox.attachment_names(payload["submission_id"]) == []  # purged with the body
+    count = outbox._run(lambda c: c.execute("SELECT count(*) FROM attachments").fetchone()[0], write=False)
+    assert count == 0
+
+
+def test_rest_without_attachments_is_unchanged_and_batches_skip_multipart(rest, tmp_path):
+    config, backend, outbox = rest
+    config = with_destinations(config, {"*": {"url": backend.url, "batch": 10}})
+    plain = [sample_payload(f"PLN{i:05d}") for i in range(3)]
+    for p in plain:
+        outbox.enqueue(p, config.destination("x"))
+    attachments = files("b")
+    doc = doc_payload("DOC00002", attachments)
+    outbox.enqueue(doc, config.destination("x"), attachments)
+    result = Syncer(outbox, config, FAST).run_once()
+    assert result.delivered == 4
+    assert {r["idempotency_key"] for r in backend.rows()} == {p["submission_id"] for p in [*plain, doc]}
+    assert backend.attachments(doc["submission_id"]) == {a.name: (a.content_type, a.data) for a in attachments}
+    assert all(backend.attachments(p["submission_id"]) == {} for p in plain)
+
+
+def test_canary_no_attachment_bytes_unsealed_in_the_queue_files(tmp_path):
+    """REST (sealed to the backend) and OpenRosa (sealed to the device): the raw queue files hold no page bytes."""
+    config, _ = make_queue_config(tmp_path, destinations={
+        "rest": {"kind": "rest", "url": "http://127.0.0.1:9"},
+        "odk": {"kind": "openrosa", "url": "http://127.0.0.1:9/submission"}})
+    with open_outbox(config) as outbox:
+        for n, name in enumerate(("rest", "odk")):
+            attachments = files(name)
+            outbox.enqueue(doc_payload(f"CAN{n:05d}", attachments), config.destination(name), attachments)
+        assert len(outbox._run(lambda c: c.execute("SELECT * FROM attachments").fetchall(), write=False)) == 6
+        raw = b"".join(p.read_bytes() for p in Path(config.queue_path).parent.glob("queue.db*") if p.is_file())
+        assert raw  # the database and its WAL were read
+        assert CANARY not in raw
+        assert bytes(range(256)) * 4 not in raw
+
+
+def test_refused_before_anything_is_written(rest):
+    config, backend, outbox = rest
+    twice = [Attachment("a.png", "image/png", b"x"), Attachment("a.png", "image/png", b"y")]
+    payload = sample_payload("DUP00001")
+    with pytest.raises(DocumentError, match="same name"):
+        outbox.enqueue(payload, config.destination("x"), twice)
+    assert outbox.get(payload["submission_id"]) is None
+    with pytest.raises(DocumentError, match="plain file name"):
+        Attachment("../etc/passwd", "image/png", b"x")
+    with pytest.raises(DocumentError, match="no bytes"):
+        Attachment("empty.png", "image/png", b"")
+
+
+def test_damaged_attachment_is_set_aside_not_sent_without_it(rest):
+    config, backend, outbox = rest
+    attachments = files("d")
+    payload = doc_payload("DMG00001", attachments)
+    outbox.enqueue(payload, config.destination("x"), attachments)
+    outbox._write("UPDATE attachments SET body = zeroblob(length(body)) WHERE name='proof-2.jpg'")
+    result = Syncer(outbox, config, FAST).run_once()
+    assert result.delivered == 0 and backend.rows() == []
+    assert outbox.get(payload["submission_id"]).state == "dead"
+    assert any(p.code == "body_damaged" for p in outbox.health().problems)
+
+
+CRASH_CHILD = textwrap.dedent("""
+    import json, os, signal, sys
+    from kiosk.config import config_from_dict
+    from offline_queue import open_outbox
+    from offline_queue.sync import Syncer, make_connector
+    config = config_from_dict(json.loads(sys.argv[1]))
+    outbox = open_outbox(config)
+    (claimed,) = outbox.claim(10)
+    connector = make_connector(config.destination(claimed.item.destination))
+    (outcome,) = Syncer._send_group(connector, claimed.item.destination, [claimed])
+    sys.stdout.write(outcome.kind + "\\n")
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)  # the server has it; the kiosk dies before marking it delivered
+""")
+
+
+def test_resend_after_sigkill_between_send_and_mark_gives_no_duplicate(rest):
+    config, backend, outbox = rest
+    attachments = files("k")
+    payload = doc_payload("KIL00001", attachments)
+    outbox.enqueue(payload, config.destination("x"), attachments)
+    child = subprocess.run([sys.executable, "-c", CRASH_CHILD, json.dumps(config.raw)], capture_output=True,
+                           timeout=40, cwd=Path(__file__).resolve().parents[1])
+    assert child.returncode == -9, child.stderr.decode()[-2000:]
+    assert child.stdout.decode().strip() == "delivered"
+    assert outbox.get(payload["submission_id"]).state == "sending"  # the dead child's claim
+    result = Syncer(outbox, config, FAST).run_once()  # reclaims the dead owner's row, resends with the same key
+    assert result.delivered == 1
+    (row,) = backend.rows()
+    assert row["duplicates"] == 1  # the resend was recognised, nothing stored twice
+    assert backend.attachments(payload["submission_id"]) == {a.name: (a.content_type, a.data) for a in attachments}
+    assert outbox.attachment_names(payload["submission_id"]) == []
+
+
+class CentralLike:
+    """An OpenRosa server that checks what ODK Central checks of media: xml_submission_file first, then one part
+    per file named by its file name, each named in the instance; an identical resubmission is a 201."""
+
+    OK = (b"<OpenRosaResponse xmlns='http://openrosa.org/http/response'><message nature=''>full submission "
+          b"upload was successful!</message></OpenRosaResponse>")
+
+    def __init__(self) -> None:
+        self.instances: dict[str, bytes] = {}
+        self.media: dict[str, dict[str, tuple[str, bytes]]] = {}
+        self.posts = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.posts += 1
+                parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                    b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + body)
+                parts = [(p.get_param("name", header="content-disposition"), p.get_param("filename",
+                          header="content-disposition"), p.get_content_type(), p.get_payload(decode=True))
+                         for p in parsed.iter_parts()]
+                if not parts or parts[0][0] != "xml_submission_file":
+                    return self.answer(400, b"<OpenRosaResponse><message>Required parameter "
+                                            b"xml_submission_file missing.</message></OpenRosaResponse>")
+                xml = parts[0][3]
+                values = set(re.findall(rb">([^<>]+)<", xml)[0:]) | {
+                    v for text in re.findall(rb">([^<>]+)<", xml) for v in text.split()}
+                media = {}
+                for name, filename, ctype, data in parts[1:]:
+                    if name != filename or name.encode() not in values:
+                        return self.answer(400, b"<OpenRosaResponse><message>unexpected attachment part"
+                                                b"</message></OpenRosaResponse>")
+                    media[name] = (ctype, data)
+                instance = re.search(rb"<instanceID>(.*?)</instanceID>", xml).group(1).decode()
+                if instance in outer.instances:
+                    if outer.instances[instance] != xml:
+                        return self.answer(409, b"<OpenRosaResponse><message>A submission already exists with this "
+                                                b"ID, but with different XML.</message></OpenRosaResponse>")
+                    outer.media[instance].update(media)  # Central attaches missing media on resubmission
+                    return self.answer(201, outer.OK)
+                outer.instances[instance] = xml
+                outer.media[instance] = media
+                self.answer(201, outer.OK)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/submission"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_openrosa_each_file_its_own_part_named_by_file_name_byte_identical(tmp_path):
+    server = CentralLike()
+    config, _ = make_queue_config(tmp_path, destinations={"odk": {"kind": "openrosa", "url": server.url}})
+    try:
+        with open_outbox(config) as outbox:
+            attachments = files("o")
+            payload = doc_payload("ODK00001", attachments)
+            outbox.enqueue(payload, config.destination("odk"), attachments)
+            result = Syncer(outbox, config, FAST).run_once()
+            assert result.delivered == 1, result.errors
+            instance = f"uuid:{payload['submission_id']}"
+            xml = server.instances[instance]
+            assert b"<proof>proof-1.jpg proof-2.jpg</proof>" in xml and b"<signature>signature.png</signature>" in xml
+            assert server.media[instance] == {a.name: (a.content_type, a.data) for a in attachments}
+            assert outbox.attachment_names(payload["submission_id"]) == []
+    finally:
+        server.stop()
+
+
+def test_openrosa_resend_after_sigkill_is_one_instance(tmp_path):
+    server = CentralLike()
+    config, _ = make_queue_config(tmp_path, destinations={"odk": {"kind": "openrosa", "url": server.url}})
+    try:
+        with open_outbox(config) as outbox:
+            attachments = files("p")
+            payload = doc_payload("ODK00002", attachments)
+            outbox.enqueue(payload, config.destination("odk"), attachments)
+            child = subprocess.run([sys.executable, "-c", CRASH_CHILD, json.dumps(config.raw)], capture_output=True,
+                                   timeout=40, cwd=Path(__file__).resolve().parents[1])
+            assert child.returncode == -9, child.stderr.decode()[-2000:]
+            assert Syncer(outbox, config, FAST).run_once().delivered == 1
+            assert server.posts == 2 and len(server.instances) == 1
+            assert server.media[f"uuid:{payload['submission_id']}"] == {a.name: (a.content_type, a.data)
+                                                                        for a in attachments}
+    finally:
+        server.stop()

@@ -316,6 +316,22 @@ class PrinterSettings:
     timeout: float = setting(5.0, "escpos: seconds to wait for a network printer", SECONDS)
 
 
+@dataclass(frozen=True)
+class CatalogueSettings:
+    """[catalogue]: signed service-catalogue updates with The Update Framework (docs/catalogue.md)."""
+
+    url: str = setting("", 'the catalogue repository, https://... ("" = updates only from a folder, e.g. a USB '
+                       "stick: kiosk catalogue update --from FOLDER)", TEXT)
+    root: Path | None = setting(None, "the trusted root.json provisioned with the kiosk (needed until the first "
+                                "update has stored one under data_dir/catalogue)", PATH)
+    ca_bundle: Path | None = setting(None, "PEM file of CAs to trust for url instead of the system's", PATH)
+    timestamp_days: float = setting(30.0, "build and sign: days the timestamp stays valid; an update made from "
+                                    "older metadata is refused, so cover a van's whole tour", NUMBER)
+    snapshot_days: float = setting(90.0, "build and sign: days the snapshot stays valid", NUMBER)
+    targets_days: float = setting(90.0, "build and sign: days the list of definitions stays valid", NUMBER)
+    root_days: float = setting(365.0, "build: days the root (the trusted keys) stays valid", NUMBER)
+
+
 # Secrets are never written in the file: these keys are refused with the way to do it.
 _SECRET_KEYS = {"token": "token_env or token_file", "password": "password_env or password_file"}
 
@@ -330,6 +346,7 @@ SECTIONS: dict[str, type] = {
     "metrics": MetricsSettings,
     "help": HelpSettings,
     "printer": PrinterSettings,
+    "catalogue": CatalogueSettings,
 }
 DESTINATIONS = "destinations"  # a table of tables: [destinations.NAME], each a DestinationSettings
 
@@ -348,6 +365,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     help: HelpSettings = field(default_factory=HelpSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     destinations: dict[str, DestinationSettings] = field(default_factory=dict)
 
 
@@ -496,6 +514,10 @@ class Config:
     @property
     def printer(self) -> PrinterSettings:
         return self.settings.printer
+
+    @property
+    def catalogue(self) -> CatalogueSettings:
+        return self.settings.catalogue
 
 
 def _default_data_dir() -> Path:

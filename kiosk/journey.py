@@ -240,6 +240,47 @@ class Journey:
     def give_consent(self, given: bool = True) -> None:
         self.consent_given = given
 
+    def snapshot(self) -> dict[str, Any]:
+        """What a paused journey needs to go on later (kiosk.drafts): raw answers and the page it was on.
+
+        Consent is not kept: the citizen agrees again before sending.
+        """
+        at = self.service.pages[self._index].id if self.step in (QUESTION, STOPPED) else None
+        return {"raw": dict(self.raw), "page": at, "step": CHECK if self.step == CHECK else QUESTION}
+
+    def restore(self, snapshot: dict[str, Any]) -> list[str]:
+        """Take a snapshot's answers back on this new journey; return the page ids whose answers no longer fit.
+
+        Answers are validated again (the definition may have changed since); the journey goes on at the saved
+        page, or at the first unanswered one when an answer was dropped or the page is gone.
+        """
+        raw = snapshot.get("raw") if isinstance(snapshot.get("raw"), dict) else {}
+        ids = {p.id: i for i, p in enumerate(self.service.pages)}
+        dropped = []
+        for page_id, value in raw.items():
+            if page_id not in ids:
+                dropped.append(page_id)
+                continue
+            page = self.service.pages[ids[page_id]]
+            result = validate(page, value, national_id_kind=self.service.national_id,
+                              postcode_kind=self.service.postcode, today=self._today)
+            if isinstance(result, Invalid):
+                dropped.append(page_id)
+                continue
+            self.raw[page_id], self._valid[page_id] = value, result
+        self.error, self.stopped_by, self.returning_to_check, self._changing = None, None, False, None
+        target = snapshot.get("page")
+        first_gap = self._first_unanswered()
+        if not dropped and snapshot.get("step") == CHECK and first_gap is None:
+            self._go_check()
+        elif not dropped and target in ids and self.is_visible(self.service.pages[ids[target]]):
+            self.step, self._index = QUESTION, ids[target]
+        elif first_gap is not None:
+            self.step, self._index = QUESTION, first_gap
+        else:
+            self._go_check()
+        return dropped
+
     def finish(self) -> None:
         """Mark the journey as submitted (called once the queue has it on disk)."""
         if self.step != CHECK or not self.is_complete():

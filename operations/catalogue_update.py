@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from cryptography.hazmat.primitives import serialization
+from securesystemslib.exceptions import StorageError
 from securesystemslib.signer import CryptoSigner
 from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
@@ -225,7 +226,7 @@ def build_repository(source: Path, repository: Path, keys: dict[str, Path], expi
             root = Metadata[Root].from_file(str(meta_dir / "root.json"))
             previous = {role: Metadata.from_file(str(meta_dir / f"{role}.json")).signed.version
                         for role in ("targets", "snapshot", "timestamp")}
-    except (OSError, ValueError, tuf_errors.RepositoryError) as exc:
+    except (OSError, ValueError, StorageError, tuf_errors.RepositoryError) as exc:
         raise CatalogueError(f"{repository}: cannot read its metadata ({_one_line(exc)})") from None
     for role in ROLES[1:]:
         _check_key(root.signed, role, signers[role], keys[role])
@@ -286,7 +287,7 @@ def sign_repository(repository: Path, keys: dict[str, Path], expiry: Expiry = Ex
         root = Metadata[Root].from_file(str(meta_dir / "root.json"))
         current = {role: Metadata.from_file(str(meta_dir / f"{role}.json")) for role in ("targets", "snapshot",
                                                                                         "timestamp")}
-    except (OSError, ValueError, tuf_errors.RepositoryError) as exc:
+    except (OSError, ValueError, StorageError, tuf_errors.RepositoryError) as exc:
         raise CatalogueError(f"{repository}: not a catalogue repository ({_one_line(exc)})") from None
     for role, path in keys.items():
         _check_key(root.signed, role, signers[role], path)
@@ -316,7 +317,7 @@ def repository_status(repository: Path) -> RepositoryStatus:
     meta_dir = repository / "metadata" if (repository / "metadata").is_dir() else repository
     try:
         roles = {role: Metadata.from_file(str(meta_dir / f"{role}.json")).signed for role in ROLES}
-    except (OSError, ValueError, tuf_errors.RepositoryError) as exc:
+    except (OSError, ValueError, StorageError, tuf_errors.RepositoryError) as exc:
         raise CatalogueError(f"{repository}: no catalogue metadata ({_one_line(exc)})") from None
     targets = roles["targets"]
     assert isinstance(targets, Targets)
@@ -377,6 +378,8 @@ class HttpsFetcher(FetcherInterface):
         errors = self._urllib3.exceptions
         try:
             response = self._pool.request("GET", url, preload_content=False, redirect=False)
+        except errors.NewConnectionError:  # before TimeoutError: urllib3 makes it one for old callers
+            raise tuf_errors.DownloadError("cannot connect (no network, or the server is down)") from None
         except errors.TimeoutError as exc:
             raise tuf_errors.SlowRetrievalError(_one_line(exc)) from None
         except errors.SSLError as exc:
@@ -559,7 +562,7 @@ def update_catalogue(data_dir: Path, source: str, trusted_root: Path | None, *, 
             return _update(paths, fetcher, metadata_url, targets_url, bootstrap, staging, index_file, source)
         except CatalogueError:
             raise
-        except (tuf_errors.RepositoryError, tuf_errors.DownloadError, OSError, ValueError) as exc:
+        except (tuf_errors.RepositoryError, tuf_errors.DownloadError, StorageError, OSError, ValueError) as exc:
             raise CatalogueError(_explain(exc, source)) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)

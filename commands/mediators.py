@@ -136,8 +136,8 @@ def verify(config: Config, export_file: Path | None, public_key_file: Path | Non
     the newest entries are gone (rolled back, truncated) or the whole log is.
 
     \b
-    Example (at the office):
-      kiosk audit verify --file ponte-audit-k1.jsonl --public-key k1-audit.pem
+    Example:
+      kiosk audit verify --file ponte-audit-k1.jsonl --public-key k1-audit.pem   # at the office
     """
     if public_key_file is not None:
         if export_file is None:

@@ -244,6 +244,22 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class DraftsSettings:
+    """[drafts]: paused journeys kept on this kiosk under a resume code (docs/resume.md); never synced."""
+
+    keep_hours: float = setting(24.0, "hours a paused journey is kept before it is erased", NUMBER)
+    max_wrong_codes: int = setting(5, "wrong resume codes within 10 minutes before this kiosk pauses code "
+                                   "checks (the pause doubles each time)", _between(1, 20))
+
+
+@dataclass(frozen=True)
+class FeedbackSettings:
+    """[feedback]: the anonymous "How was it?" answers after each journey."""
+
+    destination: str = setting("feedback", 'the destination (rest) that receives them (else the "*" one)', TEXT)
+
+
+@dataclass(frozen=True)
 class MetricsSettings:
     """[metrics]: fleet health in Prometheus format; never any personal data."""
 
@@ -343,6 +359,8 @@ SECTIONS: dict[str, type] = {
     "voice": VoiceSettings,
     "mediator": MediatorSettings,
     "audit": AuditSettings,
+    "drafts": DraftsSettings,
+    "feedback": FeedbackSettings,
     "metrics": MetricsSettings,
     "help": HelpSettings,
     "printer": PrinterSettings,
@@ -362,6 +380,8 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     mediator: MediatorSettings = field(default_factory=MediatorSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    drafts: DraftsSettings = field(default_factory=DraftsSettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     help: HelpSettings = field(default_factory=HelpSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
@@ -506,6 +526,14 @@ class Config:
     @property
     def audit(self) -> AuditSettings:
         return self.settings.audit
+
+    @property
+    def drafts(self) -> DraftsSettings:
+        return self.settings.drafts
+
+    @property
+    def feedback(self) -> FeedbackSettings:
+        return self.settings.feedback
 
     @property
     def metrics(self) -> MetricsSettings:

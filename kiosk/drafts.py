@@ -144,10 +144,19 @@ def _aead(material: bytes, salt: bytes) -> AESGCM:
     return AESGCM(key)
 
 
+def _plain(value: Any) -> Any:
+    """A raw answer JSON cannot hold as it is (a date from the date picker), as the text the validators read."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    return str(value)
+
+
 def seal(content: dict[str, Any], lookup: bytes, material: bytes, expires_at: float) -> Sealed:
     """Encrypt a draft's content for storage under its lookup id."""
     salt, nonce = os.urandom(16), os.urandom(12)
-    plain = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plain = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=_plain).encode("utf-8")
     return Sealed(lookup, salt, nonce, _aead(material, salt).encrypt(nonce, plain, lookup), expires_at)
 
 

@@ -34,6 +34,8 @@ class DayStats:
     abandoned_by_step: dict[str, int] = field(default_factory=dict)  # "service/step" -> count
     languages: dict[str, int] = field(default_factory=dict)
     average_seconds: float | None = None
+    feedback: dict[str, int] = field(default_factory=dict)  # face "1".."5" -> count (kiosk.feedback)
+    feedback_reasons: dict[str, int] = field(default_factory=dict)  # reason id -> count
 
     @property
     def assisted_share(self) -> float:
@@ -45,7 +47,8 @@ class DayStats:
                 "abandoned": self.abandoned, "assisted": self.assisted,
                 "assisted_share": round(self.assisted_share, 3), "by_service": self.by_service,
                 "abandoned_by_step": self.abandoned_by_step, "languages": self.languages,
-                "average_seconds": self.average_seconds}
+                "average_seconds": self.average_seconds, "feedback": self.feedback,
+                "feedback_reasons": self.feedback_reasons}
 
 
 class Stats:
@@ -57,6 +60,9 @@ class Stats:
         self._db.execute("CREATE TABLE IF NOT EXISTS events (day TEXT NOT NULL, kind TEXT NOT NULL,"
                          " service TEXT NOT NULL, step TEXT, language TEXT NOT NULL,"
                          " assisted INTEGER NOT NULL DEFAULT 0, seconds REAL)")
+        # "How was it?" answers: a face and a fixed reason id per row, the day only (kiosk.feedback).
+        self._db.execute("CREATE TABLE IF NOT EXISTS feedback (day TEXT NOT NULL, service TEXT NOT NULL,"
+                         " language TEXT NOT NULL, face INTEGER NOT NULL, reason TEXT)")
 
     @classmethod
     def for_config(cls, config, **kwargs) -> "Stats":
@@ -78,6 +84,14 @@ class Stats:
         except (sqlite3.Error, OSError) as exc:
             # Statistics are a nice-to-have: a full disk must never stop a citizen's journey.
             log.warning("statistics event not recorded: %s", type(exc).__name__)
+
+    def record_feedback(self, service: str, language: str, face: int, reason: str | None = None) -> None:
+        """Count one "How was it?" answer for today."""
+        try:
+            self._db.execute("INSERT INTO feedback VALUES (?,?,?,?,?)",
+                             (self._today().isoformat(), service, language, int(face), reason))
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("feedback not counted: %s", type(exc).__name__)
 
     def day(self, day: dt.date | str | None = None) -> DayStats:
         day = str(day or self._today().isoformat())
@@ -103,6 +117,14 @@ class Stats:
         result.abandoned_by_step = dict(steps.most_common())
         result.languages = dict(languages.most_common())
         result.average_seconds = round(sum(durations) / len(durations), 1) if durations else None
+        faces: Counter = Counter()
+        reasons: Counter = Counter()
+        for face, reason in self._db.execute("SELECT face, reason FROM feedback WHERE day=?", (day,)):
+            faces[str(face)] += 1
+            if reason:
+                reasons[reason] += 1
+        result.feedback = {str(f): faces.get(str(f), 0) for f in range(1, 6)} if faces else {}
+        result.feedback_reasons = dict(reasons.most_common())
         return result
 
     def today(self) -> DayStats:

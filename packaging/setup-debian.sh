@@ -24,6 +24,8 @@ packages=(
   libpulse0 libasound2
   # receipts: QtPrintSupport prints through CUPS (docs/receipts.md)
   libcups2
+  # documents: scanners through SANE's scanimage (its test backend is the scanner in tests)
+  sane-utils
 )
 if [ "$with_tests" = 1 ]; then
   # a virtual screen and a sound server with a virtual microphone for end-to-end tests

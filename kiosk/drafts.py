@@ -286,6 +286,18 @@ class DraftKeeper:
         self.keep_seconds = keep_seconds
         self.policy = policy or AttemptPolicy()
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc).timestamp())
+        self.store.purge(self._clock())  # on open: a kiosk that was off past a draft's expiry erases it first
+
+    @classmethod
+    def for_config(cls, config, store: DraftStore, **kwargs) -> "DraftKeeper":
+        """A keeper with the [drafts] settings (keeping time, wrong codes per 10 minutes)."""
+        settings = config.drafts
+        return cls(store, keep_seconds=settings.keep_hours * 3600,
+                   policy=AttemptPolicy(max_failures=settings.max_wrong_codes), **kwargs)
+
+    def clear_attempts(self) -> None:
+        """End a pause and forget the wrong codes (a mediator, after a vandal locked this kiosk's codes)."""
+        self.store.set_attempts(AttemptState())
 
     def save(self, journey: Journey) -> Saved:
         """Seal the journey's answers so far under a new code; the code is returned, never kept."""

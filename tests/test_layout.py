@@ -196,7 +196,7 @@ MUST_SEE = ("nextButton", "submitButton", "consentButton", "finishButton", "stop
             "moreTimeButton", "dataNoticeClose")
 
 # Layers that cover the screen and take every touch, topmost first.
-MODALS = ("idleOverlay", "helpCalledCard", "startAgainDialog", "languageDialog", "dataNotice")
+MODALS = ("idleOverlay", "helpCalledCard", "startAgainDialog", "languageDialog", "displayDialog", "dataNotice")
 
 
 def _nested(a, b) -> bool:
@@ -303,7 +303,7 @@ def screens(app, lang: str, service_id: str):
             bridge.next()
             yield f"{page.id} (error)", False
             first = False
-            for popup in ("startAgainPopup", "languagePopup"):
+            for popup in ("startAgainPopup", "languagePopup", "displayPopup"):
                 _popup(app, popup, True)
                 yield popup, False
                 _popup(app, popup, False)

@@ -513,3 +513,23 @@ def test_the_confirmation_says_what_happens_next_and_how_to_follow_up(kiosk):
     assert service.after_submit["phone"] in kiosk.text_of("followUp_phone")
     assert service.after_submit["web"] in kiosk.text_of("followUp_web")
     assert kiosk.text_of("followUp_counter").endswith(service.text(service.after_submit["counter"], "en"))
+
+
+def test_bigger_text_and_high_contrast_are_for_this_citizen_only(kiosk):
+    bridge = kiosk.app.bridge
+    start(kiosk, "en", "change-of-address")
+    normal_size = kiosk.item("questionText").property("font").pixelSize()
+    kiosk.click("displayButton")
+    kiosk.click("textScale_1_5")
+    kiosk.click("highContrastButton")
+    kiosk.click("displayClose")
+    assert bridge.textScale == 1.5 and bridge.highContrast
+    bigger = kiosk.item("questionText")
+    assert bigger.property("font").pixelSize() == round(normal_size * 1.5)
+    assert bigger.property("color").name() == "#ffffff"  # white on black
+    assert kiosk.app.window.property("color").name() == "#000000"
+    # The next citizen starts with the usual display.
+    kiosk.click("startAgainButton")
+    kiosk.click("startAgainConfirm")
+    assert bridge.textScale == 1.0 and not bridge.highContrast
+    assert kiosk.app.window.property("color").name() == "#ffffff"

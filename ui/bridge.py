@@ -88,6 +88,7 @@ class KioskBridge(QObject):
     screenShown = Signal(object)
     submitted = Signal(str)  # the reference
     helpChanged = Signal()
+    displayChanged = Signal()  # text size or contrast
     restarted = Signal()  # the session was wiped (Start again, idle, Finish): listeners forget too
     helpRequested = Signal()  # the citizen asked for a helper (button or voice): the mediator layer shows its card
     _submitDone = Signal(object)  # from the writer thread back to the GUI thread
@@ -109,6 +110,8 @@ class KioskBridge(QObject):
         self._idle_phase = ACTIVE
         self._idle_seconds = 0
         self._data_notice_open = False
+        self._text_scale = 1.0
+        self._high_contrast = False
         help_settings = config.help
         self.help = HelpCall(kiosk_id=config.kiosk_id, notify_url=help_settings.notify_url,
                              remind_seconds=help_settings.remind_seconds, timeout=help_settings.timeout,
@@ -375,6 +378,35 @@ class KioskBridge(QObject):
         """Open or close "What happens to my data" over the current screen."""
         self._data_notice_open = bool(shown) and self.hasDataNotice
         self._refresh()
+
+    # --- display: bigger text and high contrast (reset for the next citizen) -----
+
+    TEXT_SCALES = (1.0, 1.5, 2.0)
+
+    @Property(float, notify=displayChanged)
+    def textScale(self) -> float:
+        return self._text_scale
+
+    @Property("QVariantList", constant=True)
+    def textScales(self) -> list:
+        return list(self.TEXT_SCALES)
+
+    @Property(bool, notify=displayChanged)
+    def highContrast(self) -> bool:
+        return self._high_contrast
+
+    @Slot(float)
+    def setTextScale(self, scale: float) -> None:
+        """Text x1, x1.5 or x2 (anything else is ignored)."""
+        if scale in self.TEXT_SCALES and scale != self._text_scale:
+            self._text_scale = scale
+            self.displayChanged.emit()
+
+    @Slot(bool)
+    def setHighContrast(self, on: bool) -> None:
+        if bool(on) != self._high_contrast:
+            self._high_contrast = bool(on)
+            self.displayChanged.emit()
 
     # --- calling a helper ------------------------------------------------------
 
@@ -662,6 +694,9 @@ class KioskBridge(QObject):
         self.journey = None
         self._data_notice_open = False
         self.help.end(cancelled=True)  # nobody is waiting any more
+        if self._text_scale != 1.0 or self._high_contrast:  # the next citizen starts with the usual display
+            self._text_scale, self._high_contrast = 1.0, False
+            self.displayChanged.emit()
         self.restarted.emit()
         self._reference = ""
         self._submit_error = ""

@@ -10,10 +10,11 @@ AbstractButton {
     property string iconSource: ""
     property real fontSize: Theme.body
     property bool alignStart: false   // lists of options read better from the start edge
+    property real sidePadding: 1.5 * Theme.gap   // space each side of the label (less in a crowded header)
     readonly property real iconSize: iconSource !== "" ? fontSize * 1.8 : 0
     // Natural size from the unwrapped label (not from the Row, whose width depends on ours).
     implicitHeight: Math.max(Theme.touch, content.implicitHeight + 2 * Theme.gap)
-    implicitWidth: Math.max(Theme.touch * 2, label.implicitWidth + iconSize + (iconSize ? Theme.gap : 0) + 3 * Theme.gap)
+    implicitWidth: Math.max(Theme.touch * 2, label.implicitWidth + iconSize + (iconSize ? Theme.gap : 0) + 2 * sidePadding)
     focusPolicy: Qt.StrongFocus
     Accessible.role: Accessible.Button
     Accessible.name: text
@@ -53,7 +54,7 @@ AbstractButton {
                 font.pixelSize: control.fontSize
                 font.bold: true
                 wrapMode: Text.Wrap
-                width: Math.min(implicitWidth, control.width - 3 * Theme.gap - control.iconSize - (control.iconSize ? Theme.gap : 0))
+                width: Math.min(implicitWidth, control.width - 2 * control.sidePadding - control.iconSize - (control.iconSize ? Theme.gap : 0))
                 horizontalAlignment: control.alignStart ? Text.AlignLeft : Text.AlignHCenter
                 anchors.verticalCenter: parent.verticalCenter
             }

@@ -115,7 +115,7 @@ Item {
                     visible: kiosk.submitError !== ""
                     Layout.fillWidth: true
                     implicitHeight: submitError.implicitHeight + Theme.gap
-                    color: "#fdecee"; border.color: Theme.error; border.width: 3 * Theme.u; radius: Theme.radius
+                    color: Theme.errorBackground; border.color: Theme.error; border.width: 3 * Theme.u; radius: Theme.radius
                     Text {
                         id: submitError
                         objectName: "submitErrorText"

@@ -17,6 +17,8 @@ ApplicationWindow {
     LayoutMirroring.childrenInherit: true
 
     Binding { target: Theme; property: "u"; value: Math.max(1.0, Math.min(root.width / 1366, root.height / 768)) }
+    Binding { target: Theme; property: "textScale"; value: kiosk.textScale }
+    Binding { target: Theme; property: "highContrast"; value: kiosk.highContrast }
     Binding { target: VirtualKeyboardSettings; property: "locale"; value: kiosk.keyboardLocale }
 
     readonly property bool inJourney: kiosk.screen === "question" || kiosk.screen === "check"
@@ -51,7 +53,7 @@ ApplicationWindow {
                 }
                 return w
             }
-            readonly property bool narrow: buttonsWidth + 320 * Theme.u + Theme.margin + 2 * Theme.gap > width
+            readonly property bool narrow: buttonsWidth + 280 * Theme.u + Theme.margin + 2 * Theme.gap > width
             GridLayout {
                 id: headerGrid
                 anchors.fill: parent
@@ -94,6 +96,7 @@ ApplicationWindow {
                         visible: wanted
                         text: kiosk.t["nav.start_again"]
                         fontSize: Theme.small
+                        sidePadding: Theme.gap
                         fill: Theme.background
                         onClicked: startAgainPopup.open()
                     }
@@ -104,8 +107,20 @@ ApplicationWindow {
                         text: kiosk.t["data.button"]
                         Accessible.name: kiosk.t["data.title"]
                         fontSize: Theme.small
+                        sidePadding: Theme.gap
                         fill: Theme.background
                         onClicked: kiosk.showDataNotice(true)
+                    }
+                    BigButton {
+                        objectName: "displayButton"
+                        readonly property bool wanted: kiosk.screen !== "attract"
+                        visible: wanted
+                        text: "Aa  " + kiosk.t["display.button"]
+                        Accessible.name: kiosk.t["display.title"]
+                        fontSize: Theme.small
+                        sidePadding: Theme.gap
+                        fill: Theme.background
+                        onClicked: displayPopup.open()
                     }
                     BigButton {
                         objectName: "languageButton"
@@ -113,6 +128,7 @@ ApplicationWindow {
                         visible: wanted
                         text: kiosk.t["nav.change_language"]
                         fontSize: Theme.small
+                        sidePadding: Theme.gap
                         onClicked: languagePopup.open()
                     }
                     BigButton {
@@ -121,7 +137,8 @@ ApplicationWindow {
                         visible: wanted
                         text: kiosk.t["nav.call_mediator"]
                         fontSize: Theme.small
-                        fill: Theme.focus
+                        sidePadding: Theme.gap
+                        fill: Theme.focus; ink: Theme.focusText
                         onClicked: kiosk.callHelper()
                     }
                 }
@@ -150,7 +167,7 @@ ApplicationWindow {
                 width: parent.width - 2 * Theme.margin
                 horizontalAlignment: Text.AlignHCenter
                 text: "✋  " + kiosk.helpWaitingText
-                font.pixelSize: Theme.body; font.bold: true; color: Theme.text
+                font.pixelSize: Theme.body; font.bold: true; color: Theme.focusText
                 wrapMode: Text.Wrap
                 Accessible.role: Accessible.AlertMessage
                 Accessible.name: kiosk.helpWaitingText
@@ -218,7 +235,8 @@ ApplicationWindow {
                 }
                 RowLayout {
                     Layout.fillWidth: true
-                    Layout.preferredHeight: Theme.touch
+                    // Taller when bigger text needs it, so Back and Next never cut their words.
+                    Layout.preferredHeight: Math.max(Theme.touch, backButton.implicitHeight, nextButton.implicitHeight)
                     spacing: Theme.gap
                     BigButton {
                         id: backButton
@@ -322,10 +340,73 @@ ApplicationWindow {
             }
         }
     }
+    // Bigger text and high contrast, for this citizen only (reset at the wipe).
+    Popup {
+        id: displayPopup
+        objectName: "displayPopup"
+        anchors.centerIn: parent
+        width: Math.min(parent.width - 2 * Theme.margin, 900 * Theme.u)
+        modal: true
+        padding: Theme.margin
+        background: Rectangle { color: Theme.background; border.color: Theme.border; border.width: 3 * Theme.u; radius: Theme.radius }
+        contentItem: ColumnLayout {
+            objectName: "displayDialog"
+            spacing: Theme.gap
+            Text {
+                Layout.fillWidth: true
+                text: kiosk.t["display.title"]
+                font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+                Accessible.role: Accessible.Heading
+                Accessible.name: text
+            }
+            GridLayout {
+                Layout.fillWidth: true
+                columns: width > 700 * Theme.u ? 3 : 1
+                columnSpacing: Theme.gap; rowSpacing: Theme.gap
+                Repeater {
+                    model: [{"scale": 1.0, "key": "display.text_normal"}, {"scale": 1.5, "key": "display.text_bigger"},
+                            {"scale": 2.0, "key": "display.text_biggest"}]
+                    BigButton {
+                        required property var modelData
+                        objectName: "textScale_" + String(modelData.scale).replace(".", "_")
+                        Layout.fillWidth: true
+                        Layout.preferredWidth: 1
+                        text: kiosk.t[modelData.key]
+                        fontSize: Theme.body * (modelData.scale / kiosk.textScale)
+                        selected: kiosk.textScale === modelData.scale
+                        Accessible.role: Accessible.RadioButton
+                        Accessible.checkable: true
+                        Accessible.checked: selected
+                        onClicked: kiosk.setTextScale(modelData.scale)
+                    }
+                }
+            }
+            BigButton {
+                objectName: "highContrastButton"
+                Layout.fillWidth: true
+                text: (kiosk.highContrast ? "☑  " : "☐  ") + kiosk.t["display.high_contrast"]
+                Accessible.name: kiosk.t["display.high_contrast"]
+                Accessible.role: Accessible.CheckBox
+                Accessible.checkable: true
+                Accessible.checked: kiosk.highContrast
+                alignStart: true
+                selected: kiosk.highContrast
+                onClicked: kiosk.setHighContrast(!kiosk.highContrast)
+            }
+            BigButton {
+                objectName: "displayClose"
+                Layout.alignment: Qt.AlignHCenter
+                text: kiosk.t["data.close"]
+                fill: Theme.primary; ink: Theme.primaryText
+                onClicked: displayPopup.close()
+            }
+        }
+    }
     Connections {
         target: kiosk
         // A wipe (idle, Start again, Finish) closes whatever the citizen had open.
-        function onRestarted() { startAgainPopup.close(); languagePopup.close() }
+        function onRestarted() { startAgainPopup.close(); languagePopup.close(); displayPopup.close() }
     }
 
     // MEDIATOR: MediatorLayer here

@@ -95,7 +95,7 @@ Flickable {
             visible: kiosk.error !== ""
             Layout.fillWidth: true
             implicitHeight: errorText.implicitHeight + 2 * Theme.gap
-            color: "#fdecee"
+            color: Theme.errorBackground
             border.color: Theme.error; border.width: 3 * Theme.u
             radius: Theme.radius
             Text {

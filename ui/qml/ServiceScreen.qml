@@ -7,6 +7,7 @@ Item {
     ColumnLayout {
         anchors.fill: parent
         anchors.margins: Theme.margin
+        anchors.topMargin: Theme.gap; anchors.bottomMargin: Theme.gap
         spacing: Theme.gap
         Text {
             objectName: "screenTitle"

@@ -8,18 +8,22 @@ QtObject {
     property real u: 1.0
     property real textScale: 1.0
 
-    readonly property color background: "#ffffff"
-    readonly property color text: "#0b0c0c"
-    readonly property color secondaryText: "#383f43"
-    readonly property color primary: "#00703c"      // go / next / send
-    readonly property color primaryText: "#ffffff"
-    readonly property color secondary: "#e6e8ea"
-    readonly property color border: "#0b0c0c"
+    property bool highContrast: false   // the citizen's high-contrast choice: white and yellow on black
+
+    readonly property color background: highContrast ? "#000000" : "#ffffff"
+    readonly property color text: highContrast ? "#ffffff" : "#0b0c0c"
+    readonly property color secondaryText: highContrast ? "#ffffff" : "#383f43"
+    readonly property color primary: highContrast ? "#ffdd00" : "#00703c"      // go / next / send
+    readonly property color primaryText: highContrast ? "#000000" : "#ffffff"
+    readonly property color secondary: highContrast ? "#000000" : "#e6e8ea"
+    readonly property color border: highContrast ? "#ffffff" : "#0b0c0c"
     readonly property color focus: "#ffdd00"
-    readonly property color error: "#b0151f"
-    readonly property color selected: "#1d70b8"
-    readonly property color selectedText: "#ffffff"
-    readonly property color band: "#1d3f5e"         // header band
+    readonly property color focusText: "#0b0c0c"      // text on the yellow "Call a helper" and the flag
+    readonly property color error: highContrast ? "#ff9a9a" : "#b0151f"
+    readonly property color errorBackground: highContrast ? "#000000" : "#fdecee"
+    readonly property color selected: highContrast ? "#ffffff" : "#1d70b8"
+    readonly property color selectedText: highContrast ? "#000000" : "#ffffff"
+    readonly property color band: highContrast ? "#000000" : "#1d3f5e"         // header band
     readonly property color bandText: "#ffffff"
 
     readonly property real small: Math.round(24 * u * textScale)   // never below 24 px at 1366x768

@@ -485,7 +485,7 @@ def _size(n: float) -> str:
 def secret_files(config: Config) -> list[Path]:
     """Files that hold keys or secrets: they must be readable by the kiosk's user only."""
     data_dir = Path(config.data_dir)
-    files = [data_dir / "audit.key"]
+    files = [data_dir / "audit.key", data_dir / "audit-signing.pem"]
     device_dir = _setting(config, "queue", "device_key_dir", None)
     device_dir = Path(device_dir) if device_dir else data_dir / "device-key"
     files.append((device_dir if device_dir.is_absolute() else data_dir / device_dir) / "private.pem")

@@ -294,3 +294,13 @@ def test_synced_batches_carry_a_signed_head(tmp_path):
         assert queued_head(config)["seq"] == 3
     finally:
         backend.stop()
+
+
+def test_doctor_checks_the_signing_key_permissions(kiosk_dir):
+    from operations.doctor import Status, check_permissions
+    kiosk_dir.chmod(0o700)
+    signing.load_signer(kiosk_dir)
+    assert all(c.status is Status.OK for c in check_permissions(load_config(None)))
+    (kiosk_dir / signing.PRIVATE_NAME).chmod(0o644)
+    checks = {c.name: c for c in check_permissions(load_config(None))}
+    assert checks["permissions audit-signing.pem"].status is Status.FAIL

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import yaml
 
 from kiosk import national_id, postcode, xform
+from kiosk.documents import DocumentRules
 
 if TYPE_CHECKING:  # jsonschema is imported only when a file must be validated (start-up time)
     import jsonschema
@@ -35,7 +36,9 @@ MAX_NUMBER_DIGITS = 30
 MAX_SCHEMA_ERRORS = 50  # one broken file can be reported in full without listing 10,000 errors
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
 # Answers of these types identify a person whatever the definition says.
-ALWAYS_PERSONAL = frozenset({"phone", "email", "national_id", "postcode"})
+ALWAYS_PERSONAL = frozenset({"phone", "email", "national_id", "postcode", "document", "signature"})
+# Answers that are files sent with the submission (kiosk/documents.py): the answer holds their names.
+FILE_TYPES = frozenset({"document", "signature"})
 # Keys of the messages the validators give (translations/core: "error.<key>"); a
 # page's `errors:` may replace any of them, or "invalid_<its type>".
 ERROR_KEYS = frozenset({
@@ -125,6 +128,8 @@ class Page:
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
     stop: Stop | None = None
     label: dict[str, str] = field(default_factory=dict)  # "your full name": names the answer in error messages
+    document: DocumentRules | None = None  # a document question's limits (pages, bytes, resolution)
+    oral_alternative: bool = False  # a signature question: the citizen may confirm orally instead
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -516,6 +521,13 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
             texts(base + ["options", j, "label"], option["label"])
         if "min" in page and "max" in page and page["min"] > page["max"]:
             add(base + ["min"], "min is larger than max")
+        if "document" in page and kind != "document":
+            add(base + ["document"], f"'document' limits only apply to a document question, not {kind}")
+        elif kind == "document" and page.get("document", {}).get("min_pages", 1) > \
+                page.get("document", {}).get("max_pages", DocumentRules.max_pages):
+            add(base + ["document"], "min_pages is more than max_pages")
+        if page.get("oral_alternative") and kind != "signature":
+            add(base + ["oral_alternative"], f"'oral_alternative' only applies to a signature question, not {kind}")
         if page.get("integer") and kind != "number":
             add(base + ["integer"], f"'integer' only applies to a number question, not {kind}")
         cond = page.get("show_if")
@@ -626,6 +638,8 @@ def _build(doc: dict, path: Path) -> Service:
             errors={k: dict(v) for k, v in p.get("errors", {}).items()},
             stop=_stop(p["id"], p["stop"]) if p.get("stop") else None,
             label=dict(p.get("label", {})),
+            document=DocumentRules.from_page(p.get("document", {})) if p["type"] == "document" else None,
+            oral_alternative=p.get("oral_alternative", False),
         )
 
     return Service(

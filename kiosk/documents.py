@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".svg": "image/svg+xml",
                  ".pdf": "application/pdf"}
+ORAL = "oral"  # a signature question's answer when the citizen confirmed orally (the definition must allow it)
 DEFAULT_MAX_PAGES = 10
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024          # one document, all pages together, after processing
 DEFAULT_MAX_TOTAL_BYTES = 40 * 1024 * 1024    # every attachment of one submission

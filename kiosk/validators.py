@@ -230,8 +230,34 @@ def _multiple(page: Page, raw: Any, **_: Any) -> Any:
     return [o.value for o in page.options if o.value in chosen]
 
 
+def _document(page: Page, raw: Any, **_: Any) -> Any:
+    """The pages' file names (kiosk/documents.py names them), as many as the definition allows."""
+    from kiosk.documents import DocumentError, DocumentRules, check_name
+    names = [raw] if isinstance(raw, str) else list(raw)
+    rules = page.document or DocumentRules()
+    try:
+        names = [check_name(n) for n in names]
+    except DocumentError:
+        return Invalid("invalid_document")
+    if len(set(names)) != len(names) or not rules.min_pages <= len(names) <= rules.max_pages:
+        return Invalid("invalid_document")
+    return names
+
+
+def _signature(page: Page, raw: Any, **_: Any) -> Any:
+    """The signature's file name, or "oral" where the definition allows an oral confirmation instead."""
+    from kiosk.documents import ORAL, DocumentError, check_name
+    if raw == ORAL:
+        return ORAL if page.oral_alternative else Invalid("invalid_signature")
+    try:
+        return check_name(str(raw)) if isinstance(raw, str) else Invalid("invalid_signature")
+    except DocumentError:
+        return Invalid("invalid_signature")
+
+
 _CHECKERS = {
     "short_text": _text, "long_text": _text, "number": _number, "date": _date,
     "phone": _phone, "email": _email, "postcode": _postcode, "national_id": _national_id,
     "yes_no": _yes_no, "single_choice": _single, "multiple_choice": _multiple,
+    "document": _document, "signature": _signature,
 }

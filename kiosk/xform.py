@@ -43,6 +43,8 @@ BIND_TYPES = {
     "short_text": "string", "long_text": "string", "phone": "string", "email": "string",
     "postcode": "string", "national_id": "string", "date": "date", "yes_no": "string",
     "single_choice": "string", "multiple_choice": "string",
+    # Files sent as their own parts (docs/documents.md); the element holds the file name(s).
+    "document": "binary", "signature": "binary",
 }
 
 XF = "http://www.w3.org/2002/xforms"
@@ -235,7 +237,12 @@ def xform_for(service: Service, *, language: str | None = None, public_key: str 
             extra["required"] = "true()"
         bind(path, bind_type(page), extra)
         control = {"single_choice": "select1", "yes_no": "select1", "multiple_choice": "select"}.get(page.type, "input")
-        element = SubElement(body, f"{{{XF}}}{control}", {"ref": f"/{ROOT}/{path}"})
+        attributes = {"ref": f"/{ROOT}/{path}"}
+        if page.type in ("document", "signature"):  # ODK's file question; a signature drawn on the screen
+            control, attributes["mediatype"] = "upload", "image/*"
+            if page.type == "signature":
+                attributes["appearance"] = "signature"
+        element = SubElement(body, f"{{{XF}}}{control}", attributes)
         SubElement(element, f"{{{XF}}}label").text = _text(page.question, service, language)
         if page.hint:
             SubElement(element, f"{{{XF}}}hint").text = _text(page.hint, service, language)

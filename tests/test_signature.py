@@ -1,0 +1,122 @@
+"""Signatures: known strokes rendered to PNG (ink along the strokes, nowhere else) and SVG (the strokes kept),
+blank pads refused, and the definition's `signature` and `document` page types."""
+from __future__ import annotations
+
+import io
+import math
+import xml.etree.ElementTree as ET
+
+import pytest
+from PIL import Image
+
+from documents.signature import is_blank, signature_attachments, to_png, to_svg
+from kiosk.documents import ORAL, DocumentError
+
+W, H = 600, 200
+STROKES = [
+    [(40, 150), (80, 60), (120, 150), (160, 60)],               # a zigzag
+    [(220, 100), (260, 100), (300, 100), (340, 100), (380, 100)],  # a horizontal line
+    [(450, 50), (470, 170)],                                    # one segment
+]
+
+
+def _dist_to_segment(p, a, b) -> float:
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    return math.dist((px, py), (ax + t * dx, ay + t * dy))
+
+
+def _near_strokes(p, strokes, within: float) -> bool:
+    return any(_dist_to_segment(p, a, b) <= within for s in strokes for a, b in zip(s, s[1:] or s))
+
+
+def test_png_has_ink_along_every_stroke_and_nowhere_else():
+    image = Image.open(io.BytesIO(to_png(STROKES, W, H)))
+    assert image.format == "PNG" and image.size == (W, H)
+    gray = image.convert("L")
+    ink = [(x, y) for y in range(H) for x in range(W) if gray.getpixel((x, y)) < 128]
+    assert len(ink) > 500  # not empty (the failure ODK and Enketo users met)
+    assert all(_near_strokes(p, STROKES, 4) for p in ink)  # no ink away from the strokes
+    # every point sampled along every segment has ink on it
+    for stroke in STROKES:
+        for (ax, ay), (bx, by) in zip(stroke, stroke[1:]):
+            for k in range(11):
+                x, y = round(ax + (bx - ax) * k / 10), round(ay + (by - ay) * k / 10)
+                assert gray.getpixel((x, y)) < 128, (x, y)
+
+
+def test_svg_has_one_path_per_stroke_with_its_points():
+    root = ET.fromstring(to_svg(STROKES, W, H))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == f"0 0 {W} {H}"
+    paths = root.findall(".//{http://www.w3.org/2000/svg}path")
+    assert len(paths) == len(STROKES)
+    for path, stroke in zip(paths, STROKES):
+        numbers = [float(n) for n in path.get("d").replace("M", " ").replace("L", " ").split()]
+        assert list(zip(numbers[::2], numbers[1::2])) == [(float(x), float(y)) for x, y in stroke]
+
+
+def test_attachments_are_named_for_the_page_and_blank_pads_refused():
+    png, svg = signature_attachments("signature", STROKES, W, H)
+    assert (png.name, png.content_type, svg.name, svg.content_type) == \
+        ("signature.png", "image/png", "signature.svg", "image/svg+xml")
+    assert [a.name for a in signature_attachments("signature", STROKES, W, H, with_svg=False)] == ["signature.png"]
+    for blank in ([], [[(10, 10)]], [[(10, 10), (12, 11)]]):
+        assert is_blank(blank)
+        with pytest.raises(DocumentError) as refused:
+            signature_attachments("signature", blank, W, H)
+        assert refused.value.key == "signature_blank"
+    assert not is_blank(STROKES)
+
+
+@pytest.mark.parametrize("bad", [[[("a", 1)]], [[(float("nan"), 1)]], [[(1, 2, 3)]], [5], [[(0, 0)] * 20_001]])
+def test_malformed_strokes_are_a_clear_refusal(bad):
+    with pytest.raises(DocumentError):
+        to_png(bad, W, H)
+
+
+def test_points_off_the_pad_are_clamped_not_a_crash():
+    image = Image.open(io.BytesIO(to_png([[(-50, -50), (W + 50, H + 50)]], W, H))).convert("L")
+    assert image.getpixel((0, 0)) < 128 and image.getpixel((W - 1, H - 1)) < 128
+
+
+# --- the definition's page types -----------------------------------------------------------------------------
+
+def _service(tmp_path, pages: list[dict]):
+    import yaml
+
+    from kiosk.definition import load_service
+    doc = {"format": 1, "id": "parking-card", "version": 1, "languages": ["en"], "title": {"en": "Parking card"},
+           "description": {"en": "Apply"}, "destination": "x", "consent": {"en": "I agree"},
+           "data_notice": {k: {"en": k} for k in ("controller", "purpose", "legal_basis", "retention", "rights",
+                                                  "contact")},
+           "pages": pages}
+    path = tmp_path / "parking-card.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_service(path)
+
+
+def test_definition_document_and_signature_pages(tmp_path):
+    from kiosk.validators import Invalid, validate
+    service = _service(tmp_path, [
+        {"id": "proof", "type": "document", "question": {"en": "Proof of address"},
+         "document": {"min_pages": 1, "max_pages": 2, "max_bytes": 2_000_000, "max_side": 1600}},
+        {"id": "signature", "type": "signature", "question": {"en": "Sign here"}, "oral_alternative": True}])
+    proof, sign = service.pages
+    assert proof.document.max_pages == 2 and proof.document.max_side == 1600 and proof.personal
+    assert sign.oral_alternative and sign.personal
+    assert validate(proof, ["proof-1.jpg", "proof-2.jpg"]) == ["proof-1.jpg", "proof-2.jpg"]
+    assert isinstance(validate(proof, ["a.jpg", "b.jpg", "c.jpg"]), Invalid)  # more than max_pages
+    assert isinstance(validate(proof, ["../x.jpg"]), Invalid)
+    assert validate(sign, "signature.png") == "signature.png"
+    assert validate(sign, ORAL) == ORAL
+
+
+def test_definition_refuses_misplaced_document_options(tmp_path):
+    from kiosk.definition import DefinitionError
+    with pytest.raises(DefinitionError, match="oral_alternative"):
+        _service(tmp_path, [{"id": "name", "type": "short_text", "question": {"en": "Name"},
+                             "oral_alternative": True}])
+    with pytest.raises(DefinitionError, match="min_pages is more than max_pages"):
+        _service(tmp_path, [{"id": "proof", "type": "document", "question": {"en": "Proof"},
+                             "document": {"min_pages": 3, "max_pages": 2}}])

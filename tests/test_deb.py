@@ -92,7 +92,7 @@ as_ponte kiosk doctor --json > $out/doctor.json 2> $out/doctor.err; echo $? > $o
 as_ponte kiosk services check > $out/services.txt 2>&1; echo $? > $out/services.rc
 as_ponte kiosk screenshots /var/lib/ponte/shots --lang en --service change-of-address > $out/shots.txt 2>&1
 echo $? > $out/shots.rc
-ls /var/lib/ponte/shots | grep -c '\.png$' > $out/shots.count || true
+find /var/lib/ponte/shots -name '*.png' | wc -l > $out/shots.count
 systemd-analyze verify /lib/systemd/system/ponte-kiosk.service /lib/systemd/system/ponte-kiosk-metrics.service \
     /lib/systemd/system/ponte-kiosk-metrics.timer > $out/verify.txt 2>&1; echo $? > $out/verify.rc
 dpkg -r ponte-kiosk > $out/remove.txt 2>&1

@@ -301,12 +301,16 @@ class DraftKeeper:
 
     def save(self, journey: Journey) -> Saved:
         """Seal the journey's answers so far under a new code; the code is returned, never kept."""
+        return self.save_snapshot(journey.service, journey.language, journey.snapshot())
+
+    def save_snapshot(self, service: Service, language: str, snapshot: dict[str, Any]) -> Saved:
+        """`save` for a snapshot taken earlier (the screen takes it on its own thread, then seals off it)."""
         now = self._clock()
         self.store.purge(now)
         code = new_code()
         lookup, material = derive(code, self.store.kiosk_salt(), n=self.store.scrypt_n())
-        content = {"format": FORMAT, "service": journey.service.id, "definition": definition_hash(journey.service),
-                   "language": journey.language, "journey": journey.snapshot()}
+        content = {"format": FORMAT, "service": service.id, "definition": definition_hash(service),
+                   "language": language, "journey": snapshot}
         expires_at = now + self.keep_seconds
         self.store.put(seal(content, lookup, material, expires_at))
         return Saved(code, dt.datetime.fromtimestamp(expires_at, dt.timezone.utc))

@@ -298,3 +298,64 @@ def test_the_idle_wipe_forgets_the_journey_but_not_the_draft(tmp_path, service, 
     assert not any(CANARY in repr(v) for v in vars(keeper).values())
     assert keeper.store.count(clock()) == 1
     assert keeper.resume(shown, {service.id: service}).journey.raw["name"] == CANARY
+
+
+# --- the screens' bridge: real Qt objects offscreen, the work on the task runner's threads ---------------
+
+
+@pytest.fixture
+def bridge_parts(qapp, tmp_path, service, clock):
+    from ui.drafts_bridge import DraftsBridge
+    from ui.tasks import TaskManager
+    tasks = TaskManager()
+    keeper = keeper_for(tmp_path / "drafts.db", clock)
+    current = {"journey": half_done(service)}
+    bridge = DraftsBridge(keeper, journey=lambda: current["journey"], services=lambda: {service.id: service},
+                          tasks=tasks)
+    yield bridge, keeper, current
+    tasks.wait(10_000)
+
+
+def test_bridge_saves_off_the_gui_thread_shows_the_code_and_resumes_it(qtbot, bridge_parts, clock):
+    bridge, keeper, current = bridge_parts
+    bridge.save()
+    assert bridge.busy
+    qtbot.waitUntil(lambda: bridge.code != "", timeout=10_000)
+    assert not bridge.busy and bridge.error == ""
+    assert bridge.expiresAt.startswith(dt.datetime.fromtimestamp(clock.now + 86400, dt.timezone.utc).date().isoformat())
+    code = bridge.code
+    bridge.clear()  # the next citizen, or the wipe
+    current["journey"] = None
+    got = []
+    bridge.journeyResumed.connect(lambda journey, dropped, changed: got.append((journey, dropped, changed)))
+    bridge.resume(code.lower())
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    journey, dropped, changed = got[0]
+    assert journey.page.id == "pets" and journey.raw["name"] == CANARY and dropped == [] and changed is False
+
+
+def test_bridge_wipe_forgets_the_code_shown_but_keeps_the_draft(qtbot, bridge_parts, clock):
+    bridge, keeper, _ = bridge_parts
+    bridge.save()
+    qtbot.waitUntil(lambda: bridge.code != "", timeout=10_000)
+    bridge.clear()
+    assert bridge.code == "" and bridge.expiresAt == ""
+    assert keeper.store.count(clock()) == 1
+
+
+def test_a_save_that_finishes_after_the_wipe_erases_its_unseen_draft(qtbot, bridge_parts, clock):
+    bridge, keeper, _ = bridge_parts
+    bridge.save()
+    bridge.clear()  # before the sealing comes back: its code will never be shown
+    qtbot.waitUntil(lambda: not bridge._tasks.busy and keeper.store.count(clock()) == 0, timeout=10_000)
+    assert bridge.code == ""
+
+
+def test_bridge_wrong_code_and_bad_code_give_message_keys(qtbot, bridge_parts):
+    bridge, _, _ = bridge_parts
+    bridge.resume("not a code")
+    qtbot.waitUntil(lambda: not bridge.busy, timeout=10_000)
+    assert bridge.error == "bad_code"
+    bridge.resume("2222-2222-22")
+    qtbot.waitUntil(lambda: not bridge.busy, timeout=10_000)
+    assert bridge.error == "wrong_code"

@@ -222,7 +222,7 @@ def public_key(config: Config, as_base64: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
 @pass_config
 def export(config: Config, out: Path | None) -> None:
-    """Write the log as JSON lines for the supervisor.
+    """Write the log as JSON lines for the supervisor, ending with its head signed by the device key.
 
     \b
     Example:
@@ -233,8 +233,11 @@ def export(config: Config, out: Path | None) -> None:
         n = log.export(out)
         click.echo(f"wrote {n} entries to {out}", err=True)
     else:
-        for e in log.entries():
-            click.echo(audit_mod.canonical_json(e.to_dict()))
+        entries = [e.to_dict() for e in log.entries()]
+        for e in entries:
+            click.echo(audit_mod.canonical_json(e))
+        if log.heads is not None:
+            click.echo(audit_mod.canonical_json(log.heads.sign_entries(entries)))
 
 
 @click.command()

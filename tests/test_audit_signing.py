@@ -304,3 +304,16 @@ def test_doctor_checks_the_signing_key_permissions(kiosk_dir):
     (kiosk_dir / signing.PRIVATE_NAME).chmod(0o644)
     checks = {c.name: c for c in check_permissions(load_config(None))}
     assert checks["permissions audit-signing.pem"].status is Status.FAIL
+
+
+def test_export_to_stdout_ends_with_the_signed_head(kiosk_dir, tmp_path, monkeypatch, capsys):
+    log = open_log()
+    log.append("login", "ana.s")
+    log.close()
+    assert main(["audit", "export"]) == 0
+    export = tmp_path / "stdout.jsonl"
+    export.write_text(capsys.readouterr().out)
+    key = tmp_path / "k.b64"
+    key.write_text(signing.public_base64(signing.load_signer(kiosk_dir).public))
+    office(tmp_path, monkeypatch)
+    assert verify(capsys, "--file", str(export), "--public-key", str(key))[0] == 0

@@ -330,10 +330,13 @@ def _submission_id(value: str | None) -> str | None:
 @click.option("--citizen-consented", is_flag=True, help="The citizen has agreed to the service's consent statement.")
 @click.option("--submission-id", help="A UUID the script chose: a second run with it queues nothing new and "
               "prints the same reference (safe to retry after a crash).")
+@click.option("--attach", "attach", multiple=True, metavar="PAGE=FILE",
+              help="A file for a document page (repeat for each page, in order) or a signature page (an image, or "
+                   "a JSON of strokes as the pad records them); processed and sent as the screen would.")
 @pass_config
 @queue_errors
 def add(config: Config, service_id: str, answers_file: Path, lang: str, citizen_consented: bool,
-        submission_id: str | None) -> None:
+        submission_id: str | None, attach: tuple[str, ...]) -> None:
     """Queue answers from a JSON file exactly as the touch screen would (same checks, same reference).
 
     Prints the reference number and nothing else on stdout.
@@ -342,6 +345,8 @@ def add(config: Config, service_id: str, answers_file: Path, lang: str, citizen_
     Example:
       kiosk queue add --service change-of-address --answers answers.json \\
           --citizen-consented --submission-id "$(uuidgen)"
+      kiosk queue add --service parking-card --answers answers.json --citizen-consented \\
+          --attach proof=page1.jpg --attach proof=page2.jpg --attach signature=strokes.json
     """
     sid = _submission_id(submission_id)
     service = load_catalogue(config.services_dirs).services.get(service_id)
@@ -350,6 +355,12 @@ def add(config: Config, service_id: str, answers_file: Path, lang: str, citizen_
     if lang not in service.languages:
         raise BadInput(f"{service.id} has no '{lang}' text; use one of {', '.join(service.languages)}")
     answers = read_answers(answers_file)
+    attachments: list = []
+    if attach:
+        destination = config.destination(service.destination)
+        # An OpenRosa signature field takes one image: the strokes' SVG goes to REST destinations only.
+        answers, attachments = _attachments(service, answers, attach,
+                                            with_svg=destination is None or destination.kind != "openrosa")
     journey = Journey(service, lang)
     problems = answer_all(journey, answers)
     if problems:
@@ -366,12 +377,32 @@ def add(config: Config, service_id: str, answers_file: Path, lang: str, citizen_
             echo_flushed(display(existing.reference))
             return
         try:
-            receipt = submit(journey, config, outbox, submission_id=sid)
+            receipt = submit(journey, config, outbox, submission_id=sid, attachments=attachments)
         except SubmitError as exc:
             raise Failure(f"not queued: {exc}") from None
         stored = outbox.get(receipt.submission_id)
     # Two runs racing with one id: the outbox kept the first row; its reference is the one that counts.
     echo_flushed(display(stored.reference if stored is not None else receipt.reference))
+
+
+def _attachments(service, answers: dict, attach: tuple[str, ...], with_svg: bool) -> tuple[dict, list]:
+    """The answers with the attached pages' file names, and the processed attachments (documents/attach.py)."""
+    from documents.attach import attach_files
+    from kiosk.documents import DocumentError
+    files: dict[str, list[Path]] = {}
+    for spec in attach:
+        page, sep, name = spec.partition("=")
+        if not sep or not page or not name:
+            raise BadInput(f"--attach {spec!r}: write PAGE=FILE, e.g. --attach proof=scan.jpg")
+        files.setdefault(page.strip(), []).append(Path(name))
+    try:
+        names, attachments = attach_files(service, files, with_svg=with_svg)
+    except DocumentError as exc:
+        raise BadInput(f"--attach: {exc}") from None
+    clash = [p for p in names if p in answers and answers[p] != names[p]]
+    if clash:
+        raise BadInput(f"the answers file gives other file names for {', '.join(clash)}; leave them out")
+    return {**answers, **names}, attachments
 
 
 # --- dev-backend -------------------------------------------------------------------------------------

@@ -24,4 +24,7 @@ class SubmissionStore(Protocol):
     """Where a finished journey's payload is written durably before the citizen sees a reference."""
 
     def enqueue(self, payload: dict[str, Any], destination: Destination) -> None:
-        """Write the payload for this destination; return once it is on disk, else raise OutboxError."""
+        """Write the payload for this destination; return once it is on disk, else raise OutboxError.
+
+        A store that takes attachments (documents, signatures) accepts them as a third argument, a tuple of
+        kiosk.documents.Attachment, written in the same transaction (the SQLite outbox does)."""

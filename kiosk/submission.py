@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence, cast
 
 from kiosk.config import Config
+from kiosk.documents import Attachment
 from kiosk.journey import Journey
 from kiosk.outbox import OutboxError, SubmissionStore
 from kiosk.reference import new_reference
@@ -68,13 +69,18 @@ def check_ready(journey: Journey) -> None:
         raise JourneyError("the citizen has not agreed to the consent statement")
 
 
-def write(payload: dict[str, Any], journey: Journey, config: Config, outbox: SubmissionStore) -> Receipt:
-    """Queue a payload durably; raise SubmitError if it is not on disk. May run on a worker thread."""
+def write(payload: dict[str, Any], journey: Journey, config: Config, outbox: SubmissionStore,
+          attachments: Sequence[Attachment] = ()) -> Receipt:
+    """Queue a payload (and its attachments: documents, signatures) durably; raise SubmitError if it is not on
+    disk. May run on a worker thread."""
     destination = config.destination(journey.service.destination)
     if destination is None:
         raise SubmitError("queue_write_failed", f"no destination named {journey.service.destination!r} in the configuration")
     try:
-        outbox.enqueue(payload, destination)
+        if attachments:
+            cast(Any, outbox).enqueue(payload, destination, tuple(attachments))  # see SubmissionStore.enqueue
+        else:
+            outbox.enqueue(payload, destination)
     except OutboxError as exc:
         raise SubmitError(getattr(exc, "key", "queue_write_failed"), str(exc)) from exc
     except ValueError as exc:  # the payload cannot be rendered for this destination
@@ -83,10 +89,10 @@ def write(payload: dict[str, Any], journey: Journey, config: Config, outbox: Sub
 
 
 def submit(journey: Journey, config: Config, outbox, *, assisted: dict | None = None,
-           submission_id: str | None = None) -> Receipt:
+           submission_id: str | None = None, attachments: Sequence[Attachment] = ()) -> Receipt:
     """Check, queue durably, then mark the journey done: one call for the command line."""
     check_ready(journey)  # before writing: a row on disk is never followed by a refusal
     receipt = write(build_payload(journey, config, assisted=assisted, submission_id=submission_id),
-                    journey, config, outbox)
+                    journey, config, outbox, attachments)
     journey.finish()
     return receipt

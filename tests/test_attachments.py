@@ -262,3 +262,74 @@ def test_openrosa_resend_after_sigkill_is_one_instance(tmp_path):
                                                                         for a in attachments}
     finally:
         server.stop()
+
+
+# --- kiosk queue add --attach PAGE=FILE ----------------------------------------------------------------------
+
+PARKING = {
+    "format": 1, "id": "parking-card", "version": 1, "languages": ["en"], "title": {"en": "Parking card"},
+    "description": {"en": "A disabled parking card"}, "destination": "civil", "consent": {"en": "I agree"},
+    "data_notice": {k: {"en": k} for k in ("controller", "purpose", "legal_basis", "retention", "rights", "contact")},
+    "pages": [
+        {"id": "full_name", "type": "short_text", "question": {"en": "Your name"}},
+        {"id": "proof", "type": "document", "question": {"en": "Proof of address"},
+         "document": {"min_pages": 1, "max_pages": 3, "max_side": 800}},
+        {"id": "signature", "type": "signature", "question": {"en": "Sign here"}, "oral_alternative": True},
+    ],
+}
+
+
+def _camera_jpeg(path: Path) -> None:
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x010F] = "CanaryCam"
+    exif.get_ifd(0x8825)[2] = (38.0, 42.0, 55.5)
+    Image.new("RGB", (2400, 1800), (240, 240, 230)).save(path, "JPEG", exif=exif)
+
+
+def test_cli_queue_add_attach_processes_files_and_delivers_them(tmp_path, capsys):
+    import yaml
+
+    from commands.cli import main
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "backend.db", [private])
+    services = tmp_path / "services"
+    services.mkdir()
+    (services / "parking-card.yaml").write_text(yaml.safe_dump(PARKING))
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[kiosk]\ndata_dir = "{config.data_dir}"\nid = "cli-kiosk"\n'
+                    f'[services]\ndirs = ["{services}"]\ninclude_samples = false\n'
+                    f'[queue]\npublic_key = "{config.raw["queue"]["public_key"]}"\n'
+                    f'[destinations."*"]\nurl = "{backend.url}"\nallow_http = true\nread_timeout = 2\n')
+    _camera_jpeg(tmp_path / "page1.jpg")
+    _camera_jpeg(tmp_path / "page2.jpg")
+    (tmp_path / "strokes.json").write_text(json.dumps({"width": 400, "height": 150,
+                                                       "strokes": [[[20, 100], [80, 30], [140, 110], [260, 40]]]}))
+    (tmp_path / "answers.json").write_text(json.dumps({"full_name": "Maria Canary-Silva"}))
+    sid = "0b6f7c9e-1d2a-4c53-9a8e-5f7b1c2d3e4f"
+    argv = ["--config", str(toml), "queue", "add", "--service", "parking-card", "--answers",
+            str(tmp_path / "answers.json"), "--citizen-consented", "--submission-id", sid,
+            "--attach", f"proof={tmp_path / 'page1.jpg'}", "--attach", f"proof={tmp_path / 'page2.jpg'}",
+            "--attach", f"signature={tmp_path / 'strokes.json'}"]
+    try:
+        assert main(argv) == 0
+        reference = capsys.readouterr().out.strip()
+        assert main(argv) == 0 and capsys.readouterr().out.strip() == reference  # retried: nothing new
+        assert main(["--config", str(toml), "queue", "sync"]) == 0
+        (row,) = backend.rows()
+        assert row["payload"]["answers"]["proof"] == ["proof-1.jpg", "proof-2.jpg"]
+        assert row["payload"]["answers"]["signature"] == "signature.png"
+        stored = backend.attachments(sid)
+        assert list(stored) == ["proof-1.jpg", "proof-2.jpg", "signature.png", "signature.svg"]
+        assert all(b"CanaryCam" not in data and b"Exif" not in data for _, data in stored.values())
+        assert b"<path" in stored["signature.svg"][1]
+        from PIL import Image
+        assert max(Image.open(__import__("io").BytesIO(stored["proof-1.jpg"][1])).size) == 800
+        # a page the service does not have, a malformed spec: one line, exit 2, nothing queued
+        bad = [*argv[:argv.index("--submission-id")], "--attach", "photo=x.jpg"]
+        assert main(bad) == 2
+        assert "not a document or signature page" in capsys.readouterr().err
+        assert main([*argv[:argv.index("--submission-id")], "--attach", "proof"]) == 2
+        assert "PAGE=FILE" in capsys.readouterr().err
+    finally:
+        backend.stop()

@@ -226,7 +226,8 @@ def read_head_file(path: Path | str) -> dict | None:
 
 def write_head_file(path: Path | str, head: dict) -> None:
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    # A name of its own per writer: the console and a `kiosk close-day` may sign at the same moment.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
         f.write(_canonical(head))
         f.flush()
@@ -238,7 +239,9 @@ class HeadKeeper:
     """Keeps the newest signed head of one audit log in a sidecar file, a step behind each append.
 
     It never moves the stored head backwards: after a rollback the sidecar still names the newer entry, and
-    `check_heads` reports it until someone looks into it.
+    `check_heads` reports it until someone looks into it (and moves the file aside). Two processes appending
+    at once may leave it one entry behind, which weakens the check for that entry and never raises a false
+    alarm.
     """
 
     def __init__(self, signer: DeviceSigner, path: Path | str, kiosk_id: str):

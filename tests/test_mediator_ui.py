@@ -665,3 +665,19 @@ def test_no_bare_threads_in_the_screen_layer():
     offenders = [p.name for p in ui.glob("*.py")
                  if p.name != "tasks.py" and ("threading.Thread(" in p.read_text() or "Thread(target" in p.read_text())]
     assert offenders == []
+
+
+def test_sign_out_holds_when_the_audit_log_cannot_be_written(kiosk, caplog):
+    d = kiosk
+    start(d)
+    sign_in(d)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    d.ctrl.audit.append = disk_full  # every part shares this audit log
+    d.ctrl.signIn.idleSignedOut.emit()  # the idle time ran out
+    d.settle()
+    assert not d.ctrl.signIn.signedIn and not d.ctrl.assist.assisted
+    assert d.ctrl.layer.view == "" and not d.has("mediatorPanel") and not d.has("assistBar")
+    assert "OSError" in caplog.text

@@ -75,10 +75,14 @@ class AssistController(QObject):
     def end(self, reason: str) -> None:
         """Hand the screen back: the record of what happened stays with the citizen session."""
         s = self.session()
-        if s is not None and s.active:
-            self.note_fill()
-            s.end(reason)
-        self._refresh()
+        try:
+            if s is not None and s.active:
+                try:
+                    self.note_fill()
+                finally:
+                    s.end(reason)  # ENDED before its audit line is written
+        finally:
+            self._refresh()  # the screens follow even when the audit write failed
 
     def forget(self) -> None:
         """The citizen left (the wipe ended their session): nothing to follow any more."""

@@ -195,15 +195,22 @@ class MediatorController(QObject):
         self._sign_out("signed_out")
 
     def _sign_out(self, reason: str) -> None:
-        """The mediator leaves (or is made to): assistance ends, the console closes."""
+        """The mediator leaves (or is made to): assistance ends, the console closes.
+
+        Fail closed: the sign-in is gone before anything is written, so a failing audit
+        write (a full disk) can never leave the console open to whoever comes next.
+        """
         self._reauth_for = None
-        self._assist.end(reason)
         mediator = self._sign_in.sign_out()
         self._pin.forget()
         self._console.clear()
         self._layer.set(View.HIDDEN)
-        if mediator is not None:
-            self.audit.append("logout", mediator.id, reason=reason)
+        try:
+            self._assist.end(reason)
+            if mediator is not None:
+                self.audit.append("logout", mediator.id, reason=reason)
+        except Exception as exc:  # noqa: BLE001 - signed out all the same; the log says what is missing
+            log.error("sign-out not fully recorded in the audit log: %s", type(exc).__name__)
 
     # --- the panel and consent -----------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from cryptography.hazmat.primitives import serialization
 from securesystemslib.exceptions import StorageError
@@ -307,7 +307,7 @@ def sign_repository(repository: Path, keys: dict[str, Path], expiry: Expiry = Ex
         timestamp.signed.expires = expiry.until("timestamp", now)
         _sign_write(timestamp, signers["timestamp"], meta_dir, versioned=False)
         return repository_status(repository)
-    files = len(targets.signed.targets) - 1
+    files = len([p for p in cast(Targets, targets.signed).targets if p != INDEX])
     return _snapshot_and_timestamp(meta_dir, targets.signed.version, previous, signers, expiry, now, root.signed,
                                    files)
 

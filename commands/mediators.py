@@ -165,6 +165,11 @@ def verify(config: Config, export_file: Path | None, public_key_file: Path | Non
             entries, head = audit_mod.read_signed_export(export_file)
         except (OSError, ValueError) as exc:
             raise BadInput(f"audit verify: cannot read {export_file}: {exc}") from None
+        if key is None and config.audit.hmac:
+            # Recomputing with plain SHA-256 here would call a genuine export tampered and pass a forged one.
+            raise Failure("audit verify: this machine does not hold the kiosk's HMAC key (audit.key), so the "
+                          "chain cannot be checked here: verify with --public-key KEY (on the kiosk: "
+                          "kiosk audit public-key)")
         result = audit_mod.verify_entries(entries, key)
         if result.ok and head is not None and signer is not None:
             checked = signing.verify_export(entries, head, signer.public)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from commands import app, catalogue, closeday, config, fleet, mediators, queue, receipt, services, voice
+from commands import app, catalogue, closeday, config, drafts, fleet, mediators, queue, receipt, services, voice
 from commands.base import EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERRUPTED, Env
 from commands.logs import log_unexpected, setup_logging
 
@@ -43,7 +43,8 @@ def kiosk(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
 
 for command in (app.run, app.demo, app.screenshots, services.services, queue.queue, queue.dev_backend,
                 voice.voice, mediators.mediators, mediators.audit, mediators.stats, mediators.console,
-                config.config, fleet.doctor, fleet.metrics, receipt.receipt, closeday.close_day, catalogue.catalogue):
+                config.config, fleet.doctor, fleet.metrics, receipt.receipt, closeday.close_day, catalogue.catalogue,
+                drafts.drafts):
     kiosk.add_command(command)
 
 

@@ -361,6 +361,10 @@ class DraftKeeper:
         """Erase expired drafts (on open and periodically)."""
         return self.store.purge(self._clock())
 
+    def count(self) -> int:
+        """Drafts kept now."""
+        return self.store.count(self._clock())
+
     def wait_seconds(self) -> float:
         """Seconds before a code may be tried again on this kiosk (0: now)."""
         return self.policy.wait(self.store.attempts(), self._clock())

@@ -359,3 +359,28 @@ def test_bridge_wrong_code_and_bad_code_give_message_keys(qtbot, bridge_parts):
     bridge.resume("2222-2222-22")
     qtbot.waitUntil(lambda: not bridge.busy, timeout=10_000)
     assert bridge.error == "wrong_code"
+
+
+def test_kiosk_drafts_status_counts_and_unlock_ends_a_pause(tmp_path, service, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from commands.cli import kiosk
+    data = tmp_path / "data"
+    (tmp_path / "kiosk.toml").write_text(f'[kiosk]\ndata_dir = "{data}"\n[drafts]\nkeep_hours = 2\n',
+                                         encoding="utf-8")
+    monkeypatch.setenv("PONTE_CONFIG", str(tmp_path / "kiosk.toml"))
+    keeper = DraftKeeper(SQLiteDraftStore(data / "drafts.db", scrypt_n=FAST_N))
+    saved = keeper.save(half_done(service))
+    for _ in range(5):
+        with pytest.raises((WrongCode, Locked)):
+            keeper.resume("2222-2222-22", {service.id: service})
+    shown = CliRunner().invoke(kiosk, ["drafts", "status"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads(shown.output)
+    assert status["drafts"] == 1 and status["codes_paused_seconds"] > 0 and status["keep_hours"] == 2
+    assert saved.code not in shown.output and CANARY not in shown.output
+    assert CliRunner().invoke(kiosk, ["drafts", "unlock"]).exit_code == 0
+    assert keeper.wait_seconds() == 0
+    assert keeper.resume(saved.code, {service.id: service}).journey.raw["name"] == CANARY

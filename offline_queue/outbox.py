@@ -1088,6 +1088,15 @@ class Outbox:
             self._write_mark(seq)
         return seq is not None
 
+    def restore_attachments(self, sid: str, rows: list[tuple] | None) -> None:
+        """The attachment rows of a salvaged submission (as stored, still sealed; each checked against its digest
+        when claimed). None: they could not be read, so the submission is set aside, never sent without them."""
+        if rows is None:
+            self._write("UPDATE submissions SET state='dead', last_error=?, error_kind=?, next_attempt_at=NULL "
+                        "WHERE id=?", (_DAMAGED_REASON, DAMAGED_KIND, sid))
+            return
+        self._write(_INSERT_ATTACHMENT.replace("INSERT", "INSERT OR IGNORE", 1), rows, many=True)
+
     # -- the high-water mark ---------------------------------------------------------
     def _open_mark(self, conn: sqlite3.Connection) -> None:
         if self._mark_fd is not None:

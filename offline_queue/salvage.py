@@ -118,6 +118,7 @@ def salvage(outbox, damaged: Path | str, max_gap: int = 2_000, repair_wal: bool 
                 top = 0
             # Columns added by later migrations (ack keys, checksums) are absent in older files.
             ack_column, digest_column = (_column(src, "bodies", name) for name in ("ack_key", "digest"))
+            has_files = _column(src, "attachments", "sha256") != "NULL"  # documents and signatures
             seq, failures = 0, 0
             # Probe keys one by one: a damaged interior page hides a range, not what follows it.
             while seq < top or failures < max_gap:
@@ -147,6 +148,13 @@ def salvage(outbox, damaged: Path | str, max_gap: int = 2_000, repair_wal: bool 
                 state = "dead" if row[6] == "dead" else "queued"
                 if outbox.restore((*row[:6], state, *row[7:]), body[0], body[1], body[2], stored_digest=body[3]):
                     recovered += 1
+                    if has_files:  # its attachments too; a submission is never sent without them
+                        try:
+                            files = src.execute("SELECT submission_id, name, content_type, seal, body, sha256 FROM "
+                                                "attachments WHERE submission_id=?", (row[0],)).fetchall()
+                        except sqlite3.Error:
+                            files = None
+                        outbox.restore_attachments(row[0], files)
                 else:
                     skipped += 1
         finally:

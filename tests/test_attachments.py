@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import config_from_dict
 from kiosk.documents import Attachment, DocumentError
 from offline_queue import open_outbox
 from offline_queue.devbackend import start_dev_backend
@@ -331,5 +332,33 @@ def test_cli_queue_add_attach_processes_files_and_delivers_them(tmp_path, capsys
         assert "not a document or signature page" in capsys.readouterr().err
         assert main([*argv[:argv.index("--submission-id")], "--attach", "proof"]) == 2
         assert "PAGE=FILE" in capsys.readouterr().err
+    finally:
+        backend.stop()
+
+
+def test_salvaged_submission_keeps_its_attachments(tmp_path):
+    """A queue file set aside as damaged: the waiting submission comes back with its sealed files."""
+    import shutil
+
+    from offline_queue.salvage import salvage
+    config, private = make_queue_config(tmp_path / "a")
+    attachments = files("s")
+    payload = doc_payload("SAL00001", attachments)
+    with open_outbox(config) as outbox:
+        outbox.enqueue(payload, config.destination("x"), attachments)
+    kept = tmp_path / "kept.db"
+    shutil.copyfile(config.queue_path, kept)
+    backend = start_dev_backend(tmp_path / "backend.db", [private])
+    # The fresh queue in another folder; the same backend key (REST attachments are sealed to it).
+    fresh = with_destinations(config_from_dict({**config.raw, "kiosk": {**config.raw["kiosk"],
+                                                                       "data_dir": str(tmp_path / "b")}}),
+                              {"*": {"url": backend.url}})
+    try:
+        with open_outbox(fresh) as outbox:
+            assert salvage(outbox, kept).recovered == 1
+            assert outbox.attachment_names(payload["submission_id"]) == [a.name for a in attachments]
+            assert Syncer(outbox, fresh, FAST).run_once().delivered == 1
+        assert backend.attachments(payload["submission_id"]) == {a.name: (a.content_type, a.data)
+                                                                 for a in attachments}
     finally:
         backend.stop()

@@ -338,17 +338,22 @@ class DraftKeeper:
             if wait > 0:
                 raise Locked(wait)
             raise WrongCode(self.policy.attempts_left(state, now))
-        content = unseal(sealed, material)
-        service = services.get(content.get("service"))
-        if service is None:
-            raise ServiceGone("the service of this draft is not offered on this kiosk any more")
-        language = content.get("language")
-        if language not in service.languages:
-            language = service.languages[0]
-        journey = journey_factory(service, language)
-        snapshot = content.get("journey") if isinstance(content.get("journey"), dict) else {}
-        changed = content.get("definition") != definition_hash(service)
-        dropped = journey.restore(snapshot)
+        content = unseal(sealed, material)  # a damaged draft stays erased: it can never be opened
+        try:
+            service = services.get(content.get("service"))
+            if service is None:
+                raise ServiceGone("the service of this draft is not offered on this kiosk any more")
+            language = content.get("language")
+            if language not in service.languages:
+                language = service.languages[0]
+            journey = journey_factory(service, language)
+            snapshot = content.get("journey") if isinstance(content.get("journey"), dict) else {}
+            changed = content.get("definition") != definition_hash(service)
+            dropped = journey.restore(snapshot)
+        except BaseException:
+            # Not taken back after all (the service is missing for now, or a bug): keep the draft for a retry.
+            self.store.put(sealed)
+            raise
         return Resumed(journey, dropped, changed)
 
     def discard(self, text: str) -> bool:

@@ -287,6 +287,8 @@ def test_a_service_no_longer_offered_is_said_plainly(tmp_path, service, clock):
     saved = keeper.save(half_done(service))
     with pytest.raises(ServiceGone):
         keeper.resume(saved.code, {})
+    # The draft is kept: once the service is back (a catalogue update), the same code works.
+    assert keeper.resume(saved.code, {service.id: service}).journey.raw["name"] == CANARY
 
 
 def test_the_idle_wipe_forgets_the_journey_but_not_the_draft(tmp_path, service, clock):

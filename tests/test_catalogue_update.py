@@ -308,3 +308,42 @@ def test_cli_buildUpdateStatus_andRefusalIsOneLine(tmp_path, source, data_dir, c
     assert main(["--config", config, "catalogue", "update", "--from", "https://127.0.0.1:1"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "cannot connect" in err[1]
+
+
+# --- lying sources and concurrent updates ---------------------------------------------------------
+
+
+def test_garbledMetadata_isRefused_inOneLine_andPreviousKept(tmp_path, repo, data_dir):
+    update_catalogue(data_dir, str(repo), _root(repo))
+    before = _snapshot(KioskCatalogue.under(data_dir).current)
+    stick = tmp_path / "garbled"
+    shutil.copytree(repo, stick)
+    (stick / "metadata" / "timestamp.json").write_bytes(b'{"signed": [1, 2')
+    with pytest.raises(CatalogueError, match="not valid") as refused:
+        update_catalogue(data_dir, str(stick), None)
+    assert "\n" not in str(refused.value)
+    assert _snapshot(KioskCatalogue.under(data_dir).current) == before
+
+
+def test_folderWithoutCatalogue_isRefused(tmp_path, repo, data_dir):
+    with pytest.raises(CatalogueInputError, match="no catalogue here"):
+        update_catalogue(data_dir, str(tmp_path), _root(repo))
+
+
+@pytest.mark.parametrize("name", ["services/../../etc/passwd", "services/.hidden.yaml", "other/x.yaml",
+                                  "services/", "services/a\\b.yaml", 7])
+def test_indexNamingAnUnsafePath_isRefused(name):
+    from operations.catalogue_update import _safe_target
+    with pytest.raises(CatalogueError, match="unusable file"):
+        _safe_target(name)
+
+
+def test_secondUpdateWhileOneRuns_isRefusedPlainly(repo, data_dir):
+    import fcntl
+    base = KioskCatalogue.under(data_dir).base
+    base.mkdir(parents=True)
+    with open(base / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(CatalogueError, match="another catalogue update is running"):
+            update_catalogue(data_dir, str(repo), _root(repo))
+    assert update_catalogue(data_dir, str(repo), _root(repo)).switched

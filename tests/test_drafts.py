@@ -386,3 +386,35 @@ def test_kiosk_drafts_status_counts_and_unlock_ends_a_pause(tmp_path, service, m
     assert CliRunner().invoke(kiosk, ["drafts", "unlock"]).exit_code == 0
     assert keeper.wait_seconds() == 0
     assert keeper.resume(saved.code, {service.id: service}).journey.raw["name"] == CANARY
+
+
+# --- Journey.snapshot / restore over the sample services, any point of the journey --------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SAMPLES = {p.stem: load_service(p) for p in sorted((ROOT / "kiosk" / "services").glob("*.yaml"))}
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(SAMPLES)), steps=st.integers(0, 40), last=st.booleans(),
+       back_at=st.integers(-1, 40), language=st.sampled_from(["en", "ar"]))
+def test_a_restored_snapshot_is_the_same_journey_at_the_same_place(name, steps, last, back_at, language):
+    from kiosk.samples import sample_answer
+    service = SAMPLES[name]
+    if language not in service.languages:
+        language = service.languages[0]
+    journey = Journey(service, language, today=TODAY)
+    for i in range(steps):
+        if journey.step != QUESTION:
+            break
+        if i == back_at:
+            journey.back()
+            continue
+        journey.next(sample_answer(journey.page, service, last=last))
+    again = Journey(service, language, today=TODAY)
+    assert again.restore(journey.snapshot()) == []
+    assert again.answers == journey.answers
+    assert again.step == journey.step
+    assert (again.page.id if again.page else None) == (journey.page.id if journey.page else None)
+    assert again.progress() == journey.progress()

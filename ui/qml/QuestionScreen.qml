@@ -163,6 +163,7 @@ Flickable {
             Accessible.name: kiosk.question
             Accessible.role: Accessible.EditableText
             background: Rectangle {
+                color: Theme.background
                 border.width: field.activeFocus ? 5 * Theme.u : 3 * Theme.u
                 border.color: kiosk.error !== "" ? Theme.error : (field.activeFocus ? Theme.selected : Theme.border)
                 radius: Theme.radius / 2
@@ -185,6 +186,7 @@ Flickable {
             Accessible.name: kiosk.question
             Accessible.role: Accessible.EditableText
             background: Rectangle {
+                color: Theme.background
                 border.width: area.activeFocus ? 5 * Theme.u : 3 * Theme.u
                 border.color: kiosk.error !== "" ? Theme.error : (area.activeFocus ? Theme.selected : Theme.border)
                 radius: Theme.radius / 2
@@ -225,6 +227,7 @@ Flickable {
                         Accessible.role: Accessible.EditableText
                         text: kiosk.dateParts[index]
                         background: Rectangle {
+                            color: Theme.background
                             border.width: part.activeFocus ? 5 * Theme.u : 3 * Theme.u
                             border.color: kiosk.error !== "" ? Theme.error : (part.activeFocus ? Theme.selected : Theme.border)
                             radius: Theme.radius / 2

@@ -17,8 +17,7 @@ import click
 
 from commands.base import BadInput, Failure, pass_config
 from kiosk import audit as audit_mod
-from kiosk import signing
-from kiosk.audit_sync import queued_head
+from kiosk import audit_check, signing
 from kiosk.config import Config
 from kiosk.mediators import ROLES, MediatorError, MediatorStore
 from kiosk.pin import PinError, check_pin_format
@@ -155,51 +154,31 @@ def verify(config: Config, export_file: Path | None, public_key_file: Path | Non
         click.echo(f"audit export intact: {checked.count} entries, head signed by key "
                    f"{head['key_id'] if head else '?'} on {head.get('ts') if head else '?'}")
         return
+    if export_file is None:
+        found = audit_check.check_log(config)
+        if not found.ok:
+            raise Failure(f"AUDIT LOG {found.status.upper()}: {found.problem}")
+        click.echo("no audit log yet" if found.status == audit_check.NO_LOG
+                   else f"audit log intact: {found.count} entries")
+        return
     key = audit_mod.load_key(config.data_dir, create=False) if config.audit.hmac else None
     try:
         signer = signing.load_signer(config.data_dir, create=False)
+        entries, head = audit_mod.read_signed_export(export_file)
     except signing.SigningError as exc:
         raise Failure(f"audit verify: {exc}") from None
-    if export_file:
-        try:
-            entries, head = audit_mod.read_signed_export(export_file)
-        except (OSError, ValueError) as exc:
-            raise BadInput(f"audit verify: cannot read {export_file}: {exc}") from None
-        if key is None and config.audit.hmac:
-            # Recomputing with plain SHA-256 here would call a genuine export tampered and pass a forged one.
-            raise Failure("audit verify: this machine does not hold the kiosk's HMAC key (audit.key), so the "
-                          "chain cannot be checked here: verify with --public-key KEY (on the kiosk: "
-                          "kiosk audit public-key)")
-        result = audit_mod.verify_entries(entries, key)
-        if result.ok and head is not None and signer is not None:
-            checked = signing.verify_export(entries, head, signer.public)
-            if not checked.ok:
-                raise Failure(f"AUDIT EXPORT NOT GENUINE: {checked.problem}")
-    else:
-        try:
-            heads = [signing.read_head_file(Path(config.data_dir) / signing.HEAD_NAME), queued_head(config)]
-        except signing.SigningError as exc:
-            raise Failure(f"AUDIT LOG SUSPECT: the signed head beside it is unusable: {exc}") from None
-        db = Path(config.data_dir) / "audit.db"
-        logged_entries: list[dict] | None = None
-        if db.exists():
-            log = audit_mod.AuditLog(db, kiosk_id=config.kiosk_id, key=key)
-            try:
-                logged = log.entries()
-            finally:
-                log.close()
-            result = audit_mod.verify_entries((e.to_dict() for e in logged), key)
-            logged_entries = [e.to_dict() for e in logged]
-        if any(h is not None for h in heads):
-            if signer is None:
-                raise Failure("AUDIT LOG SUSPECT: signed heads exist but the device signing key "
-                              f"({signing.PRIVATE_NAME}) is gone")
-            found = signing.check_heads(logged_entries, heads, signer.public)
-            if not found.ok:
-                raise Failure(f"AUDIT LOG {found.status.upper()}: {found.problem}")
-        if logged_entries is None:
-            click.echo("no audit log yet")
-            return
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"audit verify: cannot read {export_file}: {exc}") from None
+    if key is None and config.audit.hmac:
+        # Recomputing with plain SHA-256 here would call a genuine export tampered and pass a forged one.
+        raise Failure("audit verify: this machine does not hold the kiosk's HMAC key (audit.key), so the "
+                      "chain cannot be checked here: verify with --public-key KEY (on the kiosk: "
+                      "kiosk audit public-key)")
+    result = audit_mod.verify_entries(entries, key)
+    if result.ok and head is not None and signer is not None:
+        checked = signing.verify_export(entries, head, signer.public)
+        if not checked.ok:
+            raise Failure(f"AUDIT EXPORT NOT GENUINE: {checked.problem}")
     if not result.ok:
         raise Failure(f"AUDIT LOG TAMPERED: {result.problem} ({result.count} entries checked before it)")
     click.echo(f"audit log intact: {result.count} entries")

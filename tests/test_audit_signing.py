@@ -319,3 +319,17 @@ def test_export_to_stdout_ends_with_the_signed_head(kiosk_dir, tmp_path, monkeyp
     key.write_text(signing.public_base64(signing.load_signer(kiosk_dir).public))
     office(tmp_path, monkeypatch)
     assert verify(capsys, "--file", str(export), "--public-key", str(key))[0] == 0
+
+
+def test_the_console_gets_the_same_answer_from_the_library(kiosk_dir):
+    from kiosk.audit_check import INTACT, NO_LOG, check_log
+    config = load_config(None)
+    assert check_log(config).status == NO_LOG and check_log(config).ok
+    log = open_log()
+    log.append("login", "ana.s")
+    log.append("logout", "ana.s")
+    log.close()
+    assert check_log(config) == type(check_log(config))(INTACT, 2)
+    drop_db(kiosk_dir)
+    found = check_log(config)
+    assert not found.ok and found.status == signing.MISSING

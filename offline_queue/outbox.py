@@ -1417,6 +1417,15 @@ class Outbox:
             self._store_problems()
         return [replace(c, attachments=tuple(files.get(c.item.id, ()))) for c in claimed if c.item.id not in damaged]
 
+    def stored_attachments(self, sid: str) -> list[tuple[str, str, str, bytes]]:
+        """A submission's attachments as stored (name, content type, seal, sealed bytes), for export; QueueError
+        if one fails its digest (a bundle carries only intact files)."""
+        rows = self._run(lambda c: c.execute("SELECT name, content_type, seal, body, sha256 FROM attachments "
+                                             "WHERE submission_id=? ORDER BY rowid", (sid,)).fetchall(), write=False)
+        if any(digest(body) != stored for _, _, _, body, stored in rows):
+            raise QueueError("a stored attachment failed its checksum; it was not exported: tell support")
+        return [(name, content_type, seal_kind, body) for name, content_type, seal_kind, body, _ in rows]
+
     def attachment_names(self, reference: str) -> list[str]:
         """The file names stored with a submission (by reference or id); empty once delivered (purged)."""
         return [r[0] for r in self._run(lambda c: c.execute(

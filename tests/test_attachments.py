@@ -362,3 +362,41 @@ def test_salvaged_submission_keeps_its_attachments(tmp_path):
                                                                  for a in attachments}
     finally:
         backend.stop()
+
+
+@pytest.mark.parametrize("kind", ["rest", "openrosa"])
+def test_export_bundle_carries_attachments_sealed_and_upload_delivers_them_once(tmp_path, kind):
+    import zipfile
+
+    from offline_queue.bundle import export_bundle, upload_bundle
+    server = CentralLike() if kind == "openrosa" else None
+    config, private = make_queue_config(tmp_path)
+    backend = start_dev_backend(tmp_path / "backend.db", [private])
+    url = server.url if server else backend.url
+    config = with_destinations(config, {"*": {"kind": kind, "url": url}})
+    attachments = files(kind)
+    payload = doc_payload("BUN00001", attachments)
+    try:
+        with open_outbox(config) as outbox:
+            outbox.enqueue(payload, config.destination("x"), attachments)
+            bundle, count = export_bundle(outbox, tmp_path / "usb", config)
+        assert count == 1
+        raw = bundle.read_bytes()
+        assert CANARY not in raw  # sealed on the stick too
+        with zipfile.ZipFile(bundle) as zf:
+            assert sorted(n for n in zf.namelist() if "/" in n and not n.endswith(".body")) == \
+                sorted(f"items/{payload['submission_id']}/{a.name}" for a in attachments)
+        for _ in range(2):  # uploading twice delivers nothing twice
+            result = upload_bundle(bundle, config, private_key=private)
+            assert result.delivered == 1, result.lines
+        expected = {a.name: (a.content_type, a.data) for a in attachments}
+        if server:
+            assert len(server.instances) == 1
+            assert server.media[f"uuid:{payload['submission_id']}"] == expected
+        else:
+            (row,) = backend.rows()
+            assert row["duplicates"] == 1 and backend.attachments(payload["submission_id"]) == expected
+    finally:
+        backend.stop()
+        if server:
+            server.stop()

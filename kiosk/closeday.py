@@ -40,13 +40,14 @@ from typing import Any, Callable, Iterable, Protocol
 from kiosk.audit import AuditLog, canonical_json
 from kiosk.audit_sync import AUDIT_SERVICE, audit_destination
 from kiosk.config import Destination
+from kiosk.feedback import FEEDBACK_SERVICE
 from kiosk.mediators import MediatorStore, login
 from kiosk.reference import new_reference
 from kiosk.signing import DeviceSigner, SigningError, head_of, load_signer, verify_signature
 
 MANIFEST_TYPE = "ponte-close-day"
 CLOSE_DAY_SERVICE = {"id": "ponte-close-day", "version": 1}
-INTERNAL_SERVICES = frozenset({AUDIT_SERVICE["id"], CLOSE_DAY_SERVICE["id"]})
+INTERNAL_SERVICES = frozenset({AUDIT_SERVICE["id"], CLOSE_DAY_SERVICE["id"], FEEDBACK_SERVICE["id"]})
 LAST_NAME = "close-day-last.json"
 _NAMESPACE = uuid.UUID("0b7d7f0e-3a8e-4d4c-9d35-7c2f5b9e1c42")
 

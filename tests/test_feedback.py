@@ -111,3 +111,29 @@ def test_every_face_and_reason_is_worded_in_all_five_languages():
                 *(f"feedback.face.{f}" for f in FACES), *(f"feedback.reason.{r}" for r in REASONS)]
         missing = [k for k in keys if not words.get(k)]
         assert not missing, f"{language}: {missing}"
+
+
+def test_the_delivered_feedback_validates_against_docs_sync_api(setup):
+    import jsonschema
+    import yaml
+    config, backend = setup
+    with open_outbox(config) as outbox:
+        give_feedback(outbox, config, Feedback(2, "birth-certificate", "fr", DAY, "too_long"))
+        Syncer(outbox, config).run_once()
+    doc = yaml.safe_load((ROOT / "docs" / "sync-api.yaml").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator({"$ref": "#/components/schemas/Feedback",
+                                                 "components": doc["components"]})
+    payload = backend.rows()[0]["payload"]
+    validator.validate(payload)
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**payload, "feedback": {**payload["feedback"], "comment": "free text"}})
+
+
+def test_feedback_rows_are_internal_in_the_day_closing_books(setup):
+    from kiosk.closeday import queue_books
+    config, _ = setup
+    with open_outbox(config) as outbox:
+        give_feedback(outbox, config, Feedback(5, "birth-certificate", "en", DAY))
+        submissions, internal, _ = queue_books(outbox)
+    assert submissions == {} or sum(submissions.values()) == 0, "a feedback is not a citizen's submission"
+    assert internal == {"ponte-feedback": {"queued": 1}}

@@ -20,7 +20,7 @@ from operations.catalogue_update import (
     catalogue_status,
     repository_status,
     sign_repository,
-    update_catalogue,
+    update_from_config,
 )
 
 KEY_FILE = click.Path(dir_okay=False, path_type=Path)
@@ -159,11 +159,7 @@ def update(config: Config, source: str | None) -> None:
     Example:
       kiosk catalogue update --from /media/usb/ponte-catalogue
     """
-    settings = config.catalogue
-    chosen = source or settings.url
-    if not chosen:
-        raise BadInput("no catalogue source: give --from URL|FOLDER or set [catalogue] url")
-    result = _run(lambda: update_catalogue(config.data_dir, chosen, settings.root, ca_bundle=settings.ca_bundle))
+    result = _run(lambda: update_from_config(config, source))
     if result.switched:
         click.echo(f"catalogue version {result.version}: {result.services} service(s); "
                    f"previous version {result.previous_version or '-'} kept as backup")

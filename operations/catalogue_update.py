@@ -42,6 +42,7 @@ from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Tar
 from tuf.api.serialization.json import JSONSerializer
 from tuf.ngclient import FetcherInterface, Updater
 
+from kiosk.config import Config
 from kiosk.definition import load_catalogue
 
 log = logging.getLogger(__name__)
@@ -617,6 +618,19 @@ def _update(paths: KioskCatalogue, fetcher: FetcherInterface, metadata_url: str,
     _prune(paths)
     log.info("catalogue switched to version %d (%d services)", trusted.version, len(catalogue.services))
     return UpdateResult(trusted.version, True, len(catalogue.services), paths.version(paths.previous), expires)
+
+
+def update_from_config(config: Config, source: str | None = None) -> UpdateResult:
+    """`update_catalogue` with the kiosk's configuration: [catalogue] url unless `source` is given.
+
+    What the running kiosk calls (off the GUI thread, through its task manager) when it is
+    online or when a stick is offered; raises CatalogueError with one plain line.
+    """
+    settings = config.catalogue
+    chosen = source or settings.url
+    if not chosen:
+        raise CatalogueInputError("no catalogue source: give --from URL|FOLDER or set [catalogue] url")
+    return update_catalogue(config.data_dir, chosen, settings.root, ca_bundle=settings.ca_bundle)
 
 
 def _prune(paths: KioskCatalogue) -> None:

@@ -347,3 +347,15 @@ def test_secondUpdateWhileOneRuns_isRefusedPlainly(repo, data_dir):
         with pytest.raises(CatalogueError, match="another catalogue update is running"):
             update_catalogue(data_dir, str(repo), _root(repo))
     assert update_catalogue(data_dir, str(repo), _root(repo)).switched
+
+
+def test_cli_update_usesConfiguredUrl_andSaysWhenThereIsNoSource(tmp_path, https, repo, data_dir, capsys):
+    url, ca = https
+    config = tmp_path / "with-url.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{data_dir}"\n[catalogue]\nurl = "{url}"\nroot = "{_root(repo)}"\n'
+                      f'ca_bundle = "{ca}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "catalogue", "update"]) == 0
+    assert "catalogue version 1: 3 service(s)" in capsys.readouterr().out
+    bare = _config(tmp_path, data_dir, _root(repo))
+    assert main(["--config", str(bare), "catalogue", "update"]) == 2
+    assert "set [catalogue] url" in capsys.readouterr().err

@@ -137,3 +137,14 @@ def test_feedback_rows_are_internal_in_the_day_closing_books(setup):
         submissions, internal, _ = queue_books(outbox)
     assert submissions == {} or sum(submissions.values()) == 0, "a feedback is not a citizen's submission"
     assert internal == {"ponte-feedback": {"queued": 1}}
+
+
+def test_the_mediator_console_shows_the_days_faces(tmp_path):
+    from ui.console_format import _today
+    stats = Stats(tmp_path / "stats.db", today=lambda: DAY)
+    assert _today("en", stats.day(DAY))["feedback"] == "How was it (1 to 5): -"
+    for face in (5, 5, 2):
+        stats.record_feedback("s", "en", face)
+    assert _today("en", stats.day(DAY))["feedback"] == "How was it (1 to 5): 5: 2, 2: 1"
+    assert _today("ar", stats.day(DAY))["feedback"].endswith("5: 2, 2: 1")
+    stats.close()

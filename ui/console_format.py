@@ -79,6 +79,9 @@ def _today(lang: str, today) -> dict:
                         list=", ".join(f"{k} {v}" for k, v in today.languages.items()) or "-"),
         "abandonedAt": tr(lang, "m.console.abandoned_at",
                           list=", ".join(f"{k} ({v})" for k, v in list(today.abandoned_by_step.items())[:4]) or "-"),
+        "feedback": tr(lang, "m.console.feedback",
+                       list=", ".join(f"{k}: {v}" for k, v in sorted(today.feedback.items(), reverse=True) if v)
+                       or "-"),
         "byService": [{"service": s, **c} for s, c in today.by_service.items()],
     }
 

@@ -196,6 +196,7 @@ Rectangle {
                     Line { text: con.s.average || "" }
                     Line { text: con.s.languages || "" }
                     Line { text: con.s.abandonedAt || "" }
+                    Line { text: con.s.feedback || "" }
                     Repeater {
                         model: con.s.byService || []
                         Line {

@@ -359,3 +359,14 @@ def test_cli_update_usesConfiguredUrl_andSaysWhenThereIsNoSource(tmp_path, https
     bare = _config(tmp_path, data_dir, _root(repo))
     assert main(["--config", str(bare), "catalogue", "update"]) == 2
     assert "set [catalogue] url" in capsys.readouterr().err
+
+
+def test_serverThatNeverAnswers_isReportedPlainly(repo, data_dir):
+    import socket
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"https://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(CatalogueError, match="too slow or no answer"):
+            update_catalogue(data_dir, url, _root(repo), timeout=0.5)
+    assert catalogue_status(data_dir).version is None

@@ -65,7 +65,8 @@ def _canonical(value: Any) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: a backend orders the heads of one kiosk by when they were signed (check_progress).
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 def raw_public(public: Ed25519PublicKey) -> bytes:
@@ -348,7 +349,9 @@ def check_heads(entries: list[dict] | None, heads: Iterable[dict | None], public
 
 
 def check_progress(known: dict, new: dict) -> str | None:
-    """For a backend: what is wrong when a kiosk sends head `new` after head `known` (both verified), or None.
+    """For a backend: what is wrong with head `new` signed after head `known` (both verified), or None.
+
+    Heads arrive out of order (batches are sent in parallel): compare them in the order of their `ts`.
 
     A head behind one already received means the log was rolled back or truncated; the same entry with another
     hash means it was replaced.

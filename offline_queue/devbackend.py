@@ -365,6 +365,34 @@ class DevBackend:
     def rows(self) -> list[dict]:
         return self.store.rows()
 
+    def audit_problems(self, public_keys: dict | None = None) -> list[str]:
+        """What the audit heads received (audit batches, day-closing manifests) say about each kiosk's log, as a
+        backend checks them (docs/sync-api.yaml): a head that goes back or replaces an entry, or (for the kiosks
+        in public_keys, id -> Ed25519 public key) one the kiosk did not sign."""
+        from kiosk.signing import SigningError, check_progress, verify_signature
+        heads = []
+        for row in self.rows():
+            payload = row["payload"]
+            head = payload.get("signed_head") if row["service_id"] == "ponte-audit" else \
+                (payload.get("manifest") or {}).get("audit_head") if row["service_id"] == "ponte-close-day" else None
+            if isinstance(head, dict) and isinstance(head.get("seq"), int):
+                heads.append(head)
+        problems, newest = [], {}
+        for head in sorted(heads, key=lambda h: (str(h.get("ts")), h["seq"])):  # signing order, not arrival
+            kiosk = str(head.get("kiosk"))
+            try:
+                if public_keys and kiosk in public_keys:
+                    verify_signature(head, public_keys[kiosk])
+            except SigningError as exc:
+                problems.append(f"{kiosk}: {exc}")
+                continue
+            problem = check_progress(newest[kiosk], head) if kiosk in newest else None
+            if problem:
+                problems.append(f"{kiosk}: {problem}")
+            if kiosk not in newest or head["seq"] >= newest[kiosk]["seq"]:
+                newest[kiosk] = head
+        return problems
+
     def attachments(self, key: str) -> dict[str, tuple[str, bytes]]:
         """The files stored with one submission: name -> (content type, bytes)."""
         return self.server.store.attachments(key)

@@ -232,3 +232,35 @@ def test_unwritable_out_is_one_line(kiosk, tmp_path, capsys):
     blocker.write_text("x")
     code, said = run(capsys, "close-day", "--out", str(blocker / "m.json"))
     assert code == 1 and "Traceback" not in said and "manifest" in said
+
+
+def test_the_dev_backend_sees_a_rollback_in_the_heads_it_received(kiosk, capsys):
+    """Truncate the log (and the kiosk's own records of it): the next closing tells the backend."""
+    import sqlite3
+    from kiosk.audit_sync import queue_audit
+    config, backend = kiosk
+    keys = {"van-07": signing.load_signer(config.data_dir).public}
+    log = AuditLog.for_config(config)
+    for _ in range(4):
+        log.append("login_failed", "bob.r")
+    log.close()
+    with open_outbox(config) as outbox:
+        assert queue_audit(outbox, config) == 4
+    assert run(capsys, "close-day")[0] == 0
+    with open_outbox(config) as outbox:
+        Syncer(outbox, config).run_once()
+    assert backend.audit_problems(keys) == []
+    db = sqlite3.connect(Path(config.data_dir) / "audit.db", isolation_level=None)
+    db.execute("DROP TRIGGER audit_no_delete")
+    db.execute("DELETE FROM audit WHERE seq > 1")
+    db.close()
+    for name in (signing.HEAD_NAME, "audit-sync.json"):
+        (Path(config.data_dir) / name).unlink()
+    assert run(capsys, "audit", "verify")[0] == 0, "the kiosk alone cannot tell any more"
+    assert run(capsys, "close-day")[0] == 0
+    with open_outbox(config) as outbox:
+        Syncer(outbox, config).run_once()
+    problems = backend.audit_problems(keys)
+    assert len(problems) == 1 and "van-07: rolled back" in problems[0]
+    other = {"van-07": signing.DeviceSigner(signing.Ed25519PrivateKey.generate()).public}
+    assert all("signed by key" in p for p in backend.audit_problems(other))

@@ -148,3 +148,30 @@ def test_the_mediator_console_shows_the_days_faces(tmp_path):
     assert _today("en", stats.day(DAY))["feedback"] == "How was it (1 to 5): 5: 2, 2: 1"
     assert _today("ar", stats.day(DAY))["feedback"].endswith("5: 2, 2: 1")
     stats.close()
+
+
+def test_the_feedback_bridge_counts_and_queues_one_answer_per_journey(qapp, setup, tmp_path):
+    from kiosk.definition import load_service
+    from kiosk.journey import Journey
+    from ui.bridge import QueueWriter
+    from ui.feedback_bridge import FeedbackBridge
+    config, _ = setup
+    service = load_service(ROOT / "kiosk" / "services" / "birth-certificate.yaml")
+    writer = QueueWriter(lambda: open_outbox(config))
+    stats = Stats(tmp_path / "stats.db")
+    bridge = FeedbackBridge(config, journey=lambda: Journey(service, "fr"), submit=writer.submit, stats=stats)
+    try:
+        assert bridge.faces == [1, 2, 3, 4, 5] and "needed_help" in bridge.reasons
+        bridge.give(9, "")  # not a face: nothing taken
+        assert not bridge.given
+        bridge.give(4, "needed_help")
+        bridge.give(1, "")  # a second touch: still one answer
+        assert bridge.given
+        assert writer.submit(lambda outbox: sum(outbox.counts().values())).result(timeout=10) == 1
+        bridge.clear()
+        bridge.give(3, "")
+        assert writer.submit(lambda outbox: sum(outbox.counts().values())).result(timeout=10) == 2
+        assert stats.today().feedback == {"1": 0, "2": 0, "3": 1, "4": 1, "5": 0}
+    finally:
+        writer.close()
+        stats.close()

@@ -17,7 +17,7 @@ import click
 
 from commands.base import BadInput, Failure, echo_flushed, exit_with, pass_config
 from kiosk.config import Config
-from kiosk.definition import load_catalogue
+from kiosk.definition import Service, load_catalogue
 from kiosk.journey import CHECK, Journey
 from kiosk.reference import display, normalise
 from kiosk.screen import error_text
@@ -385,7 +385,8 @@ def add(config: Config, service_id: str, answers_file: Path, lang: str, citizen_
     echo_flushed(display(stored.reference if stored is not None else receipt.reference))
 
 
-def _attachments(service, answers: dict, attach: tuple[str, ...], with_svg: bool) -> tuple[dict, list]:
+def _attachments(service: Service, answers: dict, attach: tuple[str, ...], with_svg: bool
+                 ) -> tuple[dict, list]:
     """The answers with the attached pages' file names, and the processed attachments (documents/attach.py)."""
     from documents.attach import attach_files
     from kiosk.documents import DocumentError

@@ -67,10 +67,11 @@ def export_bundle(outbox: Outbox, directory: Path | str, config) -> tuple[Path, 
                     body_seal = "backend"
                 name = f"items/{item.id}.body"
                 zf.writestr(name, body)
-                entry = {"id": item.id, "reference": item.reference, "service_id": item.service_id,
-                         "destination": item.destination, "kind": item.kind, "content_type": content_type,
-                         "body_seal": body_seal, "file": name, "sha256": hashlib.sha256(body).hexdigest(),
-                         "created_at": iso(item.created_at)}
+                entry: dict[str, object] = {
+                    "id": item.id, "reference": item.reference, "service_id": item.service_id,
+                    "destination": item.destination, "kind": item.kind, "content_type": content_type,
+                    "body_seal": body_seal, "file": name, "sha256": hashlib.sha256(body).hexdigest(),
+                    "created_at": iso(item.created_at)}
                 files = []
                 for file_name, file_type, file_seal, data in stored_files:
                     if file_seal == "device":  # as the body: re-sealed for the backend, opened at upload

@@ -251,6 +251,9 @@ class DraftStore(Protocol):
     def count(self, now: float) -> int:
         """Drafts kept at `now`."""
 
+    def close(self) -> None:
+        """Let go of the file."""
+
     def attempts(self) -> AttemptState: ...
 
     def set_attempts(self, state: AttemptState) -> None: ...
@@ -340,14 +343,15 @@ class DraftKeeper:
             raise WrongCode(self.policy.attempts_left(state, now))
         content = unseal(sealed, material)  # a damaged draft stays erased: it can never be opened
         try:
-            service = services.get(content.get("service"))
+            service = services.get(str(content.get("service")))
             if service is None:
                 raise ServiceGone("the service of this draft is not offered on this kiosk any more")
             language = content.get("language")
             if language not in service.languages:
                 language = service.languages[0]
             journey = journey_factory(service, language)
-            snapshot = content.get("journey") if isinstance(content.get("journey"), dict) else {}
+            saved_journey = content.get("journey")
+            snapshot: dict[str, Any] = saved_journey if isinstance(saved_journey, dict) else {}
             changed = content.get("definition") != definition_hash(service)
             dropped = journey.restore(snapshot)
         except BaseException:

@@ -53,9 +53,15 @@ class SQLiteDraftStore:
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (os.urandom(32),))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('scrypt_n', ?)", (int(scrypt_n),))
             rows = dict(self._db.execute("SELECT key, value FROM meta"))
-        except (sqlite3.Error, OSError) as exc:
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked, read-only, no space, no permission
+                raise DraftStoreError(f"{self.path}: the drafts file cannot be opened ({type(exc).__name__}); "
+                                      "check the disk space and the data folder's permissions") from None
+            raise DraftStoreError(f"{self.path}: the drafts file is damaged; move it aside to start a new one "
+                                  "(paused journeys in it cannot be resumed)") from None
+        except OSError as exc:
             raise DraftStoreError(f"{self.path}: the drafts file cannot be opened ({type(exc).__name__}); "
-                                  "check the disk and the data folder's permissions, or move the file aside") from None
+                                  "check the disk space and the data folder's permissions") from None
         salt, n = rows.get("salt"), rows.get("scrypt_n")
         if not isinstance(salt, bytes) or len(salt) != 32 or not isinstance(n, int) or n < 2 or n & (n - 1):
             raise DraftStoreError(f"{self.path}: the drafts file is damaged (meta); move it aside to start a new one")

@@ -418,3 +418,17 @@ def test_a_restored_snapshot_is_the_same_journey_at_the_same_place(name, steps, 
     assert again.step == journey.step
     assert (again.page.id if again.page else None) == (journey.page.id if journey.page else None)
     assert again.progress() == journey.progress()
+
+
+def test_a_damaged_drafts_file_is_one_clear_line_not_a_traceback(tmp_path, monkeypatch):
+    from commands.cli import main
+    from offline_queue.drafts import DraftStoreError
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "drafts.db").write_bytes(b"this is not a database, " * 200)
+    with pytest.raises(DraftStoreError) as caught:
+        SQLiteDraftStore(data / "drafts.db")
+    assert "drafts.db" in str(caught.value) and "move it aside" in str(caught.value)
+    (tmp_path / "kiosk.toml").write_text(f'[kiosk]\ndata_dir = "{data}"\n', encoding="utf-8")
+    monkeypatch.setenv("PONTE_CONFIG", str(tmp_path / "kiosk.toml"))
+    assert main(["drafts", "status"]) == 1

@@ -400,3 +400,19 @@ def test_export_bundle_carries_attachments_sealed_and_upload_delivers_them_once(
         backend.stop()
         if server:
             server.stop()
+
+
+def test_a_request_with_files_gets_more_time_than_the_deadline_in_proportion_to_their_size(rest):
+    """A slow backend (answers after 1 s) and a 0.3 s deadline: a submission carrying about 35 KB of files gets
+    the deadline plus its upload allowance (16 KiB/s: about 2 s more) and is delivered; a plain one is cut."""
+    from offline_queue.devbackend import Faults
+    config, backend, outbox = rest
+    config = with_destinations(config, {"*": {"url": backend.url, "deadline": 0.3, "read_timeout": 5}})
+    backend.faults = Faults(latency=1.0)
+    doc = doc_payload("SLW00002", files("w"))
+    outbox.enqueue(doc, config.destination("x"), files("w"))
+    assert Syncer(outbox, config, FAST).run_once().delivered == 1
+    plain = sample_payload("SLW00001")
+    outbox.enqueue(plain, config.destination("x"))
+    result = Syncer(outbox, config, FAST).run_once()
+    assert result.delivered == 0 and "deadline" in " ".join(result.errors)

@@ -37,6 +37,9 @@ from offline_queue.connectors import DEAD, RETRY, Outcome
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_DEADLINE = 45.0          # a whole request, answer included
+# A request carrying files (documents, signatures) gets this long on top of the deadline per byte sent: about
+# 128 kbit/s, a poor mobile link, so a 5 MB scan is not cut (and resent, and cut again) at the deadline.
+UPLOAD_BYTES_PER_SECOND = 16 * 1024
 MAX_ANSWER_BYTES = 1024 * 1024   # acknowledgements are small; more is not one
 MAX_RETRY_AFTER = 86400.0        # the sync worker caps further, at its max_delay
 REASON_LIMIT = 200               # characters of a server's words kept in a reason
@@ -357,13 +360,16 @@ class HttpClient:
         # The cap counts the bytes as sent; a backend's logs see a Ponte kiosk, not python-requests.
         self.headers: dict[str, str] = {"Accept-Encoding": "identity", "User-Agent": USER_AGENT}
 
-    def request(self, method: str, url: str, *, headers: dict | None = None, **kwargs) -> Answer:
-        """One request within the deadline; the answer read up to the cap. Raises what requests raises,
-        DeadlineExceeded when the deadline cut it, DestinationConfigError for a refused destination."""
+    def request(self, method: str, url: str, *, headers: dict | None = None, upload_bytes: int = 0,
+                **kwargs) -> Answer:
+        """One request within the deadline (longer by upload_bytes / UPLOAD_BYTES_PER_SECOND for a request that
+        carries files); the answer read up to the cap. Raises what requests raises, DeadlineExceeded when the
+        deadline cut it, DestinationConfigError for a refused destination."""
         if self.config_error is not None:
             raise self.config_error
         scope = _Scope()
-        watchdog = threading.Timer(self.deadline, scope.fire)
+        deadline = self.deadline + max(0, upload_bytes) / UPLOAD_BYTES_PER_SECOND
+        watchdog = threading.Timer(deadline, scope.fire)
         watchdog.daemon = True
         _active.scope = scope
         response = None
@@ -377,7 +383,7 @@ class HttpClient:
             return Answer(response.status_code, str(response.reason or ""), response.headers, body, complete)
         except Exception as exc:
             if scope.expired:
-                raise DeadlineExceeded(self.deadline) from exc
+                raise DeadlineExceeded(deadline) from exc
             raise
         finally:
             watchdog.cancel()

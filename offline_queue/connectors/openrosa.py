@@ -77,6 +77,8 @@ class OpenRosaConnector:
         else:
             body_args = {"files": [("xml_submission_file", ("submission.xml", body, "text/xml"))] +
                          [(a.name, (a.name, a.data, a.content_type)) for a in attachments], "headers": headers}
+            if attachments:
+                body_args["upload_bytes"] = sum(len(a.data) for a in attachments)
         try:
             answer = self.client.request("POST", self._url or self.destination.url, **body_args)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified

@@ -97,7 +97,8 @@ class RestConnector:
         if attachments:
             del headers["Content-Type"]  # requests writes multipart/form-data with its boundary
             args = {"files": [("envelope", ("envelope.json", body, content_type))] +
-                    [(a.name, (a.name, a.data, a.content_type)) for a in attachments]}
+                    [(a.name, (a.name, a.data, a.content_type)) for a in attachments],
+                    "upload_bytes": sum(len(a.data) for a in attachments)}
         try:
             answer = self.client.request("POST", f"{self.base}/submissions", headers=headers, **args)
         except Exception as exc:  # noqa: BLE001 - every transport failure is classified, none escapes

@@ -44,6 +44,7 @@ CODE_LENGTH = 10
 GROUPS = (4, 4, 2)  # ABCD-EFGH-JK: short groups are easier to read out and type
 SCRYPT_N = 2 ** 15  # 32 MiB, about 0.2-0.5 s on a kiosk-class CPU: a guess costs that much offline
 SCRYPT_R, SCRYPT_P = 8, 1
+CLOCK_SLACK = 3600.0  # a clock set back by less than this keeps drafts; more, and they are erased
 FORMAT = 1  # of the sealed content; a draft in an unknown format is refused, never half-read
 _SEPARATORS = str.maketrans("", "", " -_.\u00a0\u2010\u2011\u2012\u2013\u2014")
 
@@ -131,6 +132,7 @@ class Sealed:
     nonce: bytes
     ciphertext: bytes  # AES-256-GCM of the draft's JSON, with the lookup id as associated data
     expires_at: float  # seconds since the epoch
+    saved_at: float = 0.0  # when it was sealed: one "saved" later than now means the clock was set back
 
 
 def derive(code: str, kiosk_salt: bytes, *, n: int = SCRYPT_N) -> tuple[bytes, bytes]:
@@ -153,11 +155,11 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def seal(content: dict[str, Any], lookup: bytes, material: bytes, expires_at: float) -> Sealed:
+def seal(content: dict[str, Any], lookup: bytes, material: bytes, expires_at: float, saved_at: float = 0.0) -> Sealed:
     """Encrypt a draft's content for storage under its lookup id."""
     salt, nonce = os.urandom(16), os.urandom(12)
     plain = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=_plain).encode("utf-8")
-    return Sealed(lookup, salt, nonce, _aead(material, salt).encrypt(nonce, plain, lookup), expires_at)
+    return Sealed(lookup, salt, nonce, _aead(material, salt).encrypt(nonce, plain, lookup), expires_at, saved_at)
 
 
 def unseal(sealed: Sealed, material: bytes) -> dict[str, Any]:
@@ -245,8 +247,8 @@ class DraftStore(Protocol):
     def delete(self, lookup: bytes) -> bool:
         """Erase a draft; True if there was one."""
 
-    def purge(self, now: float) -> int:
-        """Erase every draft expired at `now`; how many were."""
+    def purge(self, now: float, saved_after: float = float("inf")) -> int:
+        """Erase every draft expired at `now`, and any saved after `saved_after`; how many were."""
 
     def count(self, now: float) -> int:
         """Drafts kept at `now`."""
@@ -289,7 +291,7 @@ class DraftKeeper:
         self.keep_seconds = keep_seconds
         self.policy = policy or AttemptPolicy()
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc).timestamp())
-        self.store.purge(self._clock())  # on open: a kiosk that was off past a draft's expiry erases it first
+        self.purge()  # on open: a kiosk that was off past a draft's expiry erases it first
 
     @classmethod
     def for_config(cls, config, store: DraftStore, **kwargs) -> "DraftKeeper":
@@ -309,13 +311,13 @@ class DraftKeeper:
     def save_snapshot(self, service: Service, language: str, snapshot: dict[str, Any]) -> Saved:
         """`save` for a snapshot taken earlier (the screen takes it on its own thread, then seals off it)."""
         now = self._clock()
-        self.store.purge(now)
+        self.purge()
         code = new_code()
         lookup, material = derive(code, self.store.kiosk_salt(), n=self.store.scrypt_n())
         content = {"format": FORMAT, "service": service.id, "definition": definition_hash(service),
                    "language": language, "journey": snapshot}
         expires_at = now + self.keep_seconds
-        self.store.put(seal(content, lookup, material, expires_at))
+        self.store.put(seal(content, lookup, material, expires_at, now))
         return Saved(code, dt.datetime.fromtimestamp(expires_at, dt.timezone.utc))
 
     def resume(self, text: str, services: dict[str, Service], *,
@@ -330,7 +332,7 @@ class DraftKeeper:
         wait = self.policy.wait(state, now)
         if wait > 0:
             raise Locked(wait)
-        self.store.purge(now)
+        self.purge()
         lookup, material = derive(code, self.store.kiosk_salt(), n=self.store.scrypt_n())
         sealed = self.store.take(lookup, now)
         if sealed is None:
@@ -367,8 +369,13 @@ class DraftKeeper:
         return self.store.delete(lookup)
 
     def purge(self) -> int:
-        """Erase expired drafts (on open and periodically)."""
-        return self.store.purge(self._clock())
+        """Erase expired drafts (on open and periodically).
+
+        A draft saved "in the future" means the clock was set back (a van's clock reset, a wrong time
+        fixed): erased too, so that no draft outlives its time by that much.
+        """
+        now = self._clock()
+        return self.store.purge(now, now + CLOCK_SLACK)
 
     def count(self) -> int:
         """Drafts kept now."""

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS drafts (lookup BLOB PRIMARY KEY, salt BLOB NOT NULL, nonce BLOB NOT NULL,
-                                   ciphertext BLOB NOT NULL, expires_at REAL NOT NULL);
+                                   ciphertext BLOB NOT NULL, expires_at REAL NOT NULL, saved_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_drafts_expiry ON drafts (expires_at);
 CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
 """
@@ -50,6 +50,8 @@ class SQLiteDraftStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(_SCHEMA)
+            # The schema's version, for migrations to come; 1 is the first one.
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', 1)")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (os.urandom(32),))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('scrypt_n', ?)", (int(scrypt_n),))
             rows = dict(self._db.execute("SELECT key, value FROM meta"))
@@ -89,20 +91,20 @@ class SQLiteDraftStore:
         return self._n
 
     def put(self, sealed: Sealed) -> None:
-        self._run("INSERT OR REPLACE INTO drafts VALUES (?,?,?,?,?)",
-                  (sealed.lookup, sealed.salt, sealed.nonce, sealed.ciphertext, sealed.expires_at))
+        self._run("INSERT OR REPLACE INTO drafts VALUES (?,?,?,?,?,?)",
+                  (sealed.lookup, sealed.salt, sealed.nonce, sealed.ciphertext, sealed.expires_at, sealed.saved_at))
 
     def take(self, lookup: bytes, now: float) -> Sealed | None:
         # DELETE ... RETURNING: two resumes of the same code at once, only one gets the draft.
         rows = self._run("DELETE FROM drafts WHERE lookup=? AND expires_at>? "
-                        "RETURNING lookup, salt, nonce, ciphertext, expires_at", (lookup, now)).fetchall()
+                        "RETURNING lookup, salt, nonce, ciphertext, expires_at, saved_at", (lookup, now)).fetchall()
         return Sealed(*rows[0]) if rows else None
 
     def delete(self, lookup: bytes) -> bool:
         return self._run("DELETE FROM drafts WHERE lookup=?", (lookup,)).rowcount > 0
 
-    def purge(self, now: float) -> int:
-        n = self._run("DELETE FROM drafts WHERE expires_at<=?", (now,)).rowcount
+    def purge(self, now: float, saved_after: float = float("inf")) -> int:
+        n = self._run("DELETE FROM drafts WHERE expires_at<=? OR saved_at>?", (now, saved_after)).rowcount
         if n:
             log.info("erased %d expired drafts", n)
         return n

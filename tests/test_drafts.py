@@ -142,6 +142,20 @@ def test_draft_expires_after_the_keeping_time_and_is_erased_from_the_file(tmp_pa
         keeper.resume(late.code, {service.id: service})
 
 
+def test_a_clock_set_back_does_not_let_a_draft_outlive_its_time(tmp_path, service, clock):
+    keeper = keeper_for(tmp_path / "drafts.db", clock, keep_seconds=3600)
+    keeper.save(half_done(service))
+    clock.now -= 1800  # a small correction: the draft is kept
+    assert keeper.purge() == 0
+    clock.now -= 2 * 86400  # the clock went back two days: the draft would live two days more
+    assert keeper.purge() == 1
+    # A shorter keeping time set later does not cut short the time a citizen was told.
+    told = keeper.save(half_done(service))
+    shorter = DraftKeeper(keeper.store, clock=clock, keep_seconds=60)
+    clock.now += 600
+    assert shorter.resume(told.code, {service.id: service}).journey.raw["name"] == CANARY
+
+
 def test_an_expired_draft_is_not_given_back_even_before_a_purge(tmp_path, service, clock):
     store = SQLiteDraftStore(tmp_path / "drafts.db", scrypt_n=FAST_N)
     keeper = DraftKeeper(store, clock=clock, keep_seconds=60)

@@ -120,3 +120,88 @@ def test_definition_refuses_misplaced_document_options(tmp_path):
     with pytest.raises(DefinitionError, match="min_pages is more than max_pages"):
         _service(tmp_path, [{"id": "proof", "type": "document", "question": {"en": "Proof"},
                              "document": {"min_pages": 3, "max_pages": 2}}])
+
+
+# --- the pad on the screen: real touch events on the real QML item -------------------------------------------
+
+@pytest.fixture
+def pad(qtbot):
+    from pathlib import Path
+
+    from PySide6.QtCore import QUrl
+    from PySide6.QtQuick import QQuickView
+    from PySide6.QtTest import QTest
+    view = QQuickView()
+    view.setResizeMode(QQuickView.ResizeMode.SizeRootObjectToView)
+    view.setSource(QUrl.fromLocalFile(str(Path(__file__).resolve().parents[1] / "ui" / "qml" / "SignaturePad.qml")))
+    assert view.status() == QQuickView.Status.Ready, [e.toString() for e in view.errors()]
+    root = view.rootObject()
+    root.setProperty("clearLabel", "Clear")
+    root.setProperty("padLabel", "Sign here")
+    view.resize(W, H + 120)
+    view.show()
+    assert QTest.qWaitForWindowExposed(view)
+    yield view, root
+    view.close()
+    view.deleteLater()
+
+
+def _strokes(root) -> list:
+    value = root.property("strokes")
+    return value.toVariant() if hasattr(value, "toVariant") else value
+
+
+def _touch_draw(view, strokes) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+    device = QTest.createTouchDevice()
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        QTest.touchEvent(view, device).press(0, QPoint(x0, y0)).commit()
+        QTest.qWait(15)
+        for (ax, ay), (bx, by) in zip(stroke, rest):
+            for k in range(1, 6):  # a finger reports many points along a line
+                QTest.touchEvent(view, device).move(0, QPoint(round(ax + (bx - ax) * k / 5),
+                                                               round(ay + (by - ay) * k / 5))).commit()
+                QTest.qWait(15)
+        QTest.touchEvent(view, device).release(0, QPoint(*stroke[-1])).commit()
+        QTest.qWait(15)
+
+
+def test_touch_strokes_on_the_pad_become_a_png_with_ink_along_them_and_an_svg(pad):
+    view, root = pad
+    assert root.property("empty") is True
+    _touch_draw(view, STROKES)
+    drawn = _strokes(root)
+    assert len(drawn) == len(STROKES)
+    for got, wanted in zip(drawn, STROKES):  # every stroke starts and ends where the finger did
+        assert tuple(got[0]) == wanted[0] and tuple(got[-1]) == wanted[-1] and len(got) >= len(wanted)
+    width, height = round(root.property("padWidth")), round(root.property("padHeight"))
+    png, svg = signature_attachments("signature", drawn, width, height)
+    gray = Image.open(io.BytesIO(png.data)).convert("L")
+    for stroke in STROKES:
+        for (ax, ay), (bx, by) in zip(stroke, stroke[1:]):
+            for k in range(11):
+                assert gray.getpixel((round(ax + (bx - ax) * k / 10), round(ay + (by - ay) * k / 10))) < 128
+    ink = [(x, y) for y in range(height) for x in range(width) if gray.getpixel((x, y)) < 128]
+    assert len(ink) > 500 and all(_near_strokes(p, STROKES, 5) for p in ink)
+    assert len(ET.fromstring(svg.data).findall(".//{http://www.w3.org/2000/svg}path")) == len(STROKES)
+    # shown back: the pad itself has ink where the finger went
+    shot = view.grabWindow()
+    assert shot.pixelColor(260, 100).lightness() < 100 and shot.pixelColor(260, 30).lightness() > 200
+
+
+def test_clear_empties_the_pad(pad, qtbot):
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+    view, root = pad
+    _touch_draw(view, STROKES[:1])
+    assert not root.property("empty")
+    button = root.findChild(object, "signatureClear")
+    assert button.property("Accessible.name") in (None, "Clear") and button.property("text") == "Clear"
+    centre = button.mapToScene(QPointF(button.width() / 2, button.height() / 2)).toPoint()
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    qtbot.waitUntil(lambda: root.property("empty") is True, timeout=2000)
+    assert _strokes(root) == []
+    with pytest.raises(DocumentError):
+        signature_attachments("signature", _strokes(root), W, H)

@@ -416,3 +416,17 @@ def test_a_request_with_files_gets_more_time_than_the_deadline_in_proportion_to_
     outbox.enqueue(plain, config.destination("x"))
     result = Syncer(outbox, config, FAST).run_once()
     assert result.delivered == 0 and "deadline" in " ".join(result.errors)
+
+
+def test_odk_encrypted_form_refuses_attachments_before_writing(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    config, _ = make_queue_config(tmp_path, destinations={
+        "odk": {"kind": "openrosa", "url": "http://127.0.0.1:9/submission", "form_public_key": pem}})
+    payload = doc_payload("ENC00001", files())
+    with open_outbox(config) as outbox:
+        with pytest.raises(ValueError, match="ODK-encrypted"):
+            outbox.enqueue(payload, config.destination("odk"), files())
+        assert outbox.get(payload["submission_id"]) is None

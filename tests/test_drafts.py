@@ -446,3 +446,15 @@ def test_a_damaged_drafts_file_is_one_clear_line_not_a_traceback(tmp_path, monke
     (tmp_path / "kiosk.toml").write_text(f'[kiosk]\ndata_dir = "{data}"\n', encoding="utf-8")
     monkeypatch.setenv("PONTE_CONFIG", str(tmp_path / "kiosk.toml"))
     assert main(["drafts", "status"]) == 1
+
+
+@pytest.mark.slow
+def test_round_trip_with_the_production_scrypt_cost(tmp_path, service, clock):
+    from kiosk.drafts import SCRYPT_N
+    store = SQLiteDraftStore(tmp_path / "drafts.db")
+    assert store.scrypt_n() == SCRYPT_N == 2 ** 15
+    keeper = DraftKeeper(store, clock=clock)
+    saved = keeper.save(half_done(service))
+    with pytest.raises(WrongCode):
+        keeper.resume("2222-2222-22" if saved.code != "2222222222" else "3333-3333-33", {service.id: service})
+    assert keeper.resume(saved.shown, {service.id: service}).journey.raw["name"] == CANARY

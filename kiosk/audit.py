@@ -174,7 +174,7 @@ class AuditLog:
 
     @classmethod
     def for_config(cls, config, **kwargs) -> "AuditLog":
-        use_key = config.raw.get("audit", {}).get("hmac", True)
+        use_key = config.audit.hmac
         key = load_key(config.data_dir) if use_key else None
         if "heads" not in kwargs:
             try:

@@ -55,7 +55,7 @@ def _note_queued(config, seq: int, head: dict | None = None) -> None:
 
 def audit_destination(config):
     """`[audit] destination = NAME` in the config, else the catch-all destination; REST only."""
-    name = config.raw.get("audit", {}).get("destination", "audit")
+    name = config.audit.destination
     destination = config.destination(name)
     return destination if destination is not None and destination.kind == "rest" else None
 

@@ -1598,5 +1598,5 @@ def open_outbox(config) -> Outbox:
             Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise QueueWriteError(_error_message(exc, Path(config.queue_path))) from None
-    reserve = int(config.raw.get("queue", {}).get("reserve_bytes", DEFAULT_RESERVE_BYTES))
+    reserve = config.queue.reserve_bytes
     return Outbox(config.queue_path, public_key_for, lambda: device_keypair(config), reserve_bytes=reserve)

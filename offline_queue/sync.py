@@ -42,10 +42,9 @@ class SyncPolicy:
 
     @classmethod
     def from_config(cls, config) -> "SyncPolicy":
-        q = config.raw.get("queue", {})
-        keys = {k: float(q[k]) for k in ("base_delay", "max_delay", "tls_delay", "timer", "probe_interval",
-                                         "receipt_days") if k in q}
-        return cls(**keys)
+        q = config.queue  # typed and checked when the configuration was loaded
+        return cls(base_delay=q.base_delay, max_delay=q.max_delay, tls_delay=q.tls_delay, timer=q.timer,
+                   probe_interval=q.probe_interval, receipt_days=q.receipt_days)
 
 
 @dataclass(frozen=True)

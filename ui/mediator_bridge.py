@@ -56,8 +56,7 @@ class MediatorController(QObject):
         self.config, self.bridge = config, bridge
         self.stores = stores or MediatorStores.for_config(config)
         self.audit = self.stores.audit
-        section = config.raw.get("mediator", {}) if isinstance(config.raw, dict) else {}
-        self.ui_language = section.get("language", config.default_language)
+        self.ui_language = config.mediator.language or config.default_language
         self._quit = quit or (lambda code: QCoreApplication.exit(code))
         self._notice = ""
         self._reauth_for: Mediator | None = None

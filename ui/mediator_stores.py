@@ -29,10 +29,9 @@ class MediatorStores:
 
     @classmethod
     def for_config(cls, config, **overrides: Any) -> "MediatorStores":
-        section = config.raw.get("mediator", {}) if isinstance(config.raw, dict) else {}
         values: dict[str, Any] = {
             "store": MediatorStore.for_config(config), "audit": AuditLog.for_config(config),
             "stats": Stats.for_config(config),
-            "export_dir": Path(section.get("export_dir") or Path(config.data_dir) / "exports")}
+            "export_dir": Path(config.mediator.export_dir or Path(config.data_dir) / "exports")}
         values.update(overrides)
         return cls(**values)

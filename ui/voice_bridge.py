@@ -26,7 +26,7 @@ from ui.voice_speaker import Speaker
 from voice import script as scripts
 from voice.grammar import Grammar, Intent, build_grammar, confirmation_grammar
 from voice.recognizer import ABSENT, FAILED, READY, ModelStore
-from voice.cache import DEFAULT_MAX_BYTES, SharedCache
+from voice.cache import SharedCache
 from voice.tts import MAX_RATE, MIN_RATE, Synthesizer
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,11 @@ class VoiceController(QObject):
                  models: ModelStore | None = None, audio_input=None, enabled: bool | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
-        voice_cfg = config.raw.get("voice", {}) if isinstance(config.raw, dict) else {}
+        voice_cfg = config.voice  # typed and checked when the configuration was loaded
         self.config = config
         self.synth = synthesizer or Synthesizer(config.data_dir / "voice-cache")
         # The shared cache is bounded; clips used least recently leave first.
-        try:
-            max_bytes = int(float(voice_cfg.get("cache_max_mb", DEFAULT_MAX_BYTES / 2 ** 20)) * 2 ** 20)
-        except (TypeError, ValueError):
-            log.warning("[voice] cache_max_mb must be a number of megabytes: using the default")
-            max_bytes = DEFAULT_MAX_BYTES
+        max_bytes = int(voice_cfg.cache_max_mb * 2 ** 20)
         self.cache = SharedCache(self.synth.cache_dir, max_bytes)
         self.speaker = Speaker(self.synth, self.cache, self)
         self.speaker.spoke.connect(self.spoke)
@@ -66,15 +62,15 @@ class VoiceController(QObject):
         self.models.listeners.append(self._model_listener)
         if audio_input is None:
             from voice.audio_qt import QtMicrophone
-            audio_input = QtMicrophone(voice_cfg.get("microphone", ""), parent=self)
+            audio_input = QtMicrophone(voice_cfg.microphone, parent=self)
         self.listener = Listener(audio_input, self.models, self)
         self.listener.listeningChanged.connect(self.changed)
         self.listener.finished.connect(self._on_finished)
         self.mediator_notices = VoiceNotices(self.synth, self.models, lambda: self.listener.audio_input, self)
         self.mediator_notices.told.connect(self.mediatorNotice)
         self.mediator_notices.told.connect(self.changed)
-        self._enabled = bool(voice_cfg.get("on_by_default", False)) if enabled is None else enabled
-        self._rate = int(voice_cfg.get("rate", 100))
+        self._enabled = voice_cfg.on_by_default if enabled is None else enabled
+        self._rate = voice_cfg.rate
         self._screen: ScreenContent | None = None
         self._language = config.default_language
         self._heard_text = ""
@@ -264,9 +260,8 @@ class VoiceController(QObject):
         self._headphones_said = False
         self.synth.purge_private()  # the last citizen's answers, spoken, leave with them
         self.speaker.forget()
-        voice_cfg = self.config.raw.get("voice", {}) if isinstance(self.config.raw, dict) else {}
-        self._enabled = bool(voice_cfg.get("on_by_default", False))
-        self._rate = int(voice_cfg.get("rate", 100))
+        self._enabled = self.config.voice.on_by_default
+        self._rate = self.config.voice.rate
         self.changed.emit()
 
     # --- listening ---------------------------------------------------------------------------

@@ -205,3 +205,61 @@ def test_clear_empties_the_pad(pad, qtbot):
     assert _strokes(root) == []
     with pytest.raises(DocumentError):
         signature_attachments("signature", _strokes(root), W, H)
+
+
+# --- a signature question through the real kiosk screens, into the real queue ---------------------------------
+
+SIGNING = {
+    "format": 1, "id": "parking-card", "version": 1, "languages": ["en", "ar"], "title": {"en": "Parking card",
+                                                                                          "ar": "بطاقة وقوف"},
+    "description": {"en": "Apply", "ar": "قدّم"}, "destination": "civil", "consent": {"en": "I agree", "ar": "أوافق"},
+    "data_notice": {k: {"en": k, "ar": k} for k in ("controller", "purpose", "legal_basis", "retention", "rights",
+                                                    "contact")},
+    "pages": [{"id": "signature", "type": "signature", "question": {"en": "Sign here", "ar": "وقّع هنا"}}],
+}
+
+
+def test_signature_question_on_the_kiosk_screen_is_queued_with_its_png_and_svg(qtbot, tmp_path):
+    import yaml
+    from PySide6.QtCore import QPointF
+
+    from kiosk.config import config_from_dict
+    from offline_queue import open_outbox
+    from offline_queue.seal import open_sealed
+    from tests.queue_fixtures import make_queue_config
+    from tests.ui_driver import Driver
+    from ui.app import KioskApp
+    services = tmp_path / "services"
+    services.mkdir()
+    (services / "parking-card.yaml").write_text(yaml.safe_dump(SIGNING, allow_unicode=True))
+    config, private = make_queue_config(tmp_path)
+    config = config_from_dict({**config.raw, "services": {"dirs": [str(services)], "include_samples": False}})
+    app = KioskApp(config, windowed=True, size=(1366, 768))
+    try:
+        driver = Driver(app, qtbot)
+        driver.click("startButton")
+        driver.click("lang_en")
+        driver.click("service_parking-card")
+        driver.click("nextButton")
+        assert app.bridge.screen == "question" and not driver.has("answerField")
+        area = driver.item("signatureArea")
+        origin = area.mapToScene(QPointF(0, 0))
+        offset = [(round(origin.x() + x), round(origin.y() + y)) for x, y in STROKES[1]]
+        _touch_draw(app.window, [offset])
+        driver.click("nextButton")
+        assert app.bridge.screen == "check", driver.all_text()[:300]
+        driver.click("consentButton")
+        driver.click("submitButton")
+        qtbot.waitUntil(lambda: app.bridge.screen == "done", timeout=10000)
+    finally:
+        app.close()
+    with open_outbox(config) as outbox:
+        (item,) = outbox.items()
+        assert outbox.open_payload(item.reference, private)["answers"]["signature"] == "signature.png"
+        stored = {name: open_sealed(data, private) for name, _, _, data in outbox.stored_attachments(item.id)}
+    assert list(stored) == ["signature.png", "signature.svg"]
+    gray = Image.open(io.BytesIO(stored["signature.png"])).convert("L")
+    (ax, ay), (bx, by) = STROKES[1][0], STROKES[1][-1]
+    assert all(gray.getpixel((round(ax + (bx - ax) * k / 10), round(ay + (by - ay) * k / 10))) < 128
+               for k in range(11))
+    assert b"<path" in stored["signature.svg"]

@@ -112,6 +112,9 @@ class KioskBridge(QObject):
         self._data_notice_open = False
         self._text_scale = 1.0
         self._high_contrast = False
+        # Files of this citizen's document and signature answers (page id -> files), in memory only: written
+        # with the submission (sealed), forgotten at the wipe.
+        self._files: dict[str, tuple] = {}
         help_settings = config.help
         self.help = HelpCall(kiosk_id=config.kiosk_id, notify_url=help_settings.notify_url,
                              remind_seconds=help_settings.remind_seconds, timeout=help_settings.timeout,
@@ -559,6 +562,32 @@ class KioskBridge(QObject):
             self.journey.error = None
             self._refresh()
 
+    @Slot("QVariant", float, float)
+    def setSignature(self, strokes: Any, width: float, height: float) -> None:
+        """The signature pad's strokes (pad pixels): rendered to PNG (and SVG for REST) and answered with the
+        PNG's name; an empty or too small drawing is no answer."""
+        from documents.signature import signature_attachments
+        from kiosk.documents import DocumentError
+        page = self._page()
+        if not page or page.type != "signature":
+            return
+        destination = self.config.destination(self.journey.service.destination)
+        if hasattr(strokes, "toVariant"):  # a JS array arrives as a QJSValue
+            strokes = strokes.toVariant()
+        try:
+            files = signature_attachments(page.id, list(strokes or []), int(width), int(height),
+                                          with_svg=destination is None or destination.kind != "openrosa")
+        except (DocumentError, TypeError, ValueError):  # a blank pad, or nothing usable: no answer
+            self._files.pop(page.id, None)
+            return self.setAnswer("")
+        self._files[page.id] = tuple(files)
+        self.setAnswer(files[0].name)
+
+    def _attachments(self, journey: Journey) -> list:
+        """The files of the answers the journey will send (a page changed or hidden since sends nothing)."""
+        return [a for page_id, files in self._files.items()
+                if files and journey.answers.get(page_id) == files[0].name for a in files]
+
     @Slot(str)
     def chooseOption(self, value: str) -> None:
         page = self._page()
@@ -642,13 +671,14 @@ class KioskBridge(QObject):
         # The payload is built here, on the GUI thread, from a journey nobody can change while busy
         # (back, change, consent and language wait); only the disk write goes to the writer thread.
         payload = build_payload(journey, self.config, assisted=self.citizen.assisted_payload())
+        attachments = self._attachments(journey)
         self._busy = True
         self._submit_error = ""
         self.changed.emit()
 
         def write_it(outbox):
             try:
-                return write(payload, journey, self.config, outbox)
+                return write(payload, journey, self.config, outbox, attachments)
             except SubmitError as exc:
                 return exc
             except Exception as exc:  # noqa: BLE001 - whatever happens, the citizen keeps their answers
@@ -692,6 +722,7 @@ class KioskBridge(QObject):
     def wipe(self) -> None:
         """Forget the citizen: answers, language, reference. The next person starts clean."""
         self.journey = None
+        self._files.clear()  # signatures and pages: nothing of this citizen stays
         self._data_notice_open = False
         self.help.end(cancelled=True)  # nobody is waiting any more
         if self._text_scale != 1.0 or self._high_contrast:  # the next citizen starts with the usual display

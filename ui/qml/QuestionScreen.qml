@@ -14,7 +14,7 @@ Flickable {
 
     readonly property string type: kiosk.questionType
     readonly property bool isChoice: type === "single_choice" || type === "multiple_choice" || type === "yes_no"
-    readonly property bool isText: !isChoice && type !== "date" && type !== ""
+    readonly property bool isText: !isChoice && type !== "date" && type !== "" && type !== "signature" && type !== "document"
     // Height left for the options once the question, hint and error are laid out.
     readonly property real optionSpace: height - 2 * Theme.margin - optionGrid.y
     readonly property int optionCount: isChoice ? kiosk.options.length : 0
@@ -193,6 +193,20 @@ Flickable {
             }
             onTextChanged: if (activeFocus) kiosk.setAnswer(text)
             onActiveFocusChanged: if (activeFocus) flick.ensureVisible(area)
+        }
+
+        // A signature drawn with a finger; Python renders it (documents/signature.py).
+        Loader {
+            objectName: "signatureLoader"
+            active: kiosk.questionType === "signature"
+            visible: active
+            Layout.fillWidth: true
+            Layout.preferredHeight: 340 * Theme.u
+            sourceComponent: SignaturePad {
+                padLabel: kiosk.t["signature.pad"]
+                clearLabel: kiosk.t["signature.clear"]
+                onStrokesChanged: kiosk.setSignature(strokes, padWidth, padHeight)
+            }
         }
 
         // Dates: day, month, year in three boxes with a numeric keypad.

@@ -251,6 +251,9 @@ def test_signature_question_on_the_kiosk_screen_is_queued_with_its_png_and_svg(q
         driver.click("consentButton")
         driver.click("submitButton")
         qtbot.waitUntil(lambda: app.bridge.screen == "done", timeout=10000)
+        assert app.bridge._files  # kept in memory until the citizen leaves ...
+        app.bridge.finish()
+        assert app.bridge._files == {}  # ... then forgotten with the answers
     finally:
         app.close()
     with open_outbox(config) as outbox:

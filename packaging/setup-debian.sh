@@ -34,6 +34,8 @@ if [ "$with_tests" = 1 ]; then
   packages+=(cups printer-driver-cups-pdf poppler-utils zbar-tools)
   # fleet metrics: Debian's real Pushgateway, started on loopback by tests/test_metrics.py
   packages+=(prometheus-pushgateway)
+  # screen readers: the real AT-SPI tree read by tests/test_atspi.py under Xvfb and a session bus
+  packages+=(dbus dbus-x11 at-spi2-core python3 python3-gi python3-pyatspi)
 fi
 
 missing=()

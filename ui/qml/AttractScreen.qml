@@ -49,6 +49,7 @@ Item {
             anchors.horizontalCenter: parent.horizontalCenter
             visible: typeof voice !== "undefined" && voice !== null
             text: "🔊  " + kiosk.t["attract.read_to_me"]
+            Accessible.name: kiosk.t["attract.read_to_me"]  // without the speaker glyph a reader would say aloud
             fontSize: Theme.body
             onClicked: { voice.readToMe(); kiosk.start() }
         }

@@ -18,7 +18,7 @@ Item {
     // The citizen's bar while a helper is with them: Main.qml keeps a slot of this height in the
     // page's flow, under the header, and tells where it is (nothing of the citizen's is covered).
     readonly property bool assistBarShown: mediator.assist.assisted && !modal
-    readonly property real assistBarHeight: Theme.touch + Theme.gap / 2
+    readonly property real assistBarHeight: 0
     property real assistBarTop: 0
     readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible  // qmllint disable missing-property
     // Keep the footer (Back / Next) reachable under the panel.
@@ -47,7 +47,8 @@ Item {
         anchors.top: parent.top
         anchors.left: parent.left
         pressAndHoldInterval: 2000
-        Accessible.role: Accessible.Button
+        // Invisible and press-and-hold only: a screen reader must not offer citizens a button that does nothing.
+        Accessible.ignored: true
         Accessible.name: mediator.t["m.pin.title"]
         onPressAndHold: mediator.cornerGesture()
     }

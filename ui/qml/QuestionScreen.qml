@@ -137,6 +137,8 @@ Flickable {
                     Accessible.role: kiosk.questionType === "multiple_choice" ? Accessible.CheckBox : Accessible.RadioButton
                     Accessible.checkable: true
                     Accessible.checked: modelData.selected
+                    // The control's own state too: with the bridge on, AbstractButton copies it over Accessible.checked at creation.
+                    checked: modelData.selected
                     onClicked: kiosk.chooseOption(modelData.value)
                 }
             }

@@ -17,8 +17,10 @@ Item {
     // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
     // The citizen's bar while a helper is with them: Main.qml keeps a slot of this height in the
     // page's flow, under the header, and tells where it is (nothing of the citizen's is covered).
+    // Like the panel, it steps aside while the on-screen keyboard is up: the page needs the room.
     readonly property bool assistBarShown: mediator.assist.assisted && !modal
-    readonly property real assistBarHeight: 0
+                                           && !Qt.inputMethod.visible  // qmllint disable missing-property
+    readonly property real assistBarHeight: Theme.touch + Theme.gap / 2
     property real assistBarTop: 0
     readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible  // qmllint disable missing-property
     // Keep the footer (Back / Next) reachable under the panel.

@@ -430,3 +430,57 @@ def test_odk_encrypted_form_refuses_attachments_before_writing(tmp_path):
         with pytest.raises(ValueError, match="ODK-encrypted"):
             outbox.enqueue(payload, config.destination("odk"), files())
         assert outbox.get(payload["submission_id"]) is None
+
+
+SYNC_CHILD = textwrap.dedent("""
+    import json, sys
+    from kiosk.config import config_from_dict
+    from offline_queue import open_outbox
+    from offline_queue.sync import Syncer
+    from tests.queue_fixtures import FAST
+    config = config_from_dict(json.loads(sys.argv[1]))
+    outbox = open_outbox(config)
+    syncer = Syncer(outbox, config, FAST)
+    while outbox.pending():
+        syncer.blocked_until.clear()
+        syncer.run_once()
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_sigkill_during_uploads_loses_nothing_and_stores_nothing_twice(rest):
+    """40 submissions with ~60 KB of files each; a sending process SIGKILLed at random moments, 10 times, while
+    the slow backend (200 ms per answer) is mid-request; then a last process delivers the rest."""
+    import random
+    import time
+
+    from offline_queue.devbackend import Faults
+    from tests.queue_fixtures import drain
+    config, backend, outbox = rest
+    backend.faults = Faults(latency=0.2)
+    sent = {}
+    for n in range(40):
+        attachments = files(f"z{n}")
+        payload = doc_payload(f"KL{n:06d}", attachments)
+        outbox.enqueue(payload, config.destination("x"), attachments)
+        sent[payload["submission_id"]] = attachments
+    rng = random.Random(15)
+    kills = 0
+    for _ in range(10):
+        child = subprocess.Popen([sys.executable, "-c", SYNC_CHILD, json.dumps(config.raw)],
+                                 cwd=Path(__file__).resolve().parents[1], stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 2.5))  # start-up (imports) takes most of a second
+        if child.poll() is None:
+            child.kill()
+            kills += 1
+        child.wait()
+    drain(Syncer(outbox, config, FAST), timeout=120)
+    rows = backend.rows()
+    assert sorted(r["idempotency_key"] for r in rows) == sorted(sent)  # 0 lost, one row per submission
+    for sid, attachments in sent.items():
+        assert backend.attachments(sid) == {a.name: (a.content_type, a.data) for a in attachments}
+    resends = sum(r["duplicates"] for r in rows)
+    print(f"\nsigkill figures: {kills} kills, {len(rows)} delivered of {len(sent)}, {resends} resends recognised "
+          "as duplicates, 0 stored twice")
+    assert kills >= 5

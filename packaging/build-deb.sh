@@ -93,6 +93,8 @@ for unit in ponte-kiosk.service ponte-kiosk-metrics.service ponte-kiosk-metrics.
     install -m 0644 "$src/packaging/$unit" "$stage/lib/systemd/system/$unit"
 done
 install -m 0644 "$src/packaging/debian/copyright" "$stage/usr/share/doc/ponte-kiosk/copyright"
+# What lintian rightly flags but this package does on purpose (each explained in the file).
+install -D -m 0644 "$src/packaging/debian/lintian-overrides" "$stage/usr/share/lintian/overrides/ponte-kiosk"
 # A manual page from the command's own help.
 install -d "$stage/usr/share/man/man1"
 PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" - "$deb_version" <<'PY' | gzip -9n >"$stage/usr/share/man/man1/kiosk.1.gz"

@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             return visible("lang_en")
         if screen == "services":
             return visible(f"service_{SERVICE}")
+        if screen == "start":  # the service's start page: what to bring, the data notice, then Start
+            return visible("nextButton")
+        if screen == "stopped":  # an eligibility answer that ends the journey kindly
+            return visible("stoppedFinishButton")
         if screen == "question":
             step = state["cycle"] % 3
             state["cycle"] += 1

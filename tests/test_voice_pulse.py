@@ -112,7 +112,7 @@ def test_speech_plays_and_a_new_screen_cuts_it(qtbot, pulse, data_dir):
     try:
         c.show(ScreenContent(QUESTION, "en", "A long question to read aloud. " * 10))
         qtbot.waitUntil(lambda: c.speaking, timeout=10000)
-        qtbot.waitUntil(lambda: c._player.started_at is not None, timeout=5000)  # samples taken
+        qtbot.waitUntil(lambda: c.speaker._player.started_at is not None, timeout=5000)  # samples taken
         c.show(ScreenContent(QUESTION, "en", "Next."))
         assert not c.speaking  # cut at once, before the next clip is even made
         qtbot.waitUntil(lambda: c.speaking, timeout=10000)

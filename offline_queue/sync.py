@@ -212,7 +212,10 @@ class Syncer:
         elif outcome.kind == DEAD:
             opened.add(item.destination)  # the backend answered: it takes submissions, this one it refused
             self.outbox.mark_dead(item.id, reason)
-            log.warning("submission %s set aside: %s", item.reference, reason)
+            # No reference number in the journal: it is the citizen's handle on the case. The mediator
+            # finds the row with `kiosk queue list --state dead`.
+            log.warning("a submission to %s was set aside (kiosk queue list --state dead): %s",
+                        item.destination, reason)
             tally["dead"] += 1
         else:
             tally["retried"] += 1

@@ -154,6 +154,17 @@ def test_400_is_dead_with_reason_and_does_not_block_others(env):
     assert dead.reference == payloads[0]["reference"]
 
 
+def test_a_submission_set_aside_is_logged_without_its_reference(env, caplog):
+    config, _, backend, outbox = env
+    payloads = enqueue(outbox, config, 1)
+    backend.faults = Faults(script=["400"])
+    with caplog.at_level("DEBUG"):
+        assert Syncer(outbox, config, FAST).run_once().dead == 1
+    assert any("set aside" in r.getMessage() for r in caplog.records)
+    reference = payloads[0]["reference"]
+    assert not [r.getMessage() for r in caplog.records if reference in r.getMessage()]
+
+
 def test_validation_refusal_reason_from_backend(env):
     config, _, backend, outbox = env
     payload = sample_payload()

@@ -8,6 +8,7 @@ AbstractButton {
     property color ink: Theme.text
     property bool selected: false
     property string iconSource: ""
+    property color iconPlate: "transparent"   // a rounded plate behind the icon (keeps it visible on a selected fill)
     property real fontSize: Theme.body
     property bool alignStart: false   // lists of options read better from the start edge
     property real sidePadding: 1.5 * Theme.gap   // space each side of the label (less in a crowded header)
@@ -46,6 +47,11 @@ AbstractButton {
                 width: control.iconSize; height: width
                 sourceSize.width: width; sourceSize.height: height
                 anchors.verticalCenter: parent.verticalCenter
+                Rectangle { // drawn beneath the icon (negative z), outside the Row's layout
+                    z: -1
+                    anchors.fill: parent; anchors.margins: -Math.round(Theme.gap / 3)
+                    radius: Theme.radius; color: control.iconPlate
+                }
             }
             Text {
                 id: label

@@ -131,6 +131,8 @@ Flickable {
                     text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ") : "") + modelData.label
                     Accessible.name: modelData.label
                     iconSource: modelData.pictogram
+                    // A white plate behind a chosen answer's pictogram: blue on the blue selected fill would vanish.
+                    iconPlate: modelData.selected ? "#ffffff" : "transparent"
                     alignStart: true
                     selected: modelData.selected
                     checkable: false

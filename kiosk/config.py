@@ -179,6 +179,10 @@ class SessionSettings:
 
     idle_seconds: float = setting(60.0, 'seconds without a touch before "Are you still there?"', SECONDS)
     warning_seconds: float = setting(30.0, "seconds of that warning before every answer is wiped", SECONDS)
+    check_idle_seconds: float = setting(45.0, 'seconds without a touch on "Check your answers" before the warning',
+                                        SECONDS)
+    done_idle_seconds: float = setting(30.0, "seconds without a touch on the confirmation screen before the warning",
+                                       SECONDS)
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ class KioskBridge(QObject):
         self.catalogue = catalogue
         self.writer = writer
         self._clock_args = {"clock": clock} if clock else {}
-        self.idle = InactivityTimer(config.idle_seconds, config.warning_seconds, **self._clock_args)
+        self.idle = InactivityTimer.from_config(config, **self._clock_args)
         self._screen = ATTRACT
         self._language = config.default_language
         self.journey: Journey | None = None
@@ -744,7 +744,7 @@ class KioskBridge(QObject):
         if self._screen == ATTRACT or self._busy:
             self.idle.touch()
             return
-        state = self.idle.state()
+        state = self.idle.state(self._screen)
         if state.phase == EXPIRED:
             return self.wipe()
         if (state.phase, state.seconds_left) != (self._idle_phase, self._idle_seconds):

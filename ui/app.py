@@ -127,6 +127,11 @@ class KioskApp:
         from ui.receipt_bridge import ReceiptController  # the receipt card on the confirmation screen
         self.receipt = ReceiptController(config, self.bridge, parent=self.bridge)
         ctx.setContextProperty("receipt", self.receipt)
+        from ui.feedback_bridge import FeedbackBridge  # "How was it?" on the confirmation screen
+        self.feedback = FeedbackBridge(config, journey=lambda: self.bridge.journey, submit=self.writer.submit,
+                                       parent=self.bridge)
+        self.bridge.restarted.connect(self.feedback.clear)  # Finish, Start again, idle: the next journey asks anew
+        ctx.setContextProperty("feedback", self.feedback)
         self.engine.load(str(QML_DIR / "Main.qml"))
         if not self.engine.rootObjects():
             raise RuntimeError("the kiosk screens could not be loaded (QML error above)")

@@ -74,6 +74,7 @@ Item {
                         font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
                         horizontalAlignment: Text.AlignLeft
                     }
+                    FeedbackCard { Layout.fillWidth: true; Layout.topMargin: Theme.gap }  // optional; never blocks Finish
                 }
 
                 ColumnLayout {

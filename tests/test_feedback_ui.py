@@ -37,6 +37,8 @@ def test_a_face_queues_one_anonymous_row_and_finish_clears_it(kiosk):  # noqa: F
     assert payload["feedback"]["face"] == 4 and payload["feedback"]["reason"] == "quick"
     assert payload["feedback"]["service"] == "change-of-address" and payload["feedback"]["language"] == "en"
     assert item.reference != reference and reference not in str(payload), "linked to no submission"
+    day = kiosk.app.mediator.stores.stats.today()
+    assert day.feedback.get("4") == 1, "counted in the day's statistics (console, kiosk stats)"
     # A second tap cannot queue a second row for the same journey.
     kiosk.app.feedback.give(2, "")
     kiosk.click("finishButton")

@@ -129,7 +129,7 @@ class KioskApp:
         ctx.setContextProperty("receipt", self.receipt)
         from ui.feedback_bridge import FeedbackBridge  # "How was it?" on the confirmation screen
         self.feedback = FeedbackBridge(config, journey=lambda: self.bridge.journey, submit=self.writer.submit,
-                                       parent=self.bridge)
+                                       stats=self.mediator.stores.stats, parent=self.bridge)
         self.bridge.restarted.connect(self.feedback.clear)  # Finish, Start again, idle: the next journey asks anew
         ctx.setContextProperty("feedback", self.feedback)
         self.engine.load(str(QML_DIR / "Main.qml"))

@@ -5,7 +5,7 @@ them out and words them with translations core feedback.*). `give` checks the
 answer on the GUI thread, counts it in the day's statistics, and hands the
 outbox write to the queue's writer thread (the outbox's own thread, see
 ui.bridge.QueueWriter). One answer per journey; `clear()` at the wipe or the
-next journey. The QML screen itself is not written yet.
+next journey. The card is ui/qml/FeedbackCard.qml on the confirmation screen.
 """
 from __future__ import annotations
 

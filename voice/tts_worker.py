@@ -71,6 +71,21 @@ def save(engine, request: dict) -> str:
     text = request["text"]
     _set_properties(engine, request.get("voice"), int(request.get("rate") or 170))
     wpm = int(request.get("rate") or 170)
+    if not save.warmed:
+        # The first clip of a fresh engine is the least reliable: make a throwaway one, but only now
+        # that voice and rate are set. A warm-up at another rate followed by a rate change is the
+        # pattern in which espeak kept the old rate (a 70 % clip came out at the warm-up's speed).
+        save.warmed = True
+        warm = f"{out}.{os.getpid()}-warm.part.wav"
+        try:
+            engine.save_to_file("ready", warm)
+            engine.runAndWait()
+            _synchronize()
+        finally:
+            try:
+                os.remove(warm)
+            except OSError:
+                pass
     expected = max(0.05, len(text.strip()) * MIN_SECONDS_PER_CHAR * 165 / max(wpm, 1))
     for attempt in range(1, ATTEMPTS + 1):
         save.attempts = attempt
@@ -93,6 +108,7 @@ def save(engine, request: dict) -> str:
 
 save.counter = 0
 save.attempts = 0
+save.warmed = False
 
 
 def _sweep(out: str) -> None:
@@ -115,13 +131,7 @@ def main() -> int:
     except Exception as exc:  # no espeak-ng, no driver: say so once, then answer every request with it
         engine, init_error = None, f"{type(exc).__name__}: {exc}"
     else:
-        init_error = ""
-        try:  # the first clip of a fresh engine is the least reliable: make a throwaway one
-            import tempfile
-            with tempfile.TemporaryDirectory() as tmp:
-                save(engine, {"text": "ready", "out": os.path.join(tmp, "warm.wav"), "rate": 170})
-        except Exception:
-            pass
+        init_error = ""  # the warm-up clip is made by the first save, at that request's voice and rate
     for line in sys.stdin:
         try:
             request = json.loads(line)

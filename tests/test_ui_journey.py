@@ -397,11 +397,13 @@ def test_read_to_me_turns_voice_on_and_starts(kiosk):
 
 
 def test_start_screen_invites_in_every_language(kiosk):
-    seen = set()
-    for _ in range(5):
-        seen.add(kiosk.text_of("welcomeText"))
-        kiosk.qtbot.wait(3100)
-    assert seen == {tr(code, "attract.welcome") for code in ("en", "pt", "fr", "es", "ar")}
+    # Each change of the invitation is an event to wait for, not a number of seconds: on a loaded
+    # machine a fixed wait can miss a turn.
+    seen = [kiosk.text_of("welcomeText")]
+    for _ in range(4):
+        kiosk.qtbot.waitUntil(lambda: kiosk.text_of("welcomeText") != seen[-1], timeout=20000)
+        seen.append(kiosk.text_of("welcomeText"))
+    assert set(seen) == {tr(code, "attract.welcome") for code in ("en", "pt", "fr", "es", "ar")}
 
 
 def test_the_journey_is_frozen_while_it_is_being_written(kiosk):

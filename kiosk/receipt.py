@@ -21,6 +21,7 @@ from typing import Any
 from kiosk import RIGHT_TO_LEFT
 from kiosk.definition import Page, Service
 from kiosk.reference import display, normalise
+import translations
 from translations import text as tr
 
 # How much of a sensitive answer stays readable: enough to recognise it, too little to reuse it.
@@ -126,13 +127,8 @@ def _sentence(text: str) -> str:
 
 
 def format_date(moment: dt.datetime | dt.date, language: str, *, with_time: bool = True) -> str:
-    """A date (and time) the way people of this language write it: "7 December 2026, 15:04"."""
-    months = tr(language, "receipt.months").split(",")
-    month = months[moment.month - 1].strip() if len(months) == 12 else f"{moment.month:02d}"
-    if with_time and isinstance(moment, dt.datetime):
-        return tr(language, "receipt.date_time_format", day=moment.day, month=month, year=moment.year,
-                  time=f"{moment.hour:02d}:{moment.minute:02d}")
-    return tr(language, "receipt.date_format", day=moment.day, month=month, year=moment.year)
+    """A date (and time) the way people of this language write it: "7 December 2026, 15:04" (CLDR, through Babel)."""
+    return translations.format_date(language, moment, with_time=with_time)
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:

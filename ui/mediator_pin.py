@@ -85,6 +85,11 @@ class PinEntry(QObject):
         """How many digits are typed (the digits themselves never reach QML)."""
         return len(self._pin)
 
+    @Property(str, notify=changed)
+    def digitsTyped(self) -> str:
+        """What a screen reader says of the dots ("3 digits typed"), in the plural form of the mediator's language."""
+        return tr(self.language, "m.pin.digits", n=self.length)
+
     @Property(int, constant=True)
     def minLength(self) -> int:
         return MIN_LENGTH

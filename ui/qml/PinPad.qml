@@ -56,7 +56,7 @@ Rectangle {
             Layout.alignment: Qt.AlignHCenter
             Layout.preferredHeight: 28
             spacing: 12
-            Accessible.name: mediator.t["m.pin.digits"].replace("{n}", pad.pin.length)
+            Accessible.name: pad.pin.digitsTyped
             Repeater {
                 model: pad.pin.length
                 Rectangle { width: 22; height: 22; radius: 11; color: Theme.text }

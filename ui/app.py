@@ -20,6 +20,39 @@ def prepare_environment(offscreen: bool = False) -> None:
 
 from PySide6.QtCore import QEvent, QObject, Property, Signal  # noqa: E402
 
+# The face for Arabic script. Latin text keeps the system's face; Arabic is drawn in this one.
+ARABIC_FACE = "Noto Sans Arabic"
+ARABIC_FONT_FILES = ("/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+                     "/usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf")
+
+
+def use_arabic_face(qt) -> list[str]:
+    """Make the application font draw Arabic in Noto Sans Arabic, Latin in its own face.
+
+    The default face (Noto Sans or DejaVu Sans) comes first, so every Latin
+    letter, digit and sign is drawn as before; it has no Arabic (or, for
+    DejaVu, a plain one), and the family list sends Arabic script to the
+    Arabic face. Set before the screens load: a QML Text takes the
+    application font when it is made, so every Text in every language follows
+    without naming a family. Returns the families in use.
+    """
+    from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
+    if ARABIC_FACE not in QFontDatabase.families():
+        for path in ARABIC_FONT_FILES:
+            if os.path.isfile(path):
+                QFontDatabase.addApplicationFont(path)
+    font = QFont(qt.font())
+    latin = QFontInfo(font).family()
+    if ARABIC_FACE not in QFontDatabase.families() or latin == ARABIC_FACE:
+        log.warning("no %s on this machine: Arabic is drawn in %s", ARABIC_FACE, latin)
+        return [latin]
+    # Qt falls back glyph by glyph through this list: DejaVu Sans has Arabic letters of its
+    # own, so it may only come after the Arabic face.
+    families = [latin, ARABIC_FACE] if latin != "DejaVu Sans" else [ARABIC_FACE, latin]
+    font.setFamilies(families)
+    qt.setFont(font)
+    return families
+
 
 class OutboxOpened(QObject):
     """Carries the freshly opened outbox from the writer thread to the GUI thread."""
@@ -76,9 +109,10 @@ class KioskApp:
         from ui.qtlog import install_qt_message_handler
         install_qt_message_handler()  # Qt and QML warnings go to the log (the journal), not to Qt's own printout
         self.qt = QGuiApplication.instance() or QGuiApplication(sys.argv)
+        use_arabic_face(self.qt)
         self.config = config
         # Unchanged definition files come from the validated cache: no YAML parse, no jsonschema.
-        self.catalogue = load_catalogue(config.services_dirs, cache_dir=config.data_dir / "catalogue-cache")
+        self.catalogue = load_catalogue(config.services_dirs, cache_dir=config.cache_dir / "catalogue-cache")
         if outbox_factory is None:
             from offline_queue import open_outbox
             from offline_queue.keys import KeyFileError, check_sealing_keys

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.definition import Page, Service
+from kiosk.documents import DocumentRules, page_name
 
 NATIONAL_IDS = {"pt-nif": "123456789", "es-dni": "12345678Z", "luhn": "79927398713",
                 "fr-nir": "255081416802538", "none": "AB123456"}
@@ -49,4 +50,9 @@ def sample_answer(page: Page, service: Service, *, last: bool = False) -> Any:
         return NATIONAL_IDS.get(service.national_id, "AB123456")
     if kind == "long_text":
         return "Sample text for a long answer."
+    if kind == "document":  # the pages' file names, as the screen names scanned pages (kiosk/documents.py)
+        rules = page.document or DocumentRules()
+        return [page_name(page.id, i, "jpg") for i in range(max(1, rules.min_pages))]
+    if kind == "signature":
+        return f"{page.id}.png"
     return "Ana Exemplo"

@@ -18,6 +18,15 @@ Layout of an instance (root element `data`, attributes from the definition's `op
       </submission>
       <meta><instanceID>uuid:…</instanceID><instanceName>change-of-address K7RM4Q2P</instanceName></meta>
     </data>
+
+A `document` page is a repeat with one media element per page, as ODK Collect sends a repeat
+group holding an image question (XLSForm `begin repeat` + `image`); each file is its own
+multipart part whose name is the element's value:
+
+    <comprovativo_morada><page>proof_of_address-1.jpg</page></comprovativo_morada>
+    <comprovativo_morada><page>proof_of_address-2.jpg</page></comprovativo_morada>
+
+A `signature` page is one media element: `<assinatura>signature.png</assinatura>`.
 """
 from __future__ import annotations
 
@@ -37,6 +46,8 @@ RESERVED = frozenset({META, SUBMISSION})
 SUBMISSION_FIELDS = {"reference": "string", "kiosk_id": "string", "language": "string",
                      "started": "dateTime", "submitted": "dateTime", "assisted": "string"}
 YES_NO = ("yes", "no")
+# The media element inside each repeat of a document page: one repeat, and one file, per page.
+PAGE = "page"
 
 # Question type -> XForm bind type; choice types become select1/select controls.
 BIND_TYPES = {
@@ -110,6 +121,24 @@ def target_problems(targets: dict[str, str]) -> dict[str, str]:
 def targets_of(service: Service) -> dict[str, str]:
     """Page id -> destination field path, in page order."""
     return {page.id: service.mapping.get(page.id, page.id) for page in service.pages}
+
+
+def repeated_media(service: Service) -> list[str]:
+    """The field paths of document pages, in page order: each is a repeat of one media element per page.
+
+    The OpenRosa connector knows them without the definition: a document's answer is the list of its pages'
+    file names, every one of them a file sent with the submission (offline_queue/connectors/render.py)."""
+    targets = targets_of(service)
+    return [targets[page.id] for page in service.pages if page.type == "document"]
+
+
+def repeat_values(value: Any) -> list[str]:
+    """The file names of a document answer, one per repeat (a list; or a space-separated text)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v)]
+    return str(value).split()
 
 
 # --- what the kiosk adds to every instance --------------------------------------------------
@@ -229,20 +258,38 @@ def xform_for(service: Service, *, language: str | None = None, public_key: str 
 
     for page in service.pages:
         path = targets[page.id]
-        node(path)
         extra: dict[str, str] = {}
+        relevant = None
         if page.show_if is not None:
-            extra["relevant"] = _relevant(page.show_if, f"/{ROOT}/{targets.get(page.show_if.page, page.show_if.page)}")
+            relevant = _relevant(page.show_if, f"/{ROOT}/{targets.get(page.show_if.page, page.show_if.page)}")
         if page.required:
             extra["required"] = "true()"
-        bind(path, bind_type(page), extra)
+        parent_body = body
+        if page.type == "document":
+            # A repeat with one image per page (XLSForm: begin repeat, image, end repeat). The primary
+            # instance holds only the template: a submission has one repeat per page it sends.
+            repeat = groups["/" + path] = node(path)
+            repeat.set(f"{{{NAMESPACES['jr']}}}template", "")
+            if relevant is not None:
+                bind(path, "string", {"relevant": relevant})
+            node(f"{path}/{PAGE}")
+            bind(f"{path}/{PAGE}", bind_type(page), extra)
+            group = SubElement(body, f"{{{XF}}}group", {"ref": f"/{ROOT}/{path}"})
+            SubElement(group, f"{{{XF}}}label").text = _text(page.question, service, language)
+            parent_body = SubElement(group, f"{{{XF}}}repeat", {"nodeset": f"/{ROOT}/{path}"})
+            path = f"{path}/{PAGE}"
+        else:
+            node(path)
+            if relevant is not None:
+                extra["relevant"] = relevant
+            bind(path, bind_type(page), extra)
         control = {"single_choice": "select1", "yes_no": "select1", "multiple_choice": "select"}.get(page.type, "input")
         attributes = {"ref": f"/{ROOT}/{path}"}
         if page.type in ("document", "signature"):  # ODK's file question; a signature drawn on the screen
             control, attributes["mediatype"] = "upload", "image/*"
             if page.type == "signature":
                 attributes["appearance"] = "signature"
-        element = SubElement(body, f"{{{XF}}}{control}", attributes)
+        element = SubElement(parent_body, f"{{{XF}}}{control}", attributes)
         SubElement(element, f"{{{XF}}}label").text = _text(page.question, service, language)
         if page.hint:
             SubElement(element, f"{{{XF}}}hint").text = _text(page.hint, service, language)
@@ -304,7 +351,9 @@ def _yes_no_label(value: str, language: str) -> str:
 
 
 def leaf_paths(service: Service) -> Iterable[str]:
-    """Every element path of an instance, in document order (for tests and tools)."""
-    yield from targets_of(service).values()
+    """Every element path of an instance, in document order (for tests and tools); a document page's
+    media element is `<target>/page`, repeated once per page in an instance."""
+    repeats = set(repeated_media(service))
+    yield from (f"{t}/{PAGE}" if t in repeats else t for t in targets_of(service).values())
     yield from (f"{SUBMISSION}/{name}" for name in SUBMISSION_FIELDS)
     yield from (f"{META}/instanceID", f"{META}/instanceName")

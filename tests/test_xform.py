@@ -69,6 +69,8 @@ def journey_for(service, language: str, last: bool) -> Journey:
 def valid_for(kind: str, value: str) -> bool:
     if kind == "string":
         return True
+    if kind == "binary":  # a file sent as its own part: the element holds its plain file name
+        return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value) is not None
     if kind == "int":
         return re.fullmatch(r"-?\d+", value) is not None
     if kind == "decimal":
@@ -89,6 +91,7 @@ def test_form_and_instance_agree_element_by_element(tmp_path, path, last):
     language = service.languages[-1]
     journey = journey_for(service, language, last)
     payload = build_payload(journey, config, assisted={"assisted": True, "mediator_id": "ana.s"})
+    payload["attachments"] = attachment_manifest(journey)  # as Outbox.enqueue adds it
     instance = ET.fromstring(render_xform(payload).body)
 
     # Same root element, form id and version: otherwise Central answers 404.
@@ -113,7 +116,7 @@ def test_form_and_instance_agree_element_by_element(tmp_path, path, last):
     # Every visible page is in the instance, where the form expects it.
     targets = {page.id: service.mapping.get(page.id, page.id) for page in service.pages}
     for page in journey.visible_pages():
-        assert targets[page.id] in sent, page.id
+        assert (f"{targets[page.id]}/page" if page.type == "document" else targets[page.id]) in sent, page.id
     assert list(leaf_paths(service)) == form.leaves
 
     # What a ministry needs to find a citizen's submission and its origin.
@@ -127,6 +130,18 @@ def test_form_and_instance_agree_element_by_element(tmp_path, path, last):
     assert sent["meta/instanceID"] == f"uuid:{payload['submission_id']}"
     assert sent["meta/instanceName"] == f"{service.id} {payload['reference']}"
     assert form.binds["/data/meta/instanceID"].get("{http://openrosa.org/javarosa}preload") == "uid"
+
+
+def attachment_manifest(journey: Journey) -> list[dict]:
+    """The payload's list of files for the journey's document and signature answers (names only)."""
+    names = []
+    for page in journey.visible_pages():
+        value = journey.answers.get(page.id)
+        if page.type == "document":
+            names += list(value)
+        elif page.type == "signature" and value != "oral":
+            names.append(value)
+    return [{"name": name} for name in names]
 
 
 def _path(root, element) -> str:
@@ -151,17 +166,27 @@ def test_form_types_choices_and_conditions(path):
     form = Form(xform_for(service, language="pt"))
     targets = {page.id: service.mapping.get(page.id, page.id) for page in service.pages}
     for page in service.pages:
-        bind = form.binds[f"/data/{targets[page.id]}"]
-        expected = {"number": "int" if page.integer else "decimal", "date": "date"}.get(page.type, "string")
+        # A document is a repeat (group/repeat/upload) of one media element per page.
+        leaf = f"{targets[page.id]}/page" if page.type == "document" else targets[page.id]
+        bind = form.binds[f"/data/{leaf}"]
+        expected = {"number": "int" if page.integer else "decimal", "date": "date", "document": "binary",
+                    "signature": "binary"}.get(page.type, "string")
         assert bind.get("type") == expected, page.id
         assert (bind.get("required") == "true()") == page.required
-        assert (bind.get("relevant") is not None) == (page.show_if is not None)
+        relevant = form.binds.get(f"/data/{targets[page.id]}", bind).get("relevant")
+        assert (relevant is not None) == (page.show_if is not None)
         kind, values = form.controls[f"/data/{targets[page.id]}"]
         if page.type in ("single_choice", "multiple_choice"):
             assert kind == ("select1" if page.type == "single_choice" else "select")
             assert values == [o.value for o in page.options]
         elif page.type == "yes_no":
             assert (kind, values) == ("select1", ["yes", "no"])
+        elif page.type == "document":
+            assert kind == "group"
+            upload = form.tree.find(f".//{{{XF}}}repeat[@nodeset='/data/{targets[page.id]}']/{{{XF}}}upload")
+            assert upload is not None and upload.get("ref") == f"/data/{leaf}" and upload.get("mediatype") == "image/*"
+        elif page.type == "signature":
+            assert kind == "upload"
         else:
             assert kind == "input"
     title = form.tree.findtext(f"{H}head/{H}title")
@@ -174,7 +199,8 @@ def test_condition_xpath():
     assert form.binds["/data/numero_pessoas"].get("relevant") == "/data/outros_mudaram = 'yes'"
     tariff = Form(xform_for(load_service(SERVICES / "social-energy-tariff.yaml")))
     assert [b.get("relevant") for b in tariff.binds.values() if b.get("relevant")] == [
-        "selected(/data/prestacoes, 'none')"]  # show_if contains
+        "selected(/data/prestacoes, 'none')",  # show_if contains
+        "/data/status_updates/channel = 'sms'", "/data/status_updates/channel = 'email'"]  # status updates
     births = Form(xform_for(load_service(SERVICES / "birth-certificate.yaml")))
     assert "(/data/titular = 'my_child' or /data/titular = 'someone_else')" in [  # show_if in
         b.get("relevant") for b in births.binds.values()]

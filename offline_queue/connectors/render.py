@@ -63,7 +63,8 @@ def _text(value) -> str:
 def render_xform(payload: dict) -> Rendered:
     """An XForm instance laid out as kiosk/xform.py describes (and `kiosk services xform` publishes).
 
-    payload["fields"] go in as elements (paths like "group/name" nest); then the <submission>
+    payload["fields"] go in as elements (paths like "group/name" nest; a document's list of page files as one
+    repeat per page, kiosk/xform.py); then the <submission>
     group (reference, kiosk id, language, times, assisted yes/no) and meta/instanceID =
     uuid:<submission id>, meta/instanceName = "<service> <reference>". A field name that is
     not an XML name, or that collides with another or with the kiosk's own elements, is a
@@ -80,6 +81,11 @@ def render_xform(payload: dict) -> Rendered:
     if form.get("version") is not None:
         root.set("version", str(form["version"]))
     nodes: dict[str, Element] = {}
+    # A document's pages: a list answer whose items are all files sent with the submission (option values
+    # of a multiple choice have no '.' and are never file names). Each page becomes one repeat.
+    files = {str(a.get("name")) for a in payload.get("attachments") or () if isinstance(a, dict)}
+    repeated = {name for name, value in fields.items()
+                if isinstance(value, (list, tuple)) and value and all(str(v) in files for v in value)}
     for name, value in fields.items():
         parent, path = root, ""
         *groups, leaf = name.split("/")
@@ -88,7 +94,11 @@ def render_xform(payload: dict) -> Rendered:
             if path not in nodes:
                 nodes[path] = SubElement(parent, group)
             parent = nodes[path]
-        SubElement(parent, leaf).text = _text(value)
+        if name in repeated:  # a document: one repeat per page, its file name as the media element's value
+            for file_name in xform.repeat_values(value):
+                SubElement(SubElement(parent, leaf), xform.PAGE).text = _text(file_name)
+        else:
+            SubElement(parent, leaf).text = _text(value)
     origin = SubElement(root, xform.SUBMISSION)
     for name, value in xform.submission_values(payload).items():
         SubElement(origin, name).text = _text(value)

@@ -157,6 +157,8 @@ class Service:
     cost: dict[str, str] = field(default_factory=dict)
     data_notice: dict[str, dict[str, str]] = field(default_factory=dict)  # DATA_NOTICE_PARTS -> texts
     after_submit: dict[str, Any] = field(default_factory=dict)  # next_steps, phone, counter, web
+    # The channels offered for status updates (kiosk/status_updates.py); empty: the service offers none.
+    status_updates: tuple[str, ...] = ()
 
     def page(self, page_id: str) -> Page:
         for page in self.pages:
@@ -577,6 +579,17 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                 add(path, f"pictogram file '{_short(name)}' does not exist next to the definition")
         except OSError:  # e.g. a name too long for the file system
             add(path, f"pictogram '{_short(name)}' cannot be opened; use a short file name beside the definition")
+    if isinstance(doc.get("status_updates"), dict):
+        from kiosk import status_updates
+        if "about" in doc["status_updates"]:
+            texts(["status_updates", "about"], doc["status_updates"]["about"])
+        for page_id in seen.keys() & set(status_updates.PAGE_IDS):
+            add(["pages", seen[page_id], "id"], f"'{page_id}' is the kiosk's own page for status updates; "
+                "give this page another id")
+        for answer_id, target in doc.get("mapping", {}).items():
+            if str(target).split("/")[0] == status_updates.GROUP:
+                add(["mapping", answer_id], f"'{target}' is inside '{status_updates.GROUP}', where the kiosk "
+                    "puts the contact for status updates; choose another name")
     mapping = doc.get("mapping", {})
     for answer_id in mapping:
         if answer_id not in seen:
@@ -642,18 +655,28 @@ def _build(doc: dict, path: Path) -> Service:
             oral_alternative=p.get("oral_alternative", False),
         )
 
+    pages = tuple(page(p) for p in doc["pages"])
+    mapping = dict(doc.get("mapping", {}))
+    updates = doc.get("status_updates")
+    channels: tuple[str, ...] = ()
+    if isinstance(updates, dict):  # generated pages at the end of the questions (kiosk/status_updates.py)
+        from kiosk import status_updates
+        channels = tuple(updates.get("channels", status_updates.CHANNELS))
+        pages += status_updates.pages(tuple(doc["languages"]), channels, updates.get("about"))
+        mapping.update({k: v for k, v in status_updates.TARGETS.items() if any(p.id == k for p in pages)})
     return Service(
         id=doc["id"], version=doc["version"], languages=tuple(doc["languages"]),
         title=dict(doc["title"]), description=dict(doc["description"]),
         destination=doc["destination"], consent=dict(doc["consent"]),
-        pages=tuple(page(p) for p in doc["pages"]), source=path,
+        pages=pages, source=path,
         pictogram=_pictogram(base, doc.get("pictogram")),
         data_use=dict(doc.get("data_use", {})), requirements=dict(doc.get("requirements", {})),
         national_id=doc.get("national_id", "none"), postcode=doc.get("postcode", "any"),
-        mapping=dict(doc.get("mapping", {})), openrosa=dict(doc.get("openrosa", {})),
+        mapping=mapping, openrosa=dict(doc.get("openrosa", {})),
         minutes=doc.get("minutes"), cost=dict(doc.get("cost", {})),
         data_notice={k: dict(v) for k, v in doc.get("data_notice", {}).items()},
         after_submit={k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.get("after_submit", {}).items()},
+        status_updates=channels,
     )
 
 

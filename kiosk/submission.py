@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Sequence, cast
 
+from kiosk import status_updates
 from kiosk.config import Config
 from kiosk.documents import Attachment
 from kiosk.journey import Journey
@@ -39,7 +40,8 @@ def _iso(moment: dt.datetime) -> str:
 def build_payload(journey: Journey, config: Config, *, assisted: dict | None = None,
                   submission_id: str | None = None) -> dict[str, Any]:
     service = journey.service
-    answers = journey.answers
+    # The contact for status updates travels in its own field, never among the answers.
+    answers = status_updates.without_contact(journey.answers)
     submission_id = submission_id or str(uuid.uuid4())  # a caller's own id makes a retried call idempotent
     payload: dict[str, Any] = {
         "submission_id": submission_id,
@@ -54,6 +56,8 @@ def build_payload(journey: Journey, config: Config, *, assisted: dict | None = N
         "fields": {service.mapping.get(k, k): v for k, v in answers.items()},
         "assisted": assisted or {"assisted": False},
     }
+    if contact := status_updates.contact(journey.answers):
+        payload["status_updates"] = contact
     if service.openrosa:
         payload["form"] = {"id": service.openrosa.get("form_id", service.id),
                            "version": service.openrosa.get("form_version", str(service.version))}

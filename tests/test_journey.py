@@ -234,6 +234,8 @@ def test_birth_certificate_branches():
     assert j.next("email") is None
     assert j.page.id == "delivery_email"
     j.next("ana.exemplo@example.com")
+    assert j.page.id == "status_updates"  # the kiosk's optional page: this service offers status updates
+    j.next(None)
     assert j.step == CHECK
     assert set(j.answers) == {"whose", "registered_in_portugal", "nif", "date_of_birth", "place_of_birth",
                               "delivery", "delivery_email"}
@@ -434,11 +436,11 @@ def test_full_journey_on_every_sample():
         "change-of-address": ADDRESS_ANSWERS,
         "birth-certificate": {"whose": "my_child", "registered_in_portugal": "yes", "nif": FAKE_NIF, "person_name": "Bebé Exemplo",
                               "date_of_birth": "2024-02-29", "place_of_birth": "Porto, Portugal",
-                              "delivery": "counter"},
+                              "delivery": "counter", "status_updates": "none"},
         "social-energy-tariff": {"nif": FAKE_NIF, "benefits": ["old_age_supplement", "disability"],
                                  "people_home": "2", "energy": "both", "supplier": "dont_know",
                                  "contract_holder": "yes", "home_postcode": "4000-123", "anything_else": "",
-                                 "phone": "+351 900 000 000"},
+                                 "phone": "+351 900 000 000", "status_updates": "none"},
     }
     for name, given in answers.items():
         j = journey(sample(name))

@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from kiosk import xform
+from kiosk import status_updates, xform
 from offline_queue.connectors import Rendered
 from offline_queue.keys import key_id
 from offline_queue.seal import Sealer
@@ -74,6 +74,7 @@ def render_xform(payload: dict) -> Rendered:
     if not form.get("id"):
         raise ValueError("an OpenRosa destination needs payload['form']['id'] from the service definition")
     fields = {str(name).strip("/"): value for name, value in (payload.get("fields") or {}).items()}
+    fields.update(status_updates.xform_fields(payload))  # the contact for status updates, in its own group
     problems = xform.target_problems({name: name for name in fields})  # names only: values are personal
     if problems:
         raise ValueError("cannot render the XForm instance: " + "; ".join(sorted(problems.values())))

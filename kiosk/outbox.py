@@ -6,9 +6,30 @@ nothing from the queue package.
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Protocol
 
 from kiosk.config import Destination
+
+
+class QueueState(StrEnum):
+    """Where a submission stands in the outbox: one list for Python, the database and the screens.
+
+    The SQLite outbox refuses any other value at the database level (triggers generated from this list),
+    and the console is told which states need a person from `NEEDS_A_PERSON`, not from a copy in QML.
+    Values are the strings stored and shown by `kiosk queue status`, so a QueueState compares equal to them.
+    """
+
+    QUEUED = "queued"        # written, waiting for its first delivery attempt
+    SENDING = "sending"      # claimed by a sync pass (or left so by a process that died; reclaimed at start)
+    DELIVERED = "delivered"  # the backend acknowledged it; the body is purged, a receipt row remains
+    FAILED = "failed"        # an attempt failed; tried again at next_attempt_at
+    DEAD = "dead"            # the backend refused it for good; kept with the reason until a person acts
+
+
+STATES: tuple[str, ...] = tuple(s.value for s in QueueState)
+WAITING = (QueueState.QUEUED, QueueState.SENDING, QueueState.FAILED)   # not yet delivered, still going
+NEEDS_A_PERSON = (QueueState.FAILED, QueueState.DEAD)                  # shown to the mediator as problems
 
 
 class OutboxError(Exception):

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from kiosk.documents import Attachment, check_attachments
-from kiosk.outbox import OutboxError
+from kiosk.outbox import STATES, OutboxError, QueueState
 from offline_queue.connectors import Rendered
 from offline_queue.connectors.odk_crypto import encrypt_rendered, encrypts
 from offline_queue.connectors.render import canonical_json, render_rest, render_xform
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("offline_queue")
 
-STATES = ("queued", "sending", "delivered", "failed", "dead")
 BUSY_TIMEOUT_MS = 5000
 DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024
 LEASE_SECONDS = 900.0            # a claim older than this is reclaimable even if its owner looks alive (hung)
@@ -257,6 +256,16 @@ def _migrate_attachments(db: "sqlite_utils.Database") -> None:
                "PRIMARY KEY (submission_id, name))")
 
 
+def _migrate_state_check(db: "sqlite_utils.Database") -> None:
+    """The database refuses a state that kiosk.outbox.QueueState does not name (a typo in a query, a salvage
+    or a bundle from a newer version): the row is never written in a state no pass or screen knows."""
+    allowed = ", ".join(f"'{s.value}'" for s in QueueState)
+    for event in ("INSERT", "UPDATE OF state"):
+        name = "state_check_" + event.split()[0].lower()
+        db.execute(f"CREATE TRIGGER {name} BEFORE {event} ON submissions WHEN NEW.state NOT IN ({allowed}) "
+                   "BEGIN SELECT RAISE(ABORT, 'unknown queue state'); END")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One named schema change; applied in order, recorded in the migrations table and PRAGMA user_version."""
@@ -279,6 +288,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("state_index", _migrate_state_index),
     Migration("problems", _migrate_problems),
     Migration("attachments", _migrate_attachments),
+    Migration("state_check", _migrate_state_check),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1209,7 +1219,7 @@ class Outbox:
         sql = f"SELECT {_ITEM_COLUMNS} FROM submissions"
         params: list = []
         if states:
-            states = list(states)
+            states = [QueueState(s).value for s in states]  # an unknown state is a ValueError, not an empty list
             sql += f" WHERE state IN ({','.join('?' * len(states))})"
             params += states
         sql += " ORDER BY created_at"

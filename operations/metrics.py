@@ -29,11 +29,13 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Enum, Gauge, Info, generate_latest, push_to_gateway, write_to_textfile
 
 from kiosk.config import Config
+from kiosk.outbox import STATES
+from kiosk.outbox import WAITING as QUEUE_WAITING
 
 # Checks that need the kiosk's own screen session or start a speech engine: left to `kiosk doctor`
 # (the metrics timer runs every minute, without the display).
 SESSION_CHECKS = ("display", "audio", "speech")
-WAITING = ("queued", "sending", "failed")
+WAITING = tuple(s.value for s in QUEUE_WAITING)  # read straight from the file's state column
 
 
 class MetricsError(Exception):
@@ -46,7 +48,6 @@ def queue_figures(queue_path: Path) -> tuple[dict[str, int], float | None, dict[
     Read-only, straight from the outbox file, so that the timer never takes the kiosk's
     locks or migrates anything; no row's content is read beyond those columns.
     """
-    from offline_queue.outbox import STATES
     counts = dict.fromkeys(STATES, 0)
     if not Path(queue_path).is_file():
         return counts, None, {}

@@ -8,11 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kiosk.outbox import NEEDS_A_PERSON  # queue states shown in red, with Retry: one list (kiosk.outbox.QueueState)
 from operations.health import human_age, human_bytes
 from translations import text as tr
-
-# Queue states that need a person to look at them (shown in red, with Retry).
-NEEDS_A_PERSON = ("failed", "dead")
 
 
 def console_snapshot(config, lang: str, queue, device, today, probes: dict, audit: dict, export_dir) -> dict:
@@ -51,6 +49,8 @@ def console_snapshot(config, lang: str, queue, device, today, probes: dict, audi
         "clock": tr(lang, "m.console.clock",
                     offset=f"{offset:+.0f} s" if offset is not None else tr(lang, "m.console.unknown")),
         "clockWrong": offset is not None and abs(offset) > 60,
+        "catalogue": tr(lang, "m.console.catalogue", version=d.catalogue_version)
+        if getattr(d, "catalogue_version", None) is not None else tr(lang, "m.console.catalogue_none"),
     }
     return {"queue": queue_view, "device": device_view, "stats": _today(lang, today), "audit": audit,
             "settings": _settings(config, export_dir)}

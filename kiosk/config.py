@@ -149,6 +149,7 @@ PATH = Kind("path", 'a file or folder path in quotes, like "/etc/ponte/x.pem"', 
 PATHS = Kind("paths", 'a list of paths, like ["/etc/ponte/services"]', _paths)
 LANGUAGE = Kind("language", "one of " + ", ".join(f'"{code}"' for code in LANGUAGES), _language)
 LANGUAGE_LIST = Kind("languages", "a list of " + ", ".join(f'"{code}"' for code in LANGUAGES), _languages)
+TEXTS = Kind("texts", 'a list of texts, like ["change-of-address"]', _texts)
 
 
 def setting(default: Any, doc: str, kind: Kind, *, secret: bool = False) -> Any:
@@ -308,6 +309,10 @@ class DestinationSettings:
     concurrency: int = setting(4, "requests in flight at once to this destination", _between(1, 16))
     batch: int = setting(1, "rest only: submissions per request to the backend's batch endpoint (1 = off)",
                          _between(1, 100))
+    prefill: tuple[str, ...] = setting((), "rest only: ids of the services this backend can prefill from what it "
+                                       "already knows (POST /prefill/{service}, docs/sync-api.yaml)", TEXTS)
+    prefill_deadline: float = setting(10.0, "seconds a prefill request may take, answer included (a citizen waits)",
+                                      SECONDS)
 
 
 @dataclass(frozen=True)
@@ -620,7 +625,8 @@ def config_from_dict(raw: dict, base: Path | None = None) -> Config:
 
 
 # Without a configuration file, every service goes to the local dev-backend.
-_DEMO_DESTINATION = {"kind": "rest", "url": "http://127.0.0.1:8765", "allow_http": True}
+_DEMO_DESTINATION = {"kind": "rest", "url": "http://127.0.0.1:8765", "allow_http": True,
+                     "prefill": ["change-of-address"]}  # the dev-backend knows a few demo people
 
 _URL_SECRET = re.compile(r"(/key/)[^/]+|(//)[^/@]+@")
 

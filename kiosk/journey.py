@@ -51,6 +51,8 @@ class Journey:
         self.error: Invalid | None = None
         self.consent_given = False
         self.stopped_by = None  # the page's `stop` while step is STOPPED
+        # Answers an administration already knew (kiosk.prefill): page id -> (its name, the answer it gave).
+        self._prefilled: dict[str, tuple[Any, Any]] = {}
         self._move_to_visible(forward=True)
 
     # --- what is shown -----------------------------------------------------
@@ -236,6 +238,30 @@ class Journey:
         self._index += 1
         self.error = None
         self._move_to_visible(forward=True)
+
+    def prefill(self, values: dict[str, Any], source: Any) -> list[str]:
+        """Take answers an administration already knows (kiosk.prefill); return the page ids filled.
+
+        Only pages not answered yet, never a file, and only values their page's validator accepts; each
+        stays an ordinary answer that the citizen sees on its page and can change.
+        """
+        filled = []
+        for page in self.service.pages:
+            if page.id not in values or page.id in self._valid or page.type in ("document", "signature"):
+                continue
+            result = validate(page, values[page.id], national_id_kind=self.service.national_id,
+                              postcode_kind=self.service.postcode, today=self._today)
+            if result is None or isinstance(result, Invalid):
+                continue
+            self.raw[page.id], self._valid[page.id] = values[page.id], result
+            self._prefilled[page.id] = (source, result)
+            filled.append(page.id)
+        return filled
+
+    def prefilled_from(self, page_id: str) -> Any:
+        """Who gave this answer (the `source` given to prefill), while it is still the answer it gave; else None."""
+        entry = self._prefilled.get(page_id)
+        return entry[0] if entry is not None and self._valid.get(page_id, _MISSING) == entry[1] else None
 
     def give_consent(self, given: bool = True) -> None:
         self.consent_given = given

@@ -58,6 +58,9 @@ def build_payload(journey: Journey, config: Config, *, assisted: dict | None = N
     }
     if contact := status_updates.contact(journey.answers):
         payload["status_updates"] = contact
+    # Answers taken from what the administration already knew (kiosk.prefill), unchanged by the citizen.
+    if prefilled := [k for k in answers if journey.prefilled_from(k) is not None]:
+        payload["prefilled"] = prefilled
     if service.openrosa:
         payload["form"] = {"id": service.openrosa.get("form_id", service.id),
                            "version": service.openrosa.get("form_version", str(service.version))}

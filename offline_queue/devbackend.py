@@ -30,6 +30,17 @@ log = logging.getLogger("offline_queue.devbackend")
 CAPTIVE_PAGE = b"<!DOCTYPE html><html><head><title>Welcome to FreeCityWiFi</title></head>" \
                b"<body><form>Accept the terms to continue</form></body></html>"
 
+# What the demo administration already knows (POST /prefill/{service}): national ID -> service -> page id ->
+# answer. Made-up people with valid check digits; anyone else is 404, "nothing known".
+PREFILL_PEOPLE: dict[str, dict[str, dict]] = {
+    "123456789": {"change-of-address": {"full_name": "Ana Exemplo", "phone": "+351 912 345 678",
+                                        "email": "ana.exemplo@example.com"},
+                  "birth-certificate": {"person_name": "Ana Exemplo", "place_of_birth": "Lisboa, Portugal"}},
+    "100000002": {"change-of-address": {"full_name": "Rui Exemplo", "others_moved": "no"}},
+}
+PREFILL_SOURCE = {"en": "Civil Registry", "pt": "Registo Civil", "fr": "État civil", "es": "Registro Civil",
+                  "ar": "السجل المدني"}
+
 
 @dataclass
 class Faults:
@@ -154,6 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         if self.path == "/_faults":
             return self._set_faults(body)
+        if self.path.startswith("/prefill/"):
+            return self._prefill(body)
         if self.path not in ("/submissions", "/submissions/batch"):
             return self._json(404, {"error": "not_found", "reason": "POST /submissions"})
         if self.server.token and self.headers.get("Authorization") != f"Bearer {self.server.token}":
@@ -279,6 +292,22 @@ class _Handler(BaseHTTPRequestHandler):
             results.append({**answer, "idempotency_key": key, "http_status": status})
         return 200, {"results": results}
 
+    def _prefill(self, body: bytes) -> None:
+        """POST /prefill/{service} (docs/sync-api.yaml): what the demo administration knows, by page id."""
+        if self.server.token and self.headers.get("Authorization") != f"Bearer {self.server.token}":
+            return self._json(401, {"error": "unauthorized", "reason": "missing or wrong bearer token"})
+        try:
+            identity = json.loads(body).get("identity") or {}
+            person = PREFILL_PEOPLE.get(str(identity.get("national_id", "")), {})
+        except (ValueError, AttributeError):
+            return self._json(400, {"error": "invalid_json", "reason": "the body is not a prefill request"})
+        answers = person.get(self.path.removeprefix("/prefill/"))
+        if not answers or not identity.get("document"):  # nobody checked a document: nothing is said
+            return self._json(404, {"error": "not_found", "reason": "nothing known for this person and service"})
+        with self.server.lock:
+            self.server.prefills += 1
+        self._json(200, {"answers": answers, "source": PREFILL_SOURCE})
+
     def _set_faults(self, body: bytes) -> None:
         try:
             spec = json.loads(body or b"{}")
@@ -336,6 +365,7 @@ class DevBackend:
         self.server.rng = random.Random(seed)
         self.server.lock = threading.Lock()
         self.server.requests = 0
+        self.server.prefills = 0  # prefill answers given (200), for tests
         self.server.stopping = threading.Event()
         self.server.token = token  # require "Authorization: Bearer <token>" when set
         self.server.sign_acks = sign_acks  # False: a legacy backend that only echoes the key

@@ -26,6 +26,41 @@ log = logging.getLogger("offline_queue.sync")
 # submission: it blocks only when it repeats UNKNOWN_STREAK times in a row.
 _BLOCKING_KINDS = frozenset({"network", "tls", "config", "auth", "unverified"})
 UNKNOWN_STREAK = 3
+# A submission carrying more than this (body and files) is large: about 16 s at the 128 kbit/s the upload
+# deadline assumes (connectors/http.py UPLOAD_BYTES_PER_SECOND). Small before large, see Syncer.run_once.
+LARGE_BYTES = 256 * 1024
+# While only large uploads are in flight, the pass looks this often for submissions queued since it began.
+RECLAIM_SECONDS = 0.5
+
+
+def size_of(claimed) -> int:
+    """Bytes one submission puts on the wire: its body and its files."""
+    return len(claimed.body) + sum(len(a.data) for a in getattr(claimed, "attachments", ()))
+
+
+def is_large(claimed) -> bool:
+    return size_of(claimed) > LARGE_BYTES
+
+
+def next_group(queue: deque, size: int, large_in_flight: int, limit: int, small_only: bool = False) -> list:
+    """The next request's submissions from a destination's queue (small ones first, see Syncer.run_once).
+
+    A submission with files goes alone (multipart); several small ones without files share a request where the
+    destination has a batch endpoint. Large ones take at most limit - 1 of the destination's slots, so one slot
+    keeps small submissions moving while large ones upload; `small_only` takes the first small one whatever
+    its place. Empty when only a large one could go and it may not."""
+    index = 0
+    if is_large(queue[0]) and (small_only or (limit > 1 and large_in_flight >= limit - 1)):
+        index = next((i for i, c in enumerate(queue) if not is_large(c)), -1)
+        if index < 0:
+            return []
+    queue.rotate(-index)  # bring the chosen one to the front, keep the others in their order
+    group = [queue.popleft()]
+    while queue and len(group) < size and not getattr(group[0], "attachments", ()) \
+            and not getattr(queue[0], "attachments", ()) and not is_large(queue[0]):
+        group.append(queue.popleft())
+    queue.rotate(index)
+    return group
 
 
 @dataclass(frozen=True)
@@ -118,6 +153,16 @@ class Syncer:
         it takes submissions: the first request goes alone, so an unreachable, misconfigured or refusing
         destination costs one attempt, not one per slot. More rows are claimed while requests are in
         flight; verdicts are written by this thread only.
+
+        Small before large: of the rows claimed together, those of at most LARGE_BYTES go first, so a
+        submission with a large attachment does not hold up the small ones due with it (nor open a destination
+        alone for a whole upload); rows claimed later still queue behind it, so a large one waits at most for
+        the small ones of its own claim and is never starved. Large ones take at most concurrency - 1 slots, and
+        while only large ones are in flight one small request may go beside them (even before the destination
+        has answered in this pass: an unreachable one then costs two attempts, not one), unless the destination's
+        concurrency is 1. Rows queued after the pass began are claimed every RECLAIM_SECONDS while only large
+        uploads are in flight (not for a destination that failed in this pass), so a citizen's small submission
+        does not wait for another's long upload. Each claimed row is sent once per pass, as before.
         """
         start = time.time()
         tally = {"delivered": 0, "retried": 0, "dead": 0}
@@ -127,11 +172,14 @@ class Syncer:
         blocked = {d for d, t in self.blocked_until.items() if t > start}
         unknown_streak: dict[str, int] = {}  # destination -> consecutive unknown outcomes in this pass
         opened: set[str] = set()             # destinations that answered properly in this pass
+        retried: set[str] = set()            # destinations with a failure in this pass: no late claims for them
+        late = False                         # claim rows queued since the pass began (a large upload is long)
         names = list(self.config.destinations) or ["*"]
         claim_limit = max([self.policy.batch] + [self.concurrency(n) * self.batch_size(n) for n in names])
         workers = max(1, min(MAX_CONCURRENCY * 2, sum(self.concurrency(n) for n in names)))
         queues: dict[str, deque] = {}
         running: dict[str, int] = {}
+        running_large: dict[str, int] = {}
         in_flight: dict = {}
         exhausted = False
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ponte-send")
@@ -150,19 +198,30 @@ class Syncer:
                 limit = self.concurrency(name) if name in opened else 1
                 connector = self.connector(name)  # created here, not in the pool
                 size = self.batch_size(name) if hasattr(connector, "send_batch") else 1
-                while queue and running.get(name, 0) < limit:
-                    group = [queue.popleft() for _ in range(min(size, len(queue)))]
+                while queue:
+                    flying, large = running.get(name, 0), running_large.get(name, 0)
+                    if flying < limit:
+                        group = next_group(queue, size, large, limit)
+                    elif flying == large <= limit and self.concurrency(name) > 1:  # only uploads: one small beside
+                        group = next_group(queue, size, large, limit, small_only=True)
+                    else:
+                        break
+                    if not group:
+                        break
                     running[name] = running.get(name, 0) + 1
+                    running_large[name] = running_large.get(name, 0) + any(map(is_large, group))
                     in_flight[pool.submit(self._send_group, connector, name, group)] = (name, group)
 
         try:
             while True:
                 waiting = sum(len(q) for n, q in queues.items() if n not in blocked)
                 if not exhausted and not self._stop.is_set() and waiting < max(1, claim_limit // 2):
-                    # Claim with the pass's start time: what failed in this pass is not retried in it.
-                    batch = self.outbox.claim(claim_limit, now=start, exclude=blocked)
+                    # Claim with the pass's start time: what failed in this pass is not retried in it. Late claims
+                    # (beside a long upload) take what is due now, but not from a destination that failed.
+                    batch = self.outbox.claim(claim_limit, now=time.time(), exclude=blocked | retried) if late \
+                        else self.outbox.claim(claim_limit, now=start, exclude=blocked)
                     exhausted = not batch
-                    for claimed in batch:
+                    for claimed in sorted(batch, key=is_large):  # stable: by age within small, then large
                         unresolved.add(claimed.item.id)
                         queues.setdefault(claimed.item.destination, deque()).append(claimed)
                 launch()
@@ -170,13 +229,21 @@ class Syncer:
                     if exhausted or self._stop.is_set():
                         break
                     continue  # only paused destinations had rows: claim for the others
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                uploading = any(running_large.values()) and not self._stop.is_set()
+                done, _ = wait(list(in_flight), timeout=RECLAIM_SECONDS if uploading else None,
+                               return_when=FIRST_COMPLETED)
+                if not done:  # only a long upload is going on: look for submissions queued meanwhile
+                    late, exhausted = True, False
+                    continue
                 for future in done:
                     name, group = in_flight.pop(future)
                     running[name] -= 1
+                    running_large[name] -= any(map(is_large, group))
                     for claimed, outcome in zip(group, future.result()):
                         was_blocked = name in blocked
                         self._record(claimed.item, outcome, tally, pending, blocked, unknown_streak, opened, errors)
+                        if outcome.kind not in (DELIVERED, DEAD):
+                            retried.add(name)
                         unresolved.discard(claimed.item.id)  # after its verdict is written (or queued for flush)
                         if name in blocked and not was_blocked:
                             release(name)

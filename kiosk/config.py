@@ -1,7 +1,7 @@
 """Kiosk configuration: one TOML file, every setting declared once below with its type, default and meaning.
 
-Looked up in $PONTE_CONFIG, then /etc/ponte/kiosk.toml, then
-~/.config/ponte/kiosk.toml; without a file the demo defaults apply. Secrets
+Looked up in $PONTE_CONFIG, then /etc/ponte/kiosk.toml, then the platform's
+per-user config folder ($XDG_CONFIG_HOME/ponte/kiosk.toml, ~/.config/ponte/kiosk.toml); without a file the demo defaults apply. Secrets
 (tokens, passwords) are never stored in the file itself: a destination names an
 environment variable or a file to read.
 
@@ -146,6 +146,7 @@ SECONDS = Kind("seconds", "a number of seconds, like 2 or 2.5 (no unit)", _numbe
 NUMBER = Kind("number", "a number, like 30 or 2.5", _number)
 BOOLEAN = Kind("boolean", "true or false (no quotes)", _boolean)
 PATH = Kind("path", 'a file or folder path in quotes, like "/etc/ponte/x.pem"', _path)
+TEXTS = Kind("texts", 'a list of texts in quotes, like ["a", "b"]', _texts)
 PATHS = Kind("paths", 'a list of paths, like ["/etc/ponte/services"]', _paths)
 LANGUAGE = Kind("language", "one of " + ", ".join(f'"{code}"' for code in LANGUAGES), _language)
 LANGUAGE_LIST = Kind("languages", "a list of " + ", ".join(f'"{code}"' for code in LANGUAGES), _languages)
@@ -167,7 +168,11 @@ class KioskSettings:
     id: str = setting("ponte-dev", "sent with every submission and in fleet metrics; never a person's name "
                       "(default: $PONTE_KIOSK_ID, else ponte-dev)", TEXT)
     data_dir: Path | None = setting(None, "queue, keys, voice models, statistics, audit log "
-                                    "(default: $PONTE_DATA_DIR, else ~/.local/share/ponte)", PATH)
+                                    "(default: $PONTE_DATA_DIR, else the platform's data folder: "
+                                    "$XDG_DATA_HOME/ponte, ~/.local/share/ponte)", PATH)
+    cache_dir: Path | None = setting(None, "what can be made again: speech clips, the checked catalogue "
+                                     "(default: $PONTE_CACHE_DIR, else data_dir when that is set, else the "
+                                     "platform's cache folder: $XDG_CACHE_HOME/ponte, ~/.cache/ponte)", PATH)
     languages: tuple[str, ...] = setting(LANGUAGES, "languages offered on the start screen, in this order",
                                          LANGUAGE_LIST)
     default_language: str | None = setting(None, "the language the start screen opens in "
@@ -355,6 +360,14 @@ class CatalogueSettings:
     snapshot_days: float = setting(90.0, "build and sign: days the snapshot stays valid", NUMBER)
     targets_days: float = setting(90.0, "build and sign: days the list of definitions stays valid", NUMBER)
     root_days: float = setting(365.0, "build: days the root (the trusted keys) stays valid", NUMBER)
+    refresh_minutes: float = setting(60.0, "with url set: minutes between the running kiosk's update checks "
+                                     "(0 = never by itself); a new catalogue is offered from the next citizen on",
+                                     NUMBER)
+    usb_roots: tuple[str, ...] = setting(("/media/*", "/media/*/*", "/run/media/*/*"), "glob patterns of the "
+                                         "mount points where the running kiosk looks for a catalogue stick", TEXTS)
+    usb_folder: str = setting("ponte-catalogue", "the folder on a stick that holds the catalogue repository "
+                              '("" = do not look for sticks)', TEXT)
+    usb_poll_seconds: float = setting(5.0, "how often the running kiosk looks for a stick (0 = never)", SECONDS)
 
 
 # Secrets are never written in the file: these keys are refused with the way to do it.
@@ -498,6 +511,12 @@ class Config:
     destinations: dict[str, Destination] = field(default_factory=dict)
     raw: dict = field(default_factory=dict)  # the TOML as read; prefer the typed sections below
     source: Path | None = None  # the file it came from (None: defaults only)
+    cache_root: Path | None = None  # [kiosk] cache_dir resolved; None: caches live under data_dir
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where rebuildable caches go (speech clips, the checked catalogue)."""
+        return self.cache_root if self.cache_root is not None else self.data_dir
 
     @property
     def queue_path(self) -> Path:
@@ -558,16 +577,29 @@ class Config:
 
 
 def _default_data_dir() -> Path:
+    """$PONTE_DATA_DIR, else the platform's per-user data folder (XDG on Linux)."""
     if env := os.environ.get("PONTE_DATA_DIR"):
         return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "ponte"
+    import platformdirs
+    return Path(platformdirs.user_data_dir("ponte", appauthor=False))
+
+
+def _default_cache_dir(data_dir_given: bool) -> Path | None:
+    """$PONTE_CACHE_DIR; else None (caches under data_dir) when a data folder was chosen, as on the
+    packaged kiosk (/var/lib/ponte); else the platform's per-user cache folder (XDG on Linux)."""
+    if env := os.environ.get("PONTE_CACHE_DIR"):
+        return Path(env)
+    if data_dir_given:
+        return None
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("ponte", appauthor=False))
 
 
 def config_path() -> Path | None:
     """The configuration file in use: $PONTE_CONFIG, /etc/ponte/kiosk.toml, ~/.config/ponte/kiosk.toml."""
+    import platformdirs
     candidates = [os.environ.get("PONTE_CONFIG"), "/etc/ponte/kiosk.toml",
-                  Path.home() / ".config" / "ponte" / "kiosk.toml"]
+                  Path(platformdirs.user_config_dir("ponte", appauthor=False)) / "kiosk.toml"]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
@@ -599,6 +631,8 @@ def config_from_dict(raw: dict, base: Path | None = None) -> Config:
     settings = parse_settings(raw)
     kiosk = settings.kiosk
     data_dir = kiosk.data_dir if kiosk.data_dir is not None else _default_data_dir()
+    cache_root = kiosk.cache_dir if kiosk.cache_dir is not None else _default_cache_dir(
+        kiosk.data_dir is not None or bool(os.environ.get("PONTE_DATA_DIR")))
     dirs = tuple((base / d).resolve() for d in settings.services.dirs)
     include_samples = settings.services.include_samples
     if include_samples if include_samples is not None else not dirs:
@@ -619,6 +653,7 @@ def config_from_dict(raw: dict, base: Path | None = None) -> Config:
         warning_seconds=settings.session.warning_seconds,
         destinations=destinations,
         raw=raw,
+        cache_root=cache_root,
     )
     config.__dict__["settings"] = settings  # already checked: the cached_property need not parse again
     return config
@@ -643,7 +678,8 @@ def effective(config: Config) -> dict[str, dict[str, Any]]:
     for name, section in SECTIONS.items():
         values = getattr(settings, name)
         out[name] = {key: ("***" if secret else getattr(values, key)) for key, _, _, _, secret in declared(section)}
-    out["kiosk"].update(id=config.kiosk_id, data_dir=config.data_dir, languages=config.languages,
+    out["kiosk"].update(id=config.kiosk_id, data_dir=config.data_dir, cache_dir=config.cache_dir,
+                        languages=config.languages,
                         default_language=config.default_language)
     out["services"]["dirs"] = config.services_dirs
     for name, dest in config.destinations.items():

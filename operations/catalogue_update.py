@@ -15,6 +15,11 @@ On the kiosk, under `data_dir/catalogue/`:
     versions/vN/       each catalogue switched to: definitions and pictograms of targets version N
     current -> versions/vN     the folder the kiosk loads services from ([services] dirs)
     previous -> versions/vM    the catalogue before, kept as a backup
+    locks/vN.lock      held (flock, shared) by each process that reads versions/vN: `hold_version`
+
+An update deletes a version only when it is neither current nor previous and no
+process holds its lock, so the running kiosk's folder (pictograms are read from it
+while it runs) survives any number of updates until it has adopted a newer one.
 
 No Qt here: the console, the running kiosk and `kiosk catalogue` share these calls.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import logging
 import os
@@ -444,6 +450,11 @@ class KioskCatalogue:
     def previous(self) -> Path:
         return self.base / "previous"
 
+    @property
+    def locks(self) -> Path:
+        """One lock file per version, held shared by each process reading that version."""
+        return self.base / "locks"
+
     def version(self, link: Path | None = None) -> int | None:
         """The targets version `current` (or another link) points at; None before the first update."""
         try:
@@ -634,11 +645,128 @@ def update_from_config(config: Config, source: str | None = None) -> UpdateResul
 
 
 def _prune(paths: KioskCatalogue) -> None:
-    """Keep the current and previous versions only; anything else (older versions, stale staging) goes."""
+    """Delete versions nobody needs: not current, not previous, and not held by a reading process.
+
+    Called under the update lock. A version's lock is taken exclusively (without waiting)
+    before its folder goes: a process holding it shared (`hold_version`) keeps it.
+    """
     keep = {os.path.realpath(link) for link in (paths.current, paths.previous) if link.is_symlink()}
     for entry in paths.versions.iterdir():
-        if os.path.realpath(entry) not in keep:
+        if os.path.realpath(entry) in keep:
+            continue
+        if entry.name.startswith("."):  # a staging folder left by an update that died
             shutil.rmtree(entry, ignore_errors=True)
+            continue
+        lock_file = paths.locks / f"{entry.name}.lock"
+        try:
+            handle = open(lock_file, "a")  # noqa: SIM115 - closed below, after the folder is gone
+        except OSError:
+            continue  # cannot tell whether it is in use: keep it
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("catalogue %s kept: a running kiosk still reads it", entry.name)
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                lock_file.unlink()
+
+
+class VersionHold:
+    """A reading process's hold on one catalogue version: while held, no update deletes its folder.
+
+    The hold is a shared flock on `locks/vN.lock`, so it ends by itself when the process
+    dies; `release()` ends it earlier (the kiosk adopted a newer version).
+    """
+
+    def __init__(self, version: int, path: Path, handle: IO[str]):
+        self.version = version
+        self.path = path
+        self._handle: IO[str] | None = handle
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
+    def release(self) -> None:
+        """Let updates delete this version again (once it is no longer current or previous)."""
+        if self._handle is not None:
+            self._handle.close()  # closing the file ends the flock
+            self._handle = None
+
+
+def hold_version(data_dir: Path, version: int | None = None) -> VersionHold | None:
+    """Hold catalogue version `version` (default: the one `current` points at) against deletion.
+
+    None when that version is not (or no longer) on disk. Waits only while an update is
+    deleting that very version, which it then finds gone.
+    """
+    paths = KioskCatalogue.under(data_dir)
+    for _attempt in range(5):
+        wanted = version if version is not None else paths.version()
+        if wanted is None:
+            return None
+        folder = paths.versions / f"v{wanted}"
+        if not folder.is_dir():
+            if version is not None:
+                return None
+            continue  # `current` moved on meanwhile: read it again
+        try:
+            paths.locks.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handle = open(paths.locks / f"v{wanted}.lock", "a")  # noqa: SIM115 - owned by the VersionHold
+        except OSError as exc:
+            log.warning("catalogue version %d cannot be held (%s)", wanted, exc.strerror)
+            return None
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        if folder.is_dir():  # under the shared lock it stays
+            return VersionHold(wanted, folder, handle)
+        handle.close()  # an update deleted it just before we held it
+        if version is not None:
+            return None
+    return None
+
+
+def version_of_folder(data_dir: Path, folder: Path) -> int | None:
+    """The catalogue version a services folder is (`current` or `versions/vN`), else None."""
+    paths = KioskCatalogue.under(data_dir)
+    try:
+        resolved = Path(folder).resolve()
+        versions = paths.versions.resolve()
+    except OSError:
+        return None
+    if resolved.parent != versions:
+        return None
+    name = resolved.name
+    return int(name[1:]) if name.startswith("v") and name[1:].isdigit() else None
+
+
+def find_stick_catalogues(roots: tuple[str, ...] | list[str], folder_name: str) -> list[Path]:
+    """Catalogue folders named `folder_name` on mounted media: `ROOT/folder_name/metadata` for each ROOT
+    matching one of the glob patterns in `roots` (e.g. "/media/*/*", "/run/media/*/*").
+
+    Only looks at the file system (no udisks): a stick counts once its mount point holds the folder.
+    """
+    found: list[Path] = []
+    for pattern in roots:
+        for mount in sorted(glob.glob(pattern)):
+            candidate = Path(mount) / folder_name
+            try:
+                if (candidate / "metadata" / "timestamp.json").is_file() and candidate not in found:
+                    found.append(candidate)
+            except OSError:  # a stick pulled out while we look
+                continue
+    return found
+
+
+def stick_fingerprint(folder: Path) -> tuple[str, int, int] | None:
+    """What identifies one copy of a repository on a stick: its path and its timestamp.json's mtime and
+    size (re-signed or re-copied metadata is a new offer); None when it cannot be read."""
+    try:
+        st = (folder / "metadata" / "timestamp.json").stat()
+    except OSError:
+        return None
+    return str(folder), st.st_mtime_ns, st.st_size
 
 
 def _count(folder: Path) -> int:

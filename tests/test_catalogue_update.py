@@ -34,6 +34,7 @@ from operations.catalogue_update import (
 from tests.queue_fixtures import make_cert
 
 NEW_TITLE = "Tell us your new address"
+SAMPLES = len(load_catalogue([SAMPLE_SERVICES]).services)  # the sample services every repository starts with
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_update_overHttps_switchesServices_andKeepsOldAsBackup(https, repo, sour
     url, ca = https
     first = update_catalogue(data_dir, url, _root(repo), ca_bundle=ca)
     paths = KioskCatalogue.under(data_dir)
-    assert (first.version, first.switched, first.services) == (1, True, 3)
+    assert (first.version, first.switched, first.services) == (1, True, SAMPLES)
     assert "Tell us you moved house" in _titles(paths.current)
 
     _retitle(source)
@@ -134,15 +135,15 @@ def test_update_overHttps_switchesServices_andKeepsOldAsBackup(https, repo, sour
     again = update_catalogue(data_dir, url, None, ca_bundle=ca)
     assert (again.version, again.switched) == (2, False)
     status = catalogue_status(data_dir)
-    assert (status.version, status.previous_version, status.services) == (2, 1, 3)
+    assert (status.version, status.previous_version, status.services) == (2, 1, SAMPLES)
 
 
 def test_update_fromUsbFolder_switchesWithoutNetwork(tmp_path, repo, data_dir):
     stick = tmp_path / "usb" / "ponte-catalogue"
     shutil.copytree(repo, stick)
     result = update_catalogue(data_dir, str(stick), _root(repo))
-    assert (result.version, result.services) == (1, 3)
-    assert len(_titles(KioskCatalogue.under(data_dir).current)) == 3
+    assert (result.version, result.services) == (1, SAMPLES)
+    assert len(_titles(KioskCatalogue.under(data_dir).current)) == SAMPLES
 
 
 def test_renewedTimestamp_stillUpdates_andRenewedTargetsSwitchVersion(repo, keys, data_dir):
@@ -294,10 +295,10 @@ def test_cli_buildUpdateStatus_andRefusalIsOneLine(tmp_path, source, data_dir, c
     assert main(["--config", config, "catalogue", "build", str(source), str(repository), "--new-keys",
                  *key_options]) == 0
     assert main(["--config", config, "catalogue", "update", "--from", str(repository)]) == 0
-    assert "catalogue version 1: 3 service(s)" in capsys.readouterr().out
+    assert f"catalogue version 1: {SAMPLES} service(s)" in capsys.readouterr().out
     assert main(["--config", config, "catalogue", "status"]) == 0
     out = capsys.readouterr().out
-    assert "version\t1" in out and "services\t3" in out and "timestamp expires" in out
+    assert "version\t1" in out and f"services\t{SAMPLES}" in out and "timestamp expires" in out
 
     (source / "social-energy-tariff.yaml").write_text("format: 1\nid: [broken\n", encoding="utf-8")
     assert main(["--config", config, "catalogue", "build", str(source), str(repository), *key_options[2:]]) == 2
@@ -355,7 +356,7 @@ def test_cli_update_usesConfiguredUrl_andSaysWhenThereIsNoSource(tmp_path, https
     config.write_text(f'[kiosk]\ndata_dir = "{data_dir}"\n[catalogue]\nurl = "{url}"\nroot = "{_root(repo)}"\n'
                       f'ca_bundle = "{ca}"\n', encoding="utf-8")
     assert main(["--config", str(config), "catalogue", "update"]) == 0
-    assert "catalogue version 1: 3 service(s)" in capsys.readouterr().out
+    assert f"catalogue version 1: {SAMPLES} service(s)" in capsys.readouterr().out
     bare = _config(tmp_path, data_dir, _root(repo))
     assert main(["--config", str(bare), "catalogue", "update"]) == 2
     assert "set [catalogue] url" in capsys.readouterr().err

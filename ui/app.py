@@ -131,6 +131,10 @@ class KioskApp:
         self.writer = QueueWriter(outbox_factory, on_open=self._outbox_opened.opened.emit if sync else None)
         self.bridge = KioskBridge(config, self.catalogue, self.writer, clock=clock)
         self.state = AppState(allow_exit=windowed)
+        # Signed catalogue updates in the background; the screen takes a new one between citizens.
+        from ui.catalogue_watch import CatalogueWatcher
+        self.catalogue_watch = CatalogueWatcher(config, self.bridge, parent=self.bridge)
+        self.catalogue_watch.adopted.connect(self._catalogue_adopted)
         self.engine = QQmlApplicationEngine()
         ctx = self.engine.rootContext()
         ctx.setContextProperty("kiosk", self.bridge)
@@ -185,6 +189,10 @@ class KioskApp:
         from ui.watchdog import Watchdog
         self.watchdog = Watchdog(self.window)
         self.watchdog.start()
+        self.catalogue_watch.start()
+
+    def _catalogue_adopted(self, version: int) -> None:
+        self.catalogue = self.bridge.catalogue  # screenshots and tests read the app's catalogue
 
     def _follow_help_card(self) -> None:
         """End the helper call when a helper signs in (PIN pad, panel) or the citizen closes the card."""
@@ -252,6 +260,7 @@ class KioskApp:
     def close(self) -> None:
         from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
+        self.catalogue_watch.close()
         self.watchdog.stop()
         self.window.close()
         self.qt.removeEventFilter(self.activity)

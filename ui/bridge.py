@@ -740,6 +740,17 @@ class KioskBridge(QObject):
         self.citizen = CitizenSession()
         self._show(ATTRACT)
 
+    def replace_catalogue(self, catalogue: Catalogue) -> bool:
+        """Offer another catalogue's services from now on (a signed update, ui/catalogue_watch.py).
+
+        Only on the welcome screen with no journey: False otherwise, so nobody's journey
+        changes under them."""
+        if self._screen != ATTRACT or self.journey is not None:
+            return False
+        self.catalogue = catalogue
+        self.changed.emit()
+        return True
+
     def _tick(self) -> None:
         if self._screen == ATTRACT or self._busy:
             self.idle.touch()

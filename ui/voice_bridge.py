@@ -48,7 +48,7 @@ class VoiceController(QObject):
         super().__init__(parent)
         voice_cfg = config.voice  # typed and checked when the configuration was loaded
         self.config = config
-        self.synth = synthesizer or Synthesizer(config.data_dir / "voice-cache")
+        self.synth = synthesizer or Synthesizer(config.cache_dir / "voice-cache")
         # The shared cache is bounded; clips used least recently leave first.
         max_bytes = int(voice_cfg.cache_max_mb * 2 ** 20)
         self.cache = SharedCache(self.synth.cache_dir, max_bytes)

@@ -280,6 +280,8 @@ def console(config: Config, no_clock: bool, as_json: bool) -> None:
     for name, size in d.databases.items():
         click.echo(f"  {name}: {health.human_bytes(size)}")
     click.echo(f"  voice models: {d.voice_models or d.voice_detail}")
+    click.echo("  service catalogue: " + (f"version {d.catalogue_version}" if d.catalogue_version is not None
+                                           else "not signed (plain folders)"))
     click.echo(f"  TTS voices: {d.tts_voices or d.voice_detail or 'not asked'}")
     click.echo(f"  backend clock offset: "
                f"{d.clock_offset_seconds if d.clock_offset_seconds is not None else d.clock_detail}")

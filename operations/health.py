@@ -130,6 +130,7 @@ class DeviceHealth:
     clock_offset_seconds: float | None
     clock_detail: str = ""
     voice_detail: str = ""
+    catalogue_version: int | None = None  # the signed catalogue on disk (None: services from plain folders)
 
     @property
     def disk_low(self) -> bool:
@@ -240,7 +241,10 @@ def device_health(config: Config, *, clock_probe: bool = True, fetch: Callable |
             offset, clock_detail = backend_clock_offset(dest.url, fetch=fetch)
         else:
             clock_detail = "no destination configured"
-    return DeviceHealth(free, total, databases(config.data_dir), models, voices, offset, clock_detail, voice_detail)
+    from operations.catalogue_update import KioskCatalogue  # here: tuf is not needed for the rest
+    catalogue = KioskCatalogue.under(config.data_dir).version()
+    return DeviceHealth(free, total, databases(config.data_dir), models, voices, offset, clock_detail, voice_detail,
+                        catalogue)
 
 
 def human_bytes(n: int | None) -> str:

@@ -172,6 +172,7 @@ Rectangle {
                     Line { text: con.d.databases || "" }
                     Line { text: con.d.voiceModels || "" }
                     Line { text: con.d.tts || "" }
+                    Line { text: con.d.catalogue || "" }
                     Line { text: con.d.clock || ""; color: con.d.clockWrong ? Theme.error : Theme.text }
                     Line { visible: con.d.clockWrong === true; text: mediator.t["m.console.clock_wrong"]; color: Theme.error; font.bold: true }
                     Item { Layout.fillHeight: true }

@@ -361,9 +361,10 @@ def parse(text: str, source: str) -> Any:
     except yaml.reader.ReaderError as exc:
         line = None
         if isinstance(exc.position, int):  # libyaml counts UTF-8 bytes, the Python reader characters
-            before = text.encode("utf-8", "surrogatepass")[:exc.position] if _BaseLoader is not yaml.SafeLoader \
-                else text[:exc.position]
-            line = before.count("\n" if isinstance(before, str) else b"\n") + 1
+            if _BaseLoader is not yaml.SafeLoader:
+                line = text.encode("utf-8", "surrogatepass")[:exc.position].count(b"\n") + 1
+            else:
+                line = text[:exc.position].count("\n") + 1
         raise DefinitionError([Problem(source, line, "", "not valid YAML: the file holds a character that is not "
                                        "allowed in text (is it a binary file?)")]) from None
     except yaml.MarkedYAMLError as exc:
@@ -553,7 +554,7 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
                         f"'{cond['page']}', so this page would never show; use one of: {', '.join(possible or [])}")
         seen.setdefault(page["id"], i)
     targets: dict[str, str] = {}
-    base = Path(source).parent
+    folder = Path(source).parent
     pictograms = _pictograms(doc)
     # Folders are resolved once each (a catalogue of 100 services has 1,000 pictograms in one
     # folder); only a pictogram that is itself a symbolic link is resolved on its own.
@@ -567,7 +568,7 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
         target = os.path.join(folders[parent], leaf)
         return Path(os.path.realpath(target) if leaf in ("", ".", "..") or os.path.islink(target) else target)
 
-    source_dir = str(base)
+    source_dir = str(folder)
     for path, name in pictograms:
         if not name:
             continue
@@ -609,7 +610,7 @@ def _check_meaning(doc: dict, source: str) -> list[Problem]:
 
 def _pictograms(doc: dict) -> list[tuple[list, Any]]:
     """(path in the document, file name) of every pictogram a definition names."""
-    pictograms = [(["pictogram"], doc.get("pictogram"))]
+    pictograms: list[tuple[list, Any]] = [(["pictogram"], doc.get("pictogram"))]
     for i, page in enumerate(doc["pages"]):
         pictograms.append((["pages", i, "pictogram"], page.get("pictogram")))
         pictograms += [(["pages", i, "options", j, "pictogram"], o.get("pictogram"))

@@ -75,7 +75,8 @@ class Journey:
         return seen
 
     def visible_pages(self) -> list[Page]:
-        visible, seen = [], {}
+        visible: list[Page] = []
+        seen: dict[str, Any] = {}
         for p in self.service.pages:
             if p.show_if is None or p.show_if.holds(seen):
                 visible.append(p)
@@ -280,7 +281,8 @@ class Journey:
         Answers are validated again (the definition may have changed since); the journey goes on at the saved
         page, or at the first unanswered one when an answer was dropped or the page is gone.
         """
-        raw = snapshot.get("raw") if isinstance(snapshot.get("raw"), dict) else {}
+        stored = snapshot.get("raw")
+        raw: dict[str, Any] = stored if isinstance(stored, dict) else {}
         ids = {p.id: i for i, p in enumerate(self.service.pages)}
         dropped = []
         for page_id, value in raw.items():

@@ -8,6 +8,7 @@ and never says whether an unknown id or a wrong PIN was the problem.
 """
 from __future__ import annotations
 
+import builtins
 import re
 import sqlite3
 import threading
@@ -108,7 +109,10 @@ class MediatorStore:
                           (mediator_id, name.strip(), role, hashed, self._clock()))
         except sqlite3.IntegrityError:
             raise MediatorError(f"'{mediator_id}' already exists") from None
-        return self.get(mediator_id)
+        created = self.get(mediator_id)
+        if created is None:  # written in the statement above: only a concurrent delete gets here
+            raise MediatorError(f"'{mediator_id}' was removed while it was being added")
+        return created
 
     def get(self, mediator_id: str) -> Mediator | None:
         row = self._execute("SELECT * FROM mediators WHERE id=?", (mediator_id,)).fetchone()
@@ -117,7 +121,7 @@ class MediatorStore:
     def list(self) -> list[Mediator]:
         return [self._row(r) for r in self._execute("SELECT * FROM mediators ORDER BY id").fetchall()]
 
-    def active(self) -> list[Mediator]:
+    def active(self) -> builtins.list[Mediator]:  # `list` here is the method above
         return [m for m in self.list() if m.active]
 
     def disable(self, mediator_id: str) -> None:
@@ -206,7 +210,7 @@ def record_login(audit, result: AuthResult) -> None:
     Separate from the check so a screen can hash off its GUI thread and log on it.
     """
     known = result.mediator.id if result.mediator else None
-    if result.ok:
+    if result.ok and result.mediator is not None:
         audit.append("login", known, role=result.mediator.role)
     elif result.outcome == LOCKED:
         audit.append("login_locked", known, retry_in=result.retry_in, failures=result.failures)

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from kiosk import national_id, postcode
 from kiosk.definition import Page
@@ -255,7 +255,7 @@ def _signature(page: Page, raw: Any, **_: Any) -> Any:
         return Invalid("invalid_signature")
 
 
-_CHECKERS = {
+_CHECKERS: dict[str, Callable[..., Any]] = {
     "short_text": _text, "long_text": _text, "number": _number, "date": _date,
     "phone": _phone, "email": _email, "postcode": _postcode, "national_id": _national_id,
     "yes_no": _yes_no, "single_choice": _single, "multiple_choice": _multiple,

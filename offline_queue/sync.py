@@ -12,11 +12,15 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from offline_queue.connectors import DEAD, DELIVERED, Outcome
 from offline_queue.connectors.http import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, clean_reason
 from offline_queue.connectors.rest import MAX_BATCH
 from offline_queue.outbox import Outbox, QueueError
+
+if TYPE_CHECKING:
+    from offline_queue.devbackend import DevBackend
 
 log = logging.getLogger("offline_queue.sync")
 
@@ -363,6 +367,8 @@ class SyncWorker(threading.Thread):
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._back_online = threading.Event()
+        self.demo_backend: DevBackend | None = None  # start_sync's local backend (demo), stopped with the worker
+        self.connectivity: object | None = None      # Qt's network watcher, when a QCoreApplication exists
         self.last_result: SyncResult | None = None
         self.last_success: float | None = None
         outbox.add_listener(self.wake)
@@ -389,7 +395,7 @@ class SyncWorker(threading.Thread):
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
-        if getattr(self, "demo_backend", None) is not None:
+        if self.demo_backend is not None:
             self.demo_backend.stop()
             self.demo_backend = None
         self.syncer.stop()
@@ -435,7 +441,6 @@ def start_sync(outbox: Outbox, config, *, demo_backend: bool = True, policy: Syn
     and nothing listens there. worker.stop() stops all of it."""
     from offline_queue.connectivity import watch_connectivity
     worker = SyncWorker(outbox, config, policy)
-    worker.demo_backend = None
     if demo_backend:
         from offline_queue.devbackend import ensure_demo_backend
         worker.demo_backend = ensure_demo_backend(config)

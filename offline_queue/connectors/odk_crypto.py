@@ -365,8 +365,12 @@ def split_multipart(body: bytes, content_type: str) -> dict[str, bytes]:
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
     if not parsed.is_multipart():
         raise OdkDecryptionError("not a multipart body")
-    return {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-            for part in parsed.iter_parts()}
+    parts: dict[str, bytes] = {}
+    for part in parsed.iter_parts():
+        name, payload = part.get_param("name", header="content-disposition"), part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            parts[name] = payload
+    return parts
 
 
 def decrypt_multipart(body: bytes, content_type: str, private_key) -> DecryptedSubmission:
@@ -394,9 +398,10 @@ def encrypt_rendered(rendered: Rendered, destination) -> Rendered:
         raise ValueError("the rendered XForm instance is not XML") from None
     instance_id = next((found for meta in root if _local(meta.tag) == "meta"
                         for found in [_text_of(meta, "instanceID")] if found), None)
-    if not root.get("id") or not instance_id:
+    form_id = root.get("id")
+    if not form_id or not instance_id:
         raise ValueError("an encrypted OpenRosa submission needs the form id and meta/instanceID")
-    encrypted = encrypt_submission(rendered.body, form_id=root.get("id"), version=root.get("version"),
+    encrypted = encrypt_submission(rendered.body, form_id=form_id, version=root.get("version"),
                                    instance_id=instance_id, public_key_pem_or_base64=public)
     body, content_type = encrypted.multipart()
     return Rendered(body, content_type, "none")

@@ -266,3 +266,114 @@ def test_plainHttp_toARealHost_isRefused(tmp_path, address, assist):
     client = PrefillClient(config.destination("civil-registry"))
     result = client.fetch(prefill.request_for(address, assist, "k"))
     assert result.outcome is prefill.Outcome.FAILED and "https" in result.reason
+
+
+# --- the mediator's panel, the citizen's consent screen and check answers, through the real QML ---------
+
+def _kiosk(qtbot, tmp_path, url: str, token: str | None = None):
+    from kiosk.mediators import MediatorStore
+    from tests.test_mediator_ui import PIN, SafeDriver
+    from ui.app import KioskApp
+
+    config, private = make_queue_config(tmp_path)
+    config = with_destinations(config, {"*": {"url": url, "prefill": ["change-of-address"], "connect_timeout": 1,
+                                              **({"token_env": TOKEN_ENV} if token else {})}})
+    store = MediatorStore.for_config(config)
+    store.add("ana.s", "Ana Silva", "mediator", PIN)
+    store.close()
+    app = KioskApp(config, windowed=True, size=(1366, 768))
+    app.mediator._quit = lambda code: None
+    app.mediator.console.clock_probe = False
+    qtbot.waitExposed(app.window)
+    driver = SafeDriver(app, qtbot)
+    driver.ctrl, driver.config, driver.private_key = app.mediator, config, private
+    return driver
+
+
+def _to_identity_checked(d, language: str) -> None:
+    from tests.test_mediator_ui import sign_in, start
+    start(d, language)
+    d.type_into("answerField", KNOWN_NIF)
+    d.click("nextButton")
+    assert d.app.bridge.journey.page.id == "full_name"
+    sign_in(d)
+    d.click("identity_id_card")
+
+
+def _shot(d, name: str, show: str = "") -> None:
+    """The window to $PONTE_PREFILL_SHOTS/<name>.png when set (to look at), scrolled to `show` first."""
+    import os
+    if not os.environ.get("PONTE_PREFILL_SHOTS"):
+        return
+    out = Path(os.environ["PONTE_PREFILL_SHOTS"])
+    out.mkdir(parents=True, exist_ok=True)
+    if show:
+        d.ensure_visible(d.item(show))
+    d.settle()
+    d.app.window.grabWindow().save(str(out / f"{name}.png"))
+
+
+@pytest.mark.parametrize("language, title, mark", [
+    ("en", "Fill in what the office already knows?", "From Civil Registry"),
+    pytest.param("ar", "هل نملأ ما تعرفه الإدارة مسبقًا؟", "من: السجل المدني", marks=pytest.mark.slow),
+])
+def test_panel_online_citizenAgrees_answersMarkedOnCheck(qtbot, tmp_path, monkeypatch, language, title, mark):
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    config, private = make_queue_config(tmp_path / "b")
+    server = start_dev_backend(tmp_path / "backend.db", [private], token=TOKEN)
+    d = _kiosk(qtbot, tmp_path, server.url, token=TOKEN)
+    try:
+        _to_identity_checked(d, language)
+        qtbot.waitUntil(lambda: d.ctrl.prefill.panel["canAsk"], timeout=10000)
+        assert d.has("panelAskPrefill")
+        _shot(d, f"prefill-panel-{language}", "panelAskPrefill")
+        d.click("panelAskPrefill")
+        assert d.has("consentScreen") and d.text_of("consentTitle").lstrip("\u200f") == title
+        _shot(d, f"prefill-consent-{language}")
+        d.click("consentAccept")
+        qtbot.waitUntil(lambda: not d.ctrl.tasks.busy, timeout=10000)
+        d.settle()
+        journey = d.app.bridge.journey
+        assert journey.answers["full_name"] == "Ana Exemplo" and "Ana Exemplo" in d.app.bridge.answerText
+        assert "3" in d.text_of("panelPrefillStatus")
+        d.click("panelHide")
+        _shot(d, f"prefill-question-{language}")
+        service = journey.service
+        from kiosk.samples import sample_answer as sample
+        for _ in range(len(service.pages) + 1):
+            if journey.step == CHECK:
+                break
+            page = journey.page
+            if page.id not in journey.answers:
+                d.answer_page(page, service, sample(page, service))
+            d.click("nextButton")
+        assert journey.step == CHECK
+        assert d.text_of("source_full_name") == mark and d.text_of("source_phone") == mark
+        assert not d.has("source_date_moved")  # typed by the citizen: no mark
+        _shot(d, f"prefill-check-{language}", "source_phone")
+        [entry] = [e for e in d.ctrl.audit.entries() if e.action == "prefill"]
+        assert entry.details["outcome"] == "found" and entry.details["count"] == 3
+    finally:
+        d.ctrl.close()
+        d.app.close()
+        server.stop()
+
+
+def test_panel_offline_notOffered_journeyGoesOn(qtbot, tmp_path):
+    d = _kiosk(qtbot, tmp_path, f"http://127.0.0.1:{free_port()}")
+    try:
+        _to_identity_checked(d, "en")
+        qtbot.waitUntil(lambda: not d.ctrl.tasks.busy, timeout=10000)
+        d.settle()
+        assert d.ctrl.prefill.panel["canAsk"] is False
+        assert not d.has("panelAskPrefill")
+        assert "Offline" in d.text_of("panelPrefillStatus")
+        assert d.ctrl.assist.ask_prefill() is False  # not even through the slot
+        d.click("panelHide")
+        d.type_into("answerField", "Ana Exemplo")
+        d.click("nextButton")
+        assert d.app.bridge.journey.page.id == "date_moved"
+        assert not [e for e in d.ctrl.audit.entries() if e.action == "prefill"]
+    finally:
+        d.ctrl.close()
+        d.app.close()

@@ -206,10 +206,18 @@ class KioskBridge(QObject):
             extra.append(tr(self._language, "question.optional"))
         if page.type == "multiple_choice":
             extra.append(tr(self._language, "answer.choose_all"))
+        if source := self._prefill_source(page):  # once-only: say where the answer already there comes from
+            extra.append(tr(self._language, "prefill.hint", source=source))
         for sentence in extra:
             if sentence.rstrip(".").lower() not in hint.lower():
                 hint = (hint + " " if hint else "") + sentence
         return hint
+
+    def _prefill_source(self, page: Page) -> str:
+        """The administration an answer came from (kiosk.prefill), in the session language, while unchanged."""
+        from kiosk.prefill import source_name
+        source = self.journey.prefilled_from(page.id) if self.journey else None
+        return source_name(source, self._language) if source is not None else ""
 
     @Property(str, notify=changed)
     def questionType(self) -> str:
@@ -298,6 +306,7 @@ class KioskBridge(QObject):
         if not self.journey:
             return []
         return [{"pageId": row.page.id, "question": self._s(row.page.question),
+                 "source": tr(self._language, "prefill.from", source=s) if (s := self._prefill_source(row.page)) else "",
                  "answer": self.format_answer(row.page, row.value)} for row in self.journey.summary()]
 
     def format_answer(self, page: Page, value: Any) -> str:

@@ -38,6 +38,7 @@ class AssistController(QObject):
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self._helper = ""  # the signed-in mediator's name, for the citizen-facing texts
         self._last_page: str | None = None
+        self.prefill: Any = None  # ui.prefill_bridge.PrefillController, set by the MediatorController
 
     # --- the citizen session --------------------------------------------------------
 
@@ -87,6 +88,8 @@ class AssistController(QObject):
     def forget(self) -> None:
         """The citizen left (the wipe ended their session): nothing to follow any more."""
         self._last_page = None
+        if self.prefill is not None:
+            self.prefill.forget()
         self._refresh()
 
     def _refresh(self) -> None:
@@ -135,8 +138,24 @@ class AssistController(QObject):
                                       commands=()))
         return True
 
+    def ask_prefill(self) -> bool:
+        """Put the once-only question (kiosk.prefill) to the citizen on the consent screen; False if not offered."""
+        if self.prefill is None or not self.prefill.ask():
+            return False
+        c = {k: v.lstrip("\u200f") for k, v in self._citizen_texts().items()}
+        self._refresh()
+        self.speak.emit(ScreenContent("consent", self.citizen_language(), c["m.consent.title"],
+                                      body=" ".join(c[k] for k in ("m.consent.who", "m.consent.what",
+                                                                   "m.consent.scope", "m.consent.stop")),
+                                      commands=()))
+        return True
+
     def answer_consent(self, accept: bool) -> bool:
         """The citizen's answer on the consent screen; False if no question was up."""
+        if self.prefill is not None and self.prefill.asking:  # the once-only question, not fill-on-behalf
+            self.prefill.answer(accept)
+            self._refresh()
+            return True
         s = self.session()
         if s is None or s.state != CONSENT_ASKED:
             return False
@@ -198,7 +217,10 @@ class AssistController(QObject):
         keys = [k for k in table("en") if k.startswith(("m.citizen.", "m.consent."))]
         # A right-to-left sentence that starts with a Latin name must still read right to left.
         mark = "\u200f" if lang in RIGHT_TO_LEFT else ""
-        return {k: mark + tr(lang, k, name=self._helper, service=service) for k in keys}
+        texts = {k: mark + tr(lang, k, name=self._helper, service=service) for k in keys}
+        if self.prefill is not None and self.prefill.asking:  # the consent screen puts the once-only question
+            texts.update({k: mark + v for k, v in self.prefill.consent_texts(lang, self._helper, service).items()})
+        return texts
 
     @Property("QVariantMap", notify=changed)
     def ct(self) -> dict:

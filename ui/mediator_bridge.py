@@ -37,6 +37,7 @@ from ui.mediator_signin import SignIn
 from ui.mediator_stats import JourneyStats
 from ui.mediator_stores import MediatorStores
 from ui.mediator_view import CONSOLE_VIEWS, MediatorView, View
+from ui.prefill_bridge import PrefillController
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class MediatorController(QObject):
             sync_worker=sync_worker or (lambda: None),
             synthesizer=(lambda: voice.synth) if voice is not None else (lambda: None), parent=self)
         self.journeys = JourneyStats(self.stores.stats)
+        self._prefill = PrefillController(bridge, self.audit, self.tasks, self.ui_language, parent=self)
+        self._assist.prefill = self._prefill  # the consent screen also puts the once-only question
+        self._assist.panelChanged.connect(self._prefill.follow)  # a new screen, an ID checked: offer or not
 
         self._pin.succeeded.connect(self._signed_in)
         self._sign_in.idleSignedOut.connect(lambda: self._sign_out("idle"))
@@ -109,6 +113,10 @@ class MediatorController(QObject):
     @Property(QObject, constant=True)
     def console(self) -> ConsoleController:
         return self._console
+
+    @Property(QObject, constant=True)
+    def prefill(self) -> PrefillController:
+        return self._prefill
 
     @Property("QVariantMap", constant=True)
     def t(self) -> dict:
@@ -225,6 +233,12 @@ class MediatorController(QObject):
     @Slot()
     def askConsent(self) -> None:
         if self._assist.askConsent():
+            self._layer.set(View.CONSENT)
+
+    @Slot()
+    def askPrefill(self) -> None:
+        """Once-only: ask the citizen, on their screen, whether the office may fill in what it knows."""
+        if self._assist.ask_prefill():
             self._layer.set(View.CONSENT)
 
     @Slot()

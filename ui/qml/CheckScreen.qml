@@ -76,6 +76,16 @@ Item {
                                     Accessible.role: Accessible.StaticText
                                     Accessible.name: text
                                 }
+                                Text { // an answer the administration already knew (once-only), unchanged
+                                    objectName: "source_" + modelData.pageId
+                                    visible: modelData.source !== ""
+                                    Layout.fillWidth: true
+                                    text: modelData.source
+                                    font.pixelSize: Theme.small; font.italic: true; color: Theme.primary; wrapMode: Text.Wrap
+                                    horizontalAlignment: Text.AlignLeft
+                                    Accessible.role: Accessible.StaticText
+                                    Accessible.name: text
+                                }
                             }
                             BigButton {
                                 objectName: "change_" + modelData.pageId

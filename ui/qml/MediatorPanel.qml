@@ -154,6 +154,27 @@ Rectangle {
                         }
                     }
                 }
+                // Once-only (ui/prefill_bridge.py): offered only online, after an ID check; one line of state.
+                Text {
+                    visible: mediator.prefill.panel.shown
+                    text: mediator.t["m.prefill.title"]
+                    font.pixelSize: Theme.small; font.bold: true; color: Theme.text
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
+                }
+                Text {
+                    objectName: "panelPrefillStatus"
+                    visible: mediator.prefill.panel.shown
+                    text: mediator.prefill.panel.status
+                    font.pixelSize: Theme.body; color: Theme.text
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
+                }
+                MediatorButton {
+                    objectName: "panelAskPrefill"
+                    visible: mediator.prefill.panel.shown && mediator.prefill.panel.canAsk
+                    Layout.fillWidth: true
+                    text: mediator.t["m.prefill.ask"]
+                    onClicked: mediator.askPrefill()
+                }
             }
         }
 

@@ -44,7 +44,7 @@ def test_services_list_prints_id_then_title():
     result = kiosk("services", "list")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4  # the sample services
     assert lines[0].split("\t") == ["birth-certificate", "Get a copy of a birth certificate"]
     assert all("\t" in line for line in lines)
 

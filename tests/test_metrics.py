@@ -56,7 +56,7 @@ def test_collect_countsAgesAndLastDelivery_withoutPersonalData(tmp_path):
     assert before - 60 < delivered_at <= before + 1
     assert values[("ponte_disk_free_bytes", ())] > 0
     assert ("ponte_build_info", (("version", "0.1.0"),)) in values or any(k[0] == "ponte_build_info" for k in values)
-    assert values[("ponte_catalogue_services", ())] == 3
+    assert values[("ponte_catalogue_services", ())] == 4  # the sample services
     for personal in ("Maria", "Canary", "Rua do", "DELIV111", "WAITY333", "DEADX222", "case-1", "HTTP 422"):
         assert personal not in text
 

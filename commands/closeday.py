@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from commands.base import BadInput, Failure, pass_config
+from commands.base import BadInput, Failure, echo_flushed, pass_config
 from commands.mediators import audit, read_pin
+from commands.receipt import painting_app
 from kiosk import closeday, signing
 from kiosk.config import Config
 from kiosk.mediators import MediatorStore
@@ -21,8 +22,13 @@ from offline_queue import open_outbox
               help="Also write the signed manifest here (JSON), e.g. on a USB stick for the office.")
 @click.option("--mediator", "mediator_id", metavar="ID",
               help="Close as this mediator: the PIN is asked for (hidden prompt, or the first line of stdin).")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also print the day sheet (counts, digest, audit head; no personal data) to this PDF file.")
+@click.option("--paper", type=click.Choice(["A4", "A6"]), default="A4", show_default=True, help="PDF page size.")
+@click.option("--print", "to_printer", is_flag=True, help="Also print the day sheet on the configured [printer].")
 @pass_config
-def close_day(config: Config, out: Path | None, mediator_id: str | None) -> None:
+def close_day(config: Config, out: Path | None, mediator_id: str | None, pdf_path: Path | None, paper: str,
+              to_printer: bool) -> None:
     """Close the books: a manifest (submissions by state, a digest of the queue, the head of the audit log, the
     time), signed with the device key, written and queued for the backend; the closing is an audit entry.
 
@@ -30,9 +36,11 @@ def close_day(config: Config, out: Path | None, mediator_id: str | None) -> None
     mediator). At the counter the mediator closes the day from the console with the PIN, or here with
     --mediator. The office checks a manifest with `kiosk audit verify-manifest` (docs/mediators.md).
 
+    The day sheet is worded in the kiosk's default language (English where that is Arabic: it is for staff).
+
     \b
     Example:
-      sudo kiosk close-day --out /media/usb/close-day-2026-12-07.json
+      sudo kiosk close-day --out /media/usb/close-day-2026-12-07.json --pdf /media/usb/close-day-2026-12-07.pdf
     """
     try:
         with open_outbox(config) as outbox:
@@ -50,6 +58,25 @@ def close_day(config: Config, out: Path | None, mediator_id: str | None) -> None
         click.echo(f"manifest written to {closing.path}")
     click.echo("manifest queued for the backend" if closing.queued
                else "no REST destination for the audit log: the manifest is not queued; keep the file")
+    if pdf_path is None and not to_printer:
+        return
+    # The day is closed and its manifest kept: a sheet that cannot be printed fails the command, not the closing.
+    sheet = closeday.day_sheet(closing.manifest, config.default_language)
+    painting_app()
+    from ui.manifest_print import print_sheet, write_pdf
+    if pdf_path is not None:
+        try:
+            write_pdf(sheet, pdf_path, paper)
+        except OSError as exc:
+            raise Failure(f"the day is closed, but the sheet was not written to {pdf_path}: "
+                          f"{exc.strerror or exc}; print it again from {config.data_dir}/{closeday.LAST_NAME}") from None
+        echo_flushed(f"day sheet written to {pdf_path}")
+    if to_printer:
+        result = print_sheet(sheet, config.printer)
+        if not result.ok:
+            raise Failure(f"the day is closed, but the sheet was not printed: {result.value.replace('_', ' ')} "
+                          f"(printer: {config.printer.kind} {config.printer.name or config.printer.device or 'default'})")
+        click.echo(f"day sheet printed on the {config.printer.kind} printer")
 
 
 @audit.command("verify-manifest")

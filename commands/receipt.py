@@ -1,41 +1,22 @@
 """`kiosk receipt REF`: a citizen's receipt again, for the mediator at the counter.
 
-The submission is looked up by reference in the outbox (only what this kiosk
-still holds: queued, failing, or delivered within [queue] receipt_days). The
-receipt carries no answers unless --answers is given, and even then only where
-this kiosk can read them: a payload sealed for the backend stays sealed.
+The lookup is operations.receipts.find_receipt, shared with the mediator
+console's "Reprint receipt": only what this kiosk still holds (queued, failing,
+or delivered within [queue] receipt_days), no answers unless --answers is
+given, and then only where this kiosk can read them.
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 
 from commands.base import BadInput, Failure, echo_flushed, pass_config
 from kiosk.config import Config
-from kiosk.definition import load_catalogue
-from kiosk.receipt import build_receipt
+from kiosk.outbox import OutboxError
 from kiosk.reference import normalise
-
-
-def _readable_answers(outbox: Any, reference: str) -> dict | None:
-    """The submission's payload if this kiosk can read it (a clear REST payload under the device seal), else None."""
-    for item, body, body_seal, content_type, _ in outbox.exportable():
-        if item.reference != reference:
-            continue
-        if content_type != "application/json":
-            return None
-        try:
-            envelope = json.loads(outbox.open_body(body, body_seal))
-        except (ValueError, OSError):
-            return None
-        payload = envelope.get("payload") if isinstance(envelope, dict) else None
-        return payload if isinstance(payload, dict) else None
-    return None
+from operations.receipts import ReceiptNotAvailable, find_receipt
 
 
 @click.command()
@@ -64,31 +45,18 @@ def receipt(config: Config, reference: str, pdf_path: Path | None, paper: str, t
     wanted = normalise(reference)
     if wanted is None:
         raise BadInput(f"'{reference}' is not a reference number (8 letters and digits, like ABCD-EFGH)")
-    with open_outbox(config) as outbox:
-        item = outbox.get(wanted)
-        if item is None:
-            raise Failure(f"no submission {reference} on this kiosk (delivered ones are kept "
-                          f"{config.queue.receipt_days:g} days: [queue] receipt_days)")
-        payload = _readable_answers(outbox, item.reference) if with_answers else None
-    service = load_catalogue(config.services_dirs).services.get(item.service_id)
-    if service is None:
-        raise Failure(f"submission {reference} is for the service '{item.service_id}', which this kiosk "
-                      "no longer offers (check [services] dirs)")
-    if with_answers and payload is None:
-        raise Failure(f"the answers of {reference} are sealed for the backend; this kiosk cannot read them. "
-                      "A copy of the answers can be printed on the confirmation screen, before Finish")
-    language = lang or (payload or {}).get("language") or config.default_language
-    rows = None
-    if payload is not None:
-        answers = payload.get("answers") or {}
-        rows = [(page, answers[page.id]) for page in service.pages if page.id in answers]
-    when = dt.datetime.fromtimestamp(item.created_at).astimezone()
-    made = build_receipt(service, item.reference, when, str(language), answers=rows)
+    try:
+        with open_outbox(config) as outbox:
+            made = find_receipt(config, outbox, wanted, language=lang, with_answers=with_answers).receipt
+    except ReceiptNotAvailable as exc:
+        raise Failure(str(exc).replace(wanted, reference, 1)) from None
+    except OutboxError as exc:
+        raise Failure(f"receipt: {exc}") from None
     if not pdf_path and not to_printer:
         for line in made.lines():
             click.echo(line)
         return
-    _qt()
+    painting_app()
     from ui.receipt_print import print_receipt, write_pdf
     if pdf_path:
         try:
@@ -104,10 +72,10 @@ def receipt(config: Config, reference: str, pdf_path: Path | None, paper: str, t
         click.echo(f"printed on the {config.printer.kind} printer")
 
 
-def _qt() -> None:
+def painting_app() -> None:
     """A QGuiApplication for fonts and painting; offscreen when there is no screen (a terminal, ssh)."""
     from PySide6.QtGui import QGuiApplication
     if QGuiApplication.instance() is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _qt.app = QGuiApplication([])  # type: ignore[attr-defined]  # kept alive for the command's run
+        painting_app.app = QGuiApplication([])  # type: ignore[attr-defined]  # kept alive for the command's run

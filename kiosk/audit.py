@@ -54,7 +54,7 @@ ACTIONS = frozenset({
     "consent_shown", "consent_given", "consent_refused", "consent_withdrawn",
     "fill_on_behalf", "identity_checked", "prefill",
     "console_open", "console_close", "sync_now", "retry", "export_bundle", "audit_export",
-    "exit", "restart", "settings", "reauth", "close_day",
+    "exit", "restart", "settings", "reauth", "close_day", "receipt_reprint",
 })
 # The only keys `details` may hold; all describe the kiosk, never the citizen.
 DETAIL_KEYS = frozenset({

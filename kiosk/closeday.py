@@ -4,7 +4,7 @@ At the end of a day or of a van's tour the mediator (with the PIN, from the
 console) or the operator (`kiosk close-day`) closes the books. The closing is
 first an audit entry ("close_day"); then a manifest is made:
 
-    {"type": "ponte-close-day", "version": 1, "kiosk_id", "closed_at", "closed_by",
+    {"type": "ponte-close-day", "version": 2, "kiosk_id", "closed_at", "closed_by",
      "submissions": {state: count},            citizens' submissions only
      "internal": {service_id: {state: count}}, audit batches, earlier manifests
      "queue_digest": {"algorithm": "sha256", "rows", "value"},
@@ -14,7 +14,10 @@ first an audit entry ("close_day"); then a manifest is made:
 
 `queue_digest` is SHA-256 over one line per outbox row in enqueue order,
 "<submission_id>\\t<state>\\t<sha256 of the stored body, hex, or '-' once
-delivered and purged>\\n". The manifest is signed with the device's Ed25519
+delivered and purged>\\t<attachments>\\n", where <attachments> is
+"<name>=<sha256 hex of the stored (sealed) bytes>" for each of the row's files
+in name order, joined by ",", or "-" when it has none (version 2; version 1
+had no attachments field). The manifest is signed with the device's Ed25519
 key (`kiosk.signing`: signature over the canonical JSON without
 "signature"), so whoever holds the public key can check it; the audit head in
 it is signed by the same key. With `previous`, manifests form a chain: a
@@ -37,17 +40,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
+from kiosk import RIGHT_TO_LEFT
 from kiosk.audit import AuditLog, canonical_json
 from kiosk.audit_sync import AUDIT_SERVICE, audit_destination
 from kiosk.config import Destination
 from kiosk.feedback import FEEDBACK_SERVICE
 from kiosk.mediators import MediatorStore, login
+from kiosk.receipt import format_date
 from kiosk.reference import new_reference
 from kiosk.signing import DeviceSigner, SigningError, head_of, load_signer, verify_signature
+from translations import text as tr
 
 MANIFEST_TYPE = "ponte-close-day"
+MANIFEST_VERSION = 2  # 2: the queue digest covers each row's attachments
 CLOSE_DAY_SERVICE = {"id": "ponte-close-day", "version": 1}
-INTERNAL_SERVICES = frozenset({AUDIT_SERVICE["id"], CLOSE_DAY_SERVICE["id"], FEEDBACK_SERVICE["id"]})
+INTERNAL_SERVICES: frozenset[str] = frozenset(str(s["id"]) for s in (AUDIT_SERVICE, CLOSE_DAY_SERVICE, FEEDBACK_SERVICE))
 LAST_NAME = "close-day-last.json"
 _NAMESPACE = uuid.UUID("0b7d7f0e-3a8e-4d4c-9d35-7c2f5b9e1c42")
 
@@ -61,6 +68,9 @@ class Books(Protocol):
 
     def body_digests(self) -> Iterable[tuple[str, str, str, bytes | None]]:
         """(submission id, state, service id, sha256 of the stored body or None) of every row, in enqueue order."""
+
+    def attachment_digests(self) -> dict[str, list[tuple[str, str]]]:
+        """{submission id: [(file name, sha256 hex of the stored bytes)] in name order} of every stored file."""
 
     def get(self, reference: str) -> Any:
         """The row with this id or reference, None if none."""
@@ -88,8 +98,13 @@ def queue_books(outbox: Books) -> tuple[dict[str, int], dict[str, dict[str, int]
     h, rows = hashlib.sha256(), 0
     states: Counter[str] = Counter()
     internal: dict[str, Counter[str]] = {}
+    files = outbox.attachment_digests()
     for submission_id, state, service_id, body_digest in outbox.body_digests():
-        h.update(f"{submission_id}\t{state}\t{body_digest.hex() if body_digest else '-'}\n".encode("utf-8"))
+        # File names are plain (letters, digits, . _ -: kiosk.documents.check_name), so "=" and "," cannot be
+        # forged inside one; sorted here too, whatever order the store gave.
+        attached = ",".join(f"{name}={sha}" for name, sha in sorted(files.get(submission_id, ()))) or "-"
+        h.update(f"{submission_id}\t{state}\t{body_digest.hex() if body_digest else '-'}\t{attached}\n"
+                 .encode("utf-8"))
         rows += 1
         if service_id in INTERNAL_SERVICES:
             internal.setdefault(service_id, Counter())[state] += 1
@@ -109,8 +124,8 @@ def build_manifest(outbox: Books, log: AuditLog, signer: DeviceSigner, *, kiosk_
     """The signed manifest of the books as they are now (see the module's docstring for its fields)."""
     submissions, internal, digest = queue_books(outbox)
     head = head_of(signer, kiosk_id, [e.to_dict() for e in log.entries()])
-    return signer.sign({"type": MANIFEST_TYPE, "version": 1, "kiosk_id": kiosk_id, "closed_at": closed_at,
-                        "closed_by": closed_by, "submissions": submissions, "internal": internal,
+    return signer.sign({"type": MANIFEST_TYPE, "version": MANIFEST_VERSION, "kiosk_id": kiosk_id,
+                        "closed_at": closed_at, "closed_by": closed_by, "submissions": submissions, "internal": internal,
                         "queue_digest": digest, "audit_head": head, "previous": previous})
 
 
@@ -218,3 +233,84 @@ def close_day_with_pin(config, outbox: Books, store: MediatorStore, mediator_id:
     finally:
         if own_log:
             log.close()
+
+
+# --- the printed sheet ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """One line of the printed day sheet: a label and its value; `code` values (digests, ids) print in a fixed
+    width font."""
+
+    label: str
+    value: str = ""
+    code: bool = False
+
+
+@dataclass(frozen=True)
+class DaySheet:
+    """A day-closing manifest as staff read it on paper (A4, A6 or a thermal roll): already worded, no personal
+    data (counts, digests and ids only). Drawn by ui/manifest_print.py."""
+
+    language: str
+    heading: str
+    reference: str  # what the print job and the PDF are titled with: kiosk id and closing time
+    header: tuple[SheetLine, ...]
+    counts_label: str
+    counts: tuple[SheetLine, ...]
+    details: tuple[SheetLine, ...]
+    qr_text: str  # the manifest's fingerprint, to match the paper with the manifest the backend received
+    qr_label: str
+    note: str
+    rtl: bool = False  # staff sheets are laid out left to right (Arabic words are not used on them)
+
+
+def sheet_language(language: str) -> str:
+    """The language the sheet is worded in: the kiosk's default, or English where that is written right to left."""
+    return "en" if language in RIGHT_TO_LEFT else language
+
+
+def _grouped(hex_text: str, size: int = 8, per_line: int = 4) -> str:
+    """A long hex digest in groups of `size`, `per_line` groups a line, so a person can compare it by eye and it
+    fits a receipt roll."""
+    groups = [hex_text[i:i + size] for i in range(0, len(hex_text), size)]
+    return "\n".join(" ".join(groups[i:i + per_line]) for i in range(0, len(groups), per_line))
+
+
+def day_sheet(manifest: dict, language: str, *, local: dt.tzinfo | None = None) -> DaySheet:
+    """The words of the printed sheet for a signed manifest, in `language` (see `sheet_language`)."""
+    language = sheet_language(language)
+    closed_at = str(manifest.get("closed_at", ""))
+    try:
+        moment = dt.datetime.fromisoformat(closed_at.replace("Z", "+00:00")).astimezone(local)
+        when = f"{format_date(moment, language)} ({closed_at})"
+    except ValueError:
+        when = closed_at
+    closed_by = str(manifest.get("closed_by", ""))
+    header = (SheetLine(tr(language, "m.closeday.kiosk"), str(manifest.get("kiosk_id", ""))),
+              SheetLine(tr(language, "m.closeday.closed_at"), when),
+              SheetLine(tr(language, "m.closeday.closed_by"),
+                        tr(language, "m.closeday.operator") if closed_by == "operator" else closed_by))
+    submissions = manifest.get("submissions") or {}
+    counts = [SheetLine(str(state), str(n)) for state, n in submissions.items()]
+    counts.append(SheetLine(tr(language, "m.closeday.total"), str(sum(submissions.values()))))
+    internal = sum(sum(states.values()) for states in (manifest.get("internal") or {}).values())
+    counts.append(SheetLine(tr(language, "m.closeday.internal"), str(internal)))
+    digest = manifest.get("queue_digest") or {}
+    head = manifest.get("audit_head") or {}
+    details = (SheetLine(tr(language, "m.closeday.digest", rows=digest.get("rows", 0)),
+                         _grouped(str(digest.get("value", ""))), code=True),
+               SheetLine(tr(language, "m.closeday.audit_head", seq=head.get("seq", 0)),
+                         _grouped(str(head.get("hash", ""))), code=True),
+               SheetLine(tr(language, "m.closeday.key"), str(manifest.get("key_id", "")), code=True),
+               SheetLine(tr(language, "m.closeday.previous"),
+                         _grouped(str(manifest["previous"])) if manifest.get("previous")
+                         else tr(language, "m.closeday.first"), code=bool(manifest.get("previous"))))
+    fingerprint = manifest_digest(manifest)
+    return DaySheet(language=language, heading=tr(language, "m.closeday.sheet_title"),
+                    reference=f"{manifest.get('kiosk_id', '')} {closed_at}", header=header,
+                    counts_label=tr(language, "m.closeday.by_state"), counts=tuple(counts), details=details,
+                    qr_text=f"ponte-close-day:{manifest.get('kiosk_id', '')}:{closed_at}:{fingerprint}",
+                    qr_label=tr(language, "m.closeday.fingerprint", short=fingerprint[:16]),
+                    note=tr(language, "m.closeday.note"))

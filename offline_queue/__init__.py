@@ -6,8 +6,8 @@
 
 No Qt widgets here: the CLI and the UI both drive it.
 """
-from offline_queue.outbox import (STATES, Outbox, OutboxHealth, QueueError, QueueItem, QueuePage, QueueProblem,
-                                  QueueWriteError, open_outbox)
+from offline_queue.outbox import (STATES, Outbox, OutboxHealth, PayloadUnreadable, QueueError, QueueItem, QueuePage,
+                                  QueueProblem, QueueWriteError, open_outbox)
 
 __all__ = ["open_outbox", "Outbox", "OutboxHealth", "QueueError", "QueueWriteError", "QueueItem", "QueuePage",
-           "QueueProblem", "STATES"]
+           "QueueProblem", "PayloadUnreadable", "STATES"]

@@ -73,6 +73,12 @@ class QueueError(OutboxError):
     key = "queue_error"
 
 
+class PayloadUnreadable(QueueError):
+    """A stored payload this key cannot open (an ODK-encrypted OpenRosa body); the message says who can."""
+
+    key = "payload_unreadable"
+
+
 class QueueWriteError(QueueError):
     """A submission could not be written to disk; nothing was half-written."""
 
@@ -1278,6 +1284,31 @@ class Outbox:
                 return
             after = rows[-1][0]
 
+    def attachment_digests(self, page_size: int = 50) -> dict[str, list[tuple[str, str]]]:
+        """{submission id: [(file name, sha256 hex of its stored bytes as they are now)] in name order} of every
+        stored attachment: what a day-closing manifest digests beside the bodies (kiosk.closeday). Hashes the
+        bytes themselves, not the stored checksum, so a file changed at rest changes the digest; reads a page
+        of files at a time (attachments exist only until delivery, so this is the backlog's files)."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        after = 0
+        while True:
+            rows = self._run(lambda c, after=after: c.execute(
+                "SELECT rowid, submission_id, name, body FROM attachments WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, page_size)).fetchall(), write=False)
+            for _, sid, name, body in rows:
+                found.setdefault(sid, []).append((name, hashlib.sha256(body).hexdigest()))
+            if len(rows) < page_size:
+                return {sid: sorted(files) for sid, files in found.items()}
+            after = rows[-1][0]
+
+    def recent(self, limit: int = 20, exclude_services: Iterable[str] = ()) -> list[QueueItem]:
+        """The newest submissions first, leaving out these services' rows (the console's reprint list)."""
+        excluded = list(exclude_services)
+        where = f"WHERE service_id NOT IN ({','.join('?' * len(excluded))}) " if excluded else ""
+        return self._run(lambda c: [QueueItem(*row) for row in c.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM submissions {where}ORDER BY seq DESC LIMIT ?",
+            (*excluded, max(1, int(limit))))], write=False)
+
     def get(self, reference: str) -> QueueItem | None:
         row = self._run(lambda c: c.execute(f"SELECT {_ITEM_COLUMNS} FROM submissions WHERE reference=? OR id=? "
                                             "ORDER BY created_at DESC LIMIT 1", (reference, reference)).fetchone(),
@@ -1533,19 +1564,31 @@ class Outbox:
     # -- support -----------------------------------------------------------------------
     def open_payload(self, reference: str, private_key) -> dict:
         """Unseal a queued payload with the backend's private key (support and tests only)."""
-        row = self._run(lambda c: c.execute("SELECT b.body, s.body_seal, b.payload_sealed FROM submissions s "
+        row = self._run(lambda c: c.execute("SELECT b.body, s.body_seal, b.payload_sealed, s.content_type "
+                                            "FROM submissions s "
                                             "LEFT JOIN bodies b ON b.seq = s.seq WHERE s.reference=? OR s.id=? "
                                             "ORDER BY s.created_at DESC LIMIT 1", (reference, reference)).fetchone(),
                         write=False)
         if row is None:
             raise QueueError(f"no submission with reference {reference}")
-        body, body_seal, payload_sealed = row
+        body, body_seal, payload_sealed, content_type = row
         if body is None:
             raise QueueError(f"submission {reference} was delivered; its payload has been purged")
         if payload_sealed is not None:
-            return json.loads(open_sealed(payload_sealed, private_key))
+            try:
+                return json.loads(open_sealed(payload_sealed, private_key))
+            except (SealError, ValueError):
+                raise PayloadUnreadable(f"submission {reference}: this key does not open its payload (another "
+                                        "backend's key?)") from None
+        if str(content_type or "").startswith("multipart/"):
+            # An OpenRosa body encrypted with ODK's form encryption: only the form's private key opens it.
+            raise PayloadUnreadable(f"submission {reference} is encrypted with the ODK form's key: open it in ODK "
+                                    "Central (or Briefcase) with the project's passphrase; the backend key cannot")
         from offline_queue.connectors.rest import open_envelope
-        return open_envelope(json.loads(body), {None: private_key})
+        try:
+            return open_envelope(json.loads(body), {None: private_key})
+        except (SealError, ValueError, AttributeError):  # UnicodeDecodeError, JSONDecodeError: ValueErrors
+            raise PayloadUnreadable(f"submission {reference} holds no sealed payload this key opens") from None
 
     def integrity_check(self) -> str:
         with self._lock:

@@ -7,15 +7,65 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kiosk.audit import AuditLog
+from kiosk.closeday import INTERNAL_SERVICES, CloseDayError, Closing, DaySheet, close_day_for_config, day_sheet
 from kiosk.config import Config
+from kiosk.definition import Catalogue
+from kiosk.outbox import OutboxError
+from kiosk.receipt import Receipt
+from kiosk.reference import display
 from offline_queue import Outbox
 from offline_queue.bundle import export_bundle
 from offline_queue.sync import Syncer
 from operations.health import DeviceHealth, QueueHealth, device_health, queue_health
+from operations.receipts import ReceiptNotAvailable, find_receipt
+
+RECENT = 20  # submissions listed for a reprint: the last few visits, not the kiosk's history
+
+
+class Printed(Protocol):
+    """What a printer call returns (ui.receipt_print.PrintResult): a code and whether it printed."""
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RecentSubmission:
+    """One row of the console's reprint list: no personal data (reference, service, state, time)."""
+
+    id: str
+    reference: str  # as shown: ABCD-EFGH
+    service_id: str
+    service_title: str
+    state: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """A reprint's outcome: the printer's result code ("printed", "offline"...), or why no receipt was made."""
+
+    reference: str
+    result: str
+    ok: bool
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class DayClosed:
+    """A day closed from the console: the signed manifest and how printing its sheet went."""
+
+    closing: Closing
+    sheet: DaySheet
+    printed: str
 
 
 class Console:
@@ -27,7 +77,7 @@ class Console:
 
     def __init__(self, config: Config, audit: AuditLog, mediator: str, *, outbox: Outbox | None = None,
                  outbox_reason: str = "", stats: Any = None, fetch: Callable | None = None,
-                 clock_probe: bool = True, sync_worker: Any = None):
+                 clock_probe: bool = True, sync_worker: Any = None, catalogue: Catalogue | None = None):
         self.config = config
         self.audit = audit
         self.mediator = mediator
@@ -37,6 +87,7 @@ class Console:
         self.fetch = fetch
         self.clock_probe = clock_probe
         self.sync_worker = sync_worker
+        self.catalogue = catalogue
 
     def queue(self) -> QueueHealth:
         return queue_health(self.outbox, self.outbox_reason, config=self.config, sync_worker=self.sync_worker)
@@ -106,3 +157,45 @@ class Console:
         self.audit.append("audit_export", self.mediator, path_name=target.name[:64])
         self.audit.export(target)
         return target
+
+    # --- receipts and the day's closing ------------------------------------------------------------------
+
+    def recent(self, language: str, limit: int = RECENT) -> list[RecentSubmission]:
+        """The newest citizens' submissions this kiosk still holds, newest first (audit batches, closings and
+        feedback left out); service titles in `language`."""
+        if self.outbox is None:
+            return []
+        services = self.catalogue.services if self.catalogue is not None else {}
+        rows = []
+        for item in self.outbox.recent(limit, INTERNAL_SERVICES):
+            service = services.get(item.service_id)
+            title = service.text(service.title, language) if service is not None else item.service_id
+            reference = display(item.reference) if len(item.reference) == 8 else item.reference
+            rows.append(RecentSubmission(item.id, reference, item.service_id, title, item.state, item.created_at))
+        return rows
+
+    def reprint(self, submission_id: str, printer: Callable[[Receipt], Printed], *,
+                language: str | None = None) -> Reprint:
+        """Make the receipt of a submission again (no answers) and print it with `printer`; audited with the
+        submission's id, service and outcome (never the reference or an answer). Slow: off the GUI thread."""
+        if self.outbox is None:
+            return Reprint("", "failed", False, self.outbox_reason or "the offline queue is not available")
+        try:
+            found = find_receipt(self.config, self.outbox, submission_id, language=language,
+                                 catalogue=self.catalogue)
+        except (ReceiptNotAvailable, OutboxError) as exc:
+            self.audit.append("receipt_reprint", self.mediator, item=submission_id[:36], outcome="not_available")
+            return Reprint("", "failed", False, str(exc))
+        result = printer(found.receipt)
+        self.audit.append("receipt_reprint", self.mediator, item=found.item.id[:36],
+                          service=found.item.service_id[:64], outcome=result.value)
+        return Reprint(found.receipt.reference, result.value, result.ok)
+
+    def close_day(self, printer: Callable[[DaySheet], Printed]) -> DayClosed:
+        """Close the books as this mediator (the PIN was just confirmed on the console), then print the day
+        sheet with `printer`. Raises CloseDayError; slow: off the GUI thread."""
+        if self.outbox is None:
+            raise CloseDayError(self.outbox_reason or "the offline queue is not available")
+        closing = close_day_for_config(self.config, self.outbox, mediator=self.mediator, log=self.audit)
+        sheet = day_sheet(closing.manifest, self.config.default_language)
+        return DayClosed(closing, sheet, printer(sheet).value)

@@ -264,3 +264,75 @@ def test_the_dev_backend_sees_a_rollback_in_the_heads_it_received(kiosk, capsys)
     assert len(problems) == 1 and "van-07: rolled back" in problems[0]
     other = {"van-07": signing.DeviceSigner(signing.Ed25519PrivateKey.generate()).public}
     assert all("signed by key" in p for p in backend.audit_problems(other))
+
+
+def documented_digest(outbox) -> str:
+    """The queue digest recomputed from docs/mediators.md alone, straight from the queue file."""
+    import hashlib
+    import sqlite3
+    db = sqlite3.connect(outbox.path)
+    files: dict[str, list[str]] = {}
+    for sid, name, body in db.execute("SELECT submission_id, name, body FROM attachments ORDER BY name"):
+        files.setdefault(sid, []).append(f"{name}={hashlib.sha256(body).hexdigest()}")
+    h = hashlib.sha256()
+    for sid, state, body_digest in db.execute("SELECT s.id, s.state, b.digest FROM submissions s LEFT JOIN bodies b "
+                                              "ON b.seq = s.seq ORDER BY s.seq"):
+        h.update(f"{sid}\t{state}\t{body_digest.hex() if body_digest else '-'}\t"
+                 f"{','.join(files.get(sid, [])) or '-'}\n".encode())
+    db.close()
+    return h.hexdigest()
+
+
+def test_queue_digest_covers_attachment_bytes_in_a_stable_order(kiosk):
+    import sqlite3
+
+    from kiosk.documents import Attachment
+    config, _ = kiosk
+    files = [Attachment("proof-2.jpg", "image/jpeg", b"\xff\xd8second page" * 50),
+             Attachment("proof-1.jpg", "image/jpeg", b"\xff\xd8first page" * 50)]
+    with open_outbox(config) as outbox:
+        outbox.enqueue(sample_payload(reference="ATTA0001"), config.destination("*"), files)
+        outbox.enqueue(sample_payload(reference="ATTA0002"), config.destination("*"))
+        _, _, before = closeday.queue_books(outbox)
+        assert before["value"] == documented_digest(outbox) and before["rows"] == 2
+        path = outbox.path
+    # One byte of one stored (sealed) file changes at rest; its row, body and checksum column stay as they were.
+    db = sqlite3.connect(path, isolation_level=None)
+    body, = db.execute("SELECT body FROM attachments WHERE name='proof-1.jpg'").fetchone()
+    db.execute("UPDATE attachments SET body=? WHERE name='proof-1.jpg'", (body[:-1] + bytes([body[-1] ^ 1]),))
+    db.close()
+    with open_outbox(config) as outbox:
+        counts, _, after = closeday.queue_books(outbox)
+        assert after["value"] == documented_digest(outbox)
+    assert counts == {"queued": 2} and after["rows"] == 2 and after["value"] != before["value"]
+
+
+def test_close_day_pdf_is_one_page_with_the_counts_digest_and_audit_head(kiosk, tmp_path, capsys):
+    import re
+    import subprocess
+    config, _ = kiosk
+    submit(config, 2, sync=True)
+    submit(config, 1, sync=False)
+    out, pdf = tmp_path / "m.json", tmp_path / "day.pdf"
+    code, said = run(capsys, "close-day", "--out", str(out), "--pdf", str(pdf), "--paper", "A6")
+    assert code == 0 and f"day sheet written to {pdf}" in said, said
+    manifest = json.loads(out.read_text())
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout
+    assert re.search(r"Pages:\s+1\n", info), info
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          timeout=60).stdout
+    flat = " ".join(text.split())
+    assert "Day closed" in flat and "van-07" in flat and manifest["closed_at"] in flat
+    assert re.search(r"delivered\s+2", text) and re.search(r"queued\s+1", text) and re.search(r"Total\s+3", text)
+    digest, head = manifest["queue_digest"]["value"], manifest["audit_head"]["hash"]
+    compact = text.replace(" ", "").replace("\n", "")
+    assert digest in compact and head in compact and f"entry {manifest['audit_head']['seq']}" in flat
+    assert "REF0000" not in text, "no reference (nor anything of a citizen) on the sheet"
+    png = tmp_path / "day"
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png)], check=True, timeout=60)
+    from tests.test_receipt_print import qr_texts
+    assert qr_texts(png.with_suffix(".png")) == [
+        f"ponte-close-day:van-07:{manifest['closed_at']}:{closeday.manifest_digest(manifest)}"]
+    # An unwritable PDF: the day is closed all the same, and one line says where the manifest is kept.
+    code, said = run(capsys, "close-day", "--pdf", str(tmp_path / "missing" / "dir" / "day.pdf"))
+    assert code == 1 and "the day is closed" in said and "Traceback" not in said, said

@@ -278,7 +278,10 @@ def _isolate(text: str, rtl: bool, *, first_strong: bool = False) -> str:
 def _layout(painter: QPainter, receipt: Receipt, width: float, *, pixel_grid: bool) -> tuple[list[_Op], float]:
     painter.setLayoutDirection(Qt.LayoutDirection.RightToLeft if receipt.rtl else Qt.LayoutDirection.LeftToRight)
     layout = _Layout(painter, receipt, width, pixel_grid=pixel_grid)
-    height = layout.build()
+    # Another document (the day-closing sheet, ui/manifest_print.py) lays itself out with the same pieces,
+    # so the PDF, CUPS and thermal paths below print it alike.
+    lay_out = getattr(receipt, "lay_out", None)
+    height = lay_out(layout) if callable(lay_out) else layout.build()
     return layout.ops, height
 
 

@@ -52,6 +52,7 @@ class AssistRecord:
     identity_checked: bool = False
     identity_document: str | None = None
     service: str | None = None
+    signed_orally: tuple[str, ...] = ()  # signature pages the citizen confirmed out loud, noted by the mediator
 
     def to_payload(self) -> dict:
         iso = lambda t: t.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if t else None  # noqa: E731
@@ -64,6 +65,8 @@ class AssistRecord:
             "identity_checked": self.identity_checked,
             "identity_document": self.identity_document,
             "service": self.service,
+            # Only when it happened, so the record of every other submission keeps its shape.
+            **({"signed_orally": list(self.signed_orally)} if self.signed_orally else {}),
         }
 
 
@@ -83,6 +86,7 @@ class AssistSession:
         self.consent_withdrawn_at: dt.datetime | None = None
         self.filled_on_behalf = False
         self.identity_document: str | None = None
+        self.signed_orally: list[str] = []
         self.audit.append("assist_start", mediator.id, service=service, language=language)
 
     # --- state ------------------------------------------------------------------
@@ -156,6 +160,15 @@ class AssistSession:
         self.identity_document = document
         self.audit.append("identity_checked", self.mediator.id, service=self.service, document=document)
 
+    def confirm_oral(self, step: str) -> None:
+        """Record that the citizen, who cannot sign, agreed out loud to signature page `step` (the page id):
+        the mediator heard it. Needs no consent to fill in: the citizen asked for it on the screen."""
+        if not self.active:
+            raise AssistError("assistance has ended")
+        self.audit.append("signed_orally", self.mediator.id, service=self.service, step=step)
+        if step not in self.signed_orally:
+            self.signed_orally.append(step)
+
     def end(self, reason: str = "handed_back") -> None:
         """Hand the screen back to the citizen (consent to fill in ends with it)."""
         if self.state == ENDED:
@@ -168,7 +181,7 @@ class AssistSession:
             assisted=True, mediator_id=self.mediator.id, consent_at=self.consent_at,
             consent_withdrawn_at=self.consent_withdrawn_at, filled_on_behalf=self.filled_on_behalf,
             identity_checked=self.identity_document is not None, identity_document=self.identity_document,
-            service=self.consent_service or self.service)
+            service=self.consent_service or self.service, signed_orally=tuple(self.signed_orally))
 
     def _require(self, state: str, message: str) -> None:
         if self.state != state:

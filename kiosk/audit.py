@@ -52,7 +52,7 @@ ACTIONS = frozenset({
     "login", "login_failed", "login_locked", "logout",
     "assist_start", "assist_end",
     "consent_shown", "consent_given", "consent_refused", "consent_withdrawn",
-    "fill_on_behalf", "identity_checked", "prefill",
+    "fill_on_behalf", "identity_checked", "prefill", "signed_orally",
     "console_open", "console_close", "sync_now", "retry", "export_bundle", "audit_export",
     "exit", "restart", "settings", "reauth", "close_day", "receipt_reprint",
 })

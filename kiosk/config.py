@@ -271,6 +271,18 @@ class FeedbackSettings:
 
 @dataclass(frozen=True)
 class MetricsSettings:
+@dataclass(frozen=True)
+class DocumentsSettings:
+    """[documents]: where the pages of `document` questions come from (docs/documents.md)."""
+
+    scanner: str = setting("", 'SANE device for "Scan" ("" = the first `scanimage -L` finds; "none" = no '
+                           'scanner; "test" = SANE\'s test backend)', TEXT)
+    camera: str = setting("", 'camera for "Take a photo" ("" = the system\'s default camera; "none" = no camera; '
+                          '"files:FOLDER" = a fake fed from the images in FOLDER, for tests and demos only)', TEXT)
+    usb_dirs: tuple[Path, ...] = setting((Path("/media"), Path("/run/media")), "folders USB sticks are mounted "
+                                         "under (a stick is a folder one or two levels down)", PATHS)
+
+
     """[metrics]: fleet health in Prometheus format; never any personal data."""
 
     textfile: str = setting("", 'node_exporter textfile-collector file, rewritten atomically ("" = off)', TEXT)
@@ -389,6 +401,7 @@ SECTIONS: dict[str, type] = {
     "catalogue": CatalogueSettings,
 }
 DESTINATIONS = "destinations"  # a table of tables: [destinations.NAME], each a DestinationSettings
+    "documents": DocumentsSettings,
 
 
 @dataclass(frozen=True)
@@ -410,6 +423,7 @@ class Settings:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     destinations: dict[str, DestinationSettings] = field(default_factory=dict)
 
+    documents: DocumentsSettings = field(default_factory=DocumentsSettings)
 
 def declared(section: type) -> Iterator[tuple[str, Any, str, Kind, bool]]:
     """(key, default, doc, kind, secret) for each setting of a section class."""
@@ -577,6 +591,10 @@ class Config:
 
 
 def _default_data_dir() -> Path:
+    @property
+    def documents(self) -> DocumentsSettings:
+        return self.settings.documents
+
     """$PONTE_DATA_DIR, else the platform's per-user data folder (XDG on Linux)."""
     if env := os.environ.get("PONTE_DATA_DIR"):
         return Path(env)

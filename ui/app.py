@@ -170,6 +170,12 @@ class KioskApp:
                                        stats=self.mediator.stores.stats, parent=self.bridge)
         self.bridge.restarted.connect(self.feedback.clear)  # Finish, Start again, idle: the next journey asks anew
         ctx.setContextProperty("feedback", self.feedback)
+        from ui.documents_bridge import PROVIDER, DocumentsBridge, PrivateImages  # document pages, oral signing
+        self.documents = DocumentsBridge(config, self.bridge, tasks=self.mediator.tasks, parent=self.bridge)
+        self.bridge.file_providers.append(self.documents.attachments)
+        self.bridge.image_urls = self.documents.image_urls
+        self.engine.addImageProvider(PROVIDER, PrivateImages(self.documents.image))
+        ctx.setContextProperty("documents", self.documents)
         self.engine.load(str(QML_DIR / "Main.qml"))
         if not self.engine.rootObjects():
             raise RuntimeError("the kiosk screens could not be loaded (QML error above)")

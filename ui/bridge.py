@@ -22,6 +22,7 @@ from kiosk.national_id import DIGITS_ONLY
 from kiosk.validators import DEFAULT_MAX_LENGTH
 from kiosk.reference import display
 from kiosk.citizen import CitizenSession
+from kiosk.documents import ORAL
 from kiosk.screen import (ATTRACT, LANGUAGE, QUESTION, SERVICES, START, STOPPED, ScreenContent, SpokenOption,
                           error_text)
 from kiosk.session import ACTIVE, EXPIRED, InactivityTimer
@@ -115,6 +116,10 @@ class KioskBridge(QObject):
         # Files of this citizen's document and signature answers (page id -> files), in memory only: written
         # with the submission (sealed), forgotten at the wipe.
         self._files: dict[str, tuple] = {}
+        # Further files the submission carries (a document's pages, read from the session's private folder),
+        # and thumbnails for check answers: set by the documents bridge (ui/documents_bridge.py).
+        self.file_providers: list[Callable[[Journey], list]] = []
+        self.image_urls: Callable[[Page, Any], list[str]] | None = None
         help_settings = config.help
         self.help = HelpCall(kiosk_id=config.kiosk_id, notify_url=help_settings.notify_url,
                              remind_seconds=help_settings.remind_seconds, timeout=help_settings.timeout,
@@ -206,6 +211,8 @@ class KioskBridge(QObject):
             extra.append(tr(self._language, "question.optional"))
         if page.type == "multiple_choice":
             extra.append(tr(self._language, "answer.choose_all"))
+        if page.type == "signature" and page.oral_alternative:
+            extra.append(tr(self._language, "signature.oral_hint"))
         if source := self._prefill_source(page):  # once-only: say where the answer already there comes from
             extra.append(tr(self._language, "prefill.hint", source=source))
         for sentence in extra:
@@ -307,7 +314,14 @@ class KioskBridge(QObject):
             return []
         return [{"pageId": row.page.id, "question": self._s(row.page.question),
                  "source": tr(self._language, "prefill.from", source=s) if (s := self._prefill_source(row.page)) else "",
-                 "answer": self.format_answer(row.page, row.value)} for row in self.journey.summary()]
+                 "answer": self.format_answer(row.page, row.value),
+                 "images": self.image_urls(row.page, row.value) if self.image_urls else []}
+                for row in self.journey.summary()]
+
+    def _spoken_answer(self, page: Page) -> str:
+        """The answer on the screen as words: "Pages: 2" or "Signed" for files, never their names."""
+        raw = self.journey.raw.get(page.id) if self.journey else None
+        return self.format_answer(page, raw) if page.type in ("document", "signature") and raw else self.answerText
 
     def format_answer(self, page: Page, value: Any) -> str:
         if value is None or value == "" or value == []:
@@ -317,6 +331,10 @@ class KioskBridge(QObject):
         if page.type in ("single_choice", "multiple_choice"):
             values = value if isinstance(value, list) else [value]
             return ", ".join(self._s(page.option(v).label) for v in values if page.option(v))
+        if page.type == "document":
+            return tr(self._language, "doc.pages", count=len(value) if isinstance(value, list) else 1)
+        if page.type == "signature":
+            return tr(self._language, "signature.oral_answer" if value == ORAL else "signature.signed")
         if page.type == "date":
             year, month, day = str(value).split("-")
             return f"{day}/{month}/{year}"
@@ -594,8 +612,23 @@ class KioskBridge(QObject):
 
     def _attachments(self, journey: Journey) -> list:
         """The files of the answers the journey will send (a page changed or hidden since sends nothing)."""
-        return [a for page_id, files in self._files.items()
-                if files and journey.answers.get(page_id) == files[0].name for a in files]
+        found = [a for page_id, files in self._files.items()
+                 if files and journey.answers.get(page_id) == files[0].name for a in files]
+        for provide in self.file_providers:
+            found += provide(journey)
+        return found
+
+    def confirm_signed_orally(self) -> bool:
+        """The mediator noted that the citizen agreed out loud instead of signing, where the definition allows
+        it: the answer is ORAL and no image is sent. False if the screen is not such a signature question."""
+        page = self._page()
+        if not page or self._screen != QUESTION or page.type != "signature" or not page.oral_alternative:
+            return False
+        self._files.pop(page.id, None)
+        self.journey.raw[page.id] = ORAL
+        self.journey.error = None
+        self._refresh()
+        return True
 
     @Slot(str)
     def chooseOption(self, value: str) -> None:
@@ -844,7 +877,7 @@ class KioskBridge(QObject):
             opts = tuple(SpokenOption(o["number"], o["value"], o["label"]) for o in self.options)
             return ScreenContent(QUESTION, lang, self.question, body=self.progressText, hint=self.hint,
                                  error=self.error, options=opts, question_type=page.type,
-                                 personal=page.personal, answer=self.answerText)
+                                 personal=page.personal, answer=self._spoken_answer(page))
         if self._screen == CHECK:
             # Every answer together identifies the citizen: it goes in `answer` (personal), never in
             # the body, so it is read aloud only on request and never joins the shared speech cache.

@@ -183,6 +183,33 @@ class AssistController(QObject):
             s.check_identity(kind)
             self._refresh()
 
+    @Property(bool, notify=changed)
+    def oralAllowed(self) -> bool:
+        """The citizen is on a signature question whose definition lets the mediator note an oral agreement."""
+        journey = self._journey()
+        page = journey.page if journey is not None and getattr(self.bridge, "screen", "") == "question" else None
+        return bool(self.assisted and page is not None and page.type == "signature" and page.oral_alternative)
+
+    @Slot()
+    def confirmOral(self) -> None:
+        """The citizen cannot sign and agreed out loud: into the audit log and the assisted record, and the
+        answer says so (no image is made in its place)."""
+        s = self.session()
+        journey = self._journey()
+        if s is None or not s.active or not self.oralAllowed or journey is None:
+            self.problem.emit(tr(self.language, "m.oral.not_here"))
+            return
+        try:
+            s.confirm_oral(journey.page.id)  # logged first: no answer without its audit line
+        except AssistError:
+            self.problem.emit(tr(self.language, "m.oral.not_here"))
+            return
+        except Exception:  # noqa: BLE001 - the audit log could not be written (a full disk): nothing noted
+            self.problem.emit(tr(self.language, "m.oral.failed"))
+            return
+        self.bridge.confirm_signed_orally()
+        self._refresh()
+
     @Slot(result="QVariantMap")
     def record(self) -> dict:
         """What the submission would carry in payload["assisted"] now."""

@@ -86,6 +86,26 @@ Item {
                                     Accessible.role: Accessible.StaticText
                                     Accessible.name: text
                                 }
+                                Flow { // a document's pages, a signature: small pictures from the private folder
+                                    visible: modelData.images.length > 0
+                                    Layout.fillWidth: true
+                                    spacing: Theme.gap / 2
+                                    Repeater {
+                                        model: modelData.images
+                                        Image {
+                                            required property string modelData
+                                            required property int index
+                                            objectName: "checkThumb_" + index
+                                            height: 140 * Theme.u
+                                            width: Math.max(1, implicitWidth * height / Math.max(1, implicitHeight))
+                                            source: modelData
+                                            cache: false
+                                            fillMode: Image.PreserveAspectFit
+                                            sourceSize.height: 280
+                                            Accessible.ignored: true
+                                        }
+                                    }
+                                }
                             }
                             BigButton {
                                 objectName: "change_" + modelData.pageId

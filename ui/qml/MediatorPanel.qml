@@ -182,6 +182,13 @@ Rectangle {
             Layout.fillWidth: true
             columns: 2
             columnSpacing: 8; rowSpacing: 8
+            MediatorButton { // a signature question that allows it: the citizen agreed out loud instead
+                objectName: "panelOralConfirm"
+                Layout.fillWidth: true; Layout.columnSpan: 2
+                visible: mediator.assist.oralAllowed
+                text: mediator.t["m.oral.confirm"]
+                onClicked: mediator.assist.confirmOral()
+            }
             MediatorButton {
                 objectName: "panelAskConsent"
                 Layout.fillWidth: true; Layout.columnSpan: 2

@@ -202,10 +202,11 @@ Flickable {
         // A signature drawn with a finger; Python renders it (documents/signature.py).
         Loader {
             objectName: "signatureLoader"
-            active: kiosk.questionType === "signature"
+            active: kiosk.questionType === "signature" && !documents.oralDone
             visible: active
             Layout.fillWidth: true
-            Layout.preferredHeight: 340 * Theme.u
+            // Lower where "I cannot sign" follows, so that it too is in view on a 1366x768 screen.
+            Layout.preferredHeight: (documents.oralAllowed ? 250 : 340) * Theme.u
             sourceComponent: SignaturePad {
                 padLabel: kiosk.t["signature.pad"]
                 clearLabel: kiosk.t["signature.clear"]
@@ -215,6 +216,20 @@ Flickable {
 
         // Dates: day, month, year in three boxes with a numeric keypad.
         RowLayout {
+        // "I cannot sign", where the definition allows a helper to note an oral agreement instead.
+        SignatureOral {
+            visible: kiosk.questionType === "signature" && documents.oralAllowed
+            Layout.fillWidth: true
+        }
+
+        // A document's pages: scanner, camera, USB stick (ui/documents_bridge.py).
+        Loader {
+            objectName: "documentLoader"
+            active: kiosk.questionType === "document"
+            visible: active
+            Layout.fillWidth: true  // and as tall as the pages need (the Loader takes its item's implicit height)
+            sourceComponent: DocumentQuestion {}
+        }
             visible: kiosk.questionType === "date"
             Layout.fillWidth: true
             spacing: Theme.gap

@@ -270,8 +270,6 @@ class FeedbackSettings:
 
 
 @dataclass(frozen=True)
-class MetricsSettings:
-@dataclass(frozen=True)
 class DocumentsSettings:
     """[documents]: where the pages of `document` questions come from (docs/documents.md)."""
 
@@ -283,6 +281,8 @@ class DocumentsSettings:
                                          "under (a stick is a folder one or two levels down)", PATHS)
 
 
+@dataclass(frozen=True)
+class MetricsSettings:
     """[metrics]: fleet health in Prometheus format; never any personal data."""
 
     textfile: str = setting("", 'node_exporter textfile-collector file, rewritten atomically ("" = off)', TEXT)

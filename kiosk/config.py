@@ -399,9 +399,9 @@ SECTIONS: dict[str, type] = {
     "help": HelpSettings,
     "printer": PrinterSettings,
     "catalogue": CatalogueSettings,
+    "documents": DocumentsSettings,
 }
 DESTINATIONS = "destinations"  # a table of tables: [destinations.NAME], each a DestinationSettings
-    "documents": DocumentsSettings,
 
 
 @dataclass(frozen=True)
@@ -421,9 +421,9 @@ class Settings:
     help: HelpSettings = field(default_factory=HelpSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
+    documents: DocumentsSettings = field(default_factory=DocumentsSettings)
     destinations: dict[str, DestinationSettings] = field(default_factory=dict)
 
-    documents: DocumentsSettings = field(default_factory=DocumentsSettings)
 
 def declared(section: type) -> Iterator[tuple[str, Any, str, Kind, bool]]:
     """(key, default, doc, kind, secret) for each setting of a section class."""
@@ -589,12 +589,12 @@ class Config:
     def catalogue(self) -> CatalogueSettings:
         return self.settings.catalogue
 
-
-def _default_data_dir() -> Path:
     @property
     def documents(self) -> DocumentsSettings:
         return self.settings.documents
 
+
+def _default_data_dir() -> Path:
     """$PONTE_DATA_DIR, else the platform's per-user data folder (XDG on Linux)."""
     if env := os.environ.get("PONTE_DATA_DIR"):
         return Path(env)

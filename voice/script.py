@@ -44,14 +44,14 @@ def script(screen: ScreenContent, *, read_personal: bool = False, with_commands:
             parts.append(tr(lang, "voice.option_no_word", label=option.label, number=option.number))
     if screen.question_type == "number":
         parts.append(tr(lang, "voice.number_prompt"))
+    if screen.question_type in ("document", "signature"):  # what to do with the paper, or with a finger
+        parts.append(tr(lang, f"voice.{screen.question_type}_prompt"))
     if screen.answer:
         if screen.personal and not read_personal:
             parts.append(tr(lang, "voice.personal_hidden"))
         else:
             parts.append(tr(lang, "voice.answer_is", answer=screen.answer))
     if screen.kind == DONE and screen.reference:
-    if screen.question_type in ("document", "signature"):  # what to do with the paper, or with a finger
-        parts.append(tr(lang, f"voice.{screen.question_type}_prompt"))
         parts.append(tr(lang, "voice.reference", characters=spell(screen.reference)))
     if with_commands and screen.commands and phrases.has_words(lang):
         names = {c: phrases.spoken_word(lang, c) for c in ("back", "next", "help", "repeat")}

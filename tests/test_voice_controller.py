@@ -33,7 +33,7 @@ def data_dir(tmp_path_factory):
 def store(data_dir):
     """One model store for the module: the Korean model is loaded once (hundreds of MB)."""
     from voice.recognizer import ModelStore
-    return ModelStore(data_dir)
+    return ModelStore(data_dir, keep_others=True)  # one load for the module; the kiosk holds one language
 
 
 @pytest.fixture(scope="module")

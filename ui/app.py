@@ -148,6 +148,9 @@ class KioskApp:
         self.voice.intent.connect(self.bridge.applyIntent)
         self.qt.aboutToQuit.connect(self.voice.close)
         self.extras["voice"] = self.voice
+        from ui.voice_prefetch import SpeechPrefetch  # the likely next screen's speech, made ahead
+        self.voice_prefetch = SpeechPrefetch(self.voice, self.bridge, parent=self.bridge)
+        self.qt.aboutToQuit.connect(self.voice_prefetch.close)
         # MEDIATOR: create the MediatorController here
         from ui.mediator_bridge import MediatorController
 
@@ -267,6 +270,7 @@ class KioskApp:
         from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
         self.catalogue_watch.close()
+        self.voice_prefetch.close()
         self.watchdog.stop()
         self.window.close()
         self.qt.removeEventFilter(self.activity)

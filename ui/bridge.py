@@ -47,6 +47,21 @@ def _url(path: Path | None) -> str:
     return QUrl.fromLocalFile(str(path)).toString() if path and path.is_file() else ""
 
 
+class _PageView:
+    """A journey seen as if it showed another page (read only), for `KioskBridge.likely_next_screens`."""
+
+    def __init__(self, journey: Journey, page: Page):
+        self.service, self.raw, self.page, self.error = journey.service, journey.raw, page, None
+        self._journey = journey
+
+    def __getattr__(self, name: str) -> Any:  # anything else (prefill marks, documents) as the journey has it
+        return getattr(self._journey, name)
+
+    def progress(self) -> tuple[int, int]:
+        counted = self._journey.pages_to_ask()
+        return (counted.index(self.page) + 1, len(counted)) if self.page in counted else self._journey.progress()
+
+
 class QueueWriter:
     """Owns the outbox on one worker thread: SQLite connections stay on the thread that opened them."""
 
@@ -792,6 +807,40 @@ class KioskBridge(QObject):
         self.catalogue = catalogue
         self.changed.emit()
         return True
+
+    def likely_next_screens(self) -> list[ScreenContent]:
+        """What the next screen will most likely say, for speech made ahead (ui/voice_prefetch.py).
+
+        The welcome screen leads to the language list, a start page to its first question, a
+        question to the next question that may be asked. Nothing when that page already has an
+        answer: its words would include the citizen's own."""
+        if self._data_notice_open:
+            return []
+        if self._screen == ATTRACT:
+            return [self._peek(LANGUAGE)]
+        page = self._page()
+        if page is None or self._screen not in (START, QUESTION):
+            return []
+        if self._screen == START:
+            following: Page | None = page
+        else:
+            pages = self.journey.pages_to_ask()
+            after = pages[pages.index(page) + 1:] if page in pages else []
+            following = after[0] if after else None
+        if following is None or self.journey.raw.get(following.id) not in (None, "", [], ()):
+            return []
+        return [self._peek(QUESTION, following)]
+
+    def _peek(self, screen: str, page: Page | None = None) -> ScreenContent:
+        """screen_content() as it would be on `screen` (showing `page`), with nothing changed or emitted."""
+        journey, shown = self.journey, self._screen
+        try:
+            self._screen = screen
+            if page is not None and journey is not None and page is not journey.page:
+                self.journey = _PageView(journey, page)  # type: ignore[assignment]
+            return self.screen_content()
+        finally:
+            self.journey, self._screen = journey, shown
 
     def _tick(self) -> None:
         if self._screen == ATTRACT or self._busy:

@@ -194,6 +194,14 @@ class VoiceController(QObject):
     def _screen_text(self, read_personal: bool = False) -> str:
         return scripts.script(self._screen, read_personal=read_personal) if self._screen else ""
 
+    def words_for(self, screen: ScreenContent) -> str:
+        """The words this controller would say for `screen` now, without saying them (ui/voice_prefetch.py)."""
+        shown, self._screen = self._screen, screen
+        try:
+            return self._screen_text()
+        finally:
+            self._screen = shown
+
     # --- speaking --------------------------------------------------------------------------
 
     def _say(self, text: str, private: bool = False) -> None:

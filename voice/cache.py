@@ -6,14 +6,19 @@ wording, voice and rate for as long as the kiosk runs. `SharedCache.used(path)`
 marks a clip as just played (its modification time) and, once the folder is
 over `max_bytes`, deletes the oldest clips until it is back under 90 % of it.
 Clips that hold a citizen's answers never come here: they live in the private
-folder, deleted when the citizen leaves.
+folder, deleted when the citizen leaves. `prefetch_text` says which screens' words
+may be made ahead of time (ui/voice_prefetch.py) and so join this cache.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+
+from kiosk.screen import ATTRACT, LANGUAGE, QUESTION, SERVICES, START, ScreenContent
+from voice.script import script
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +91,23 @@ class SharedCache:
             except OSError as exc:
                 log.warning("speech cache: could not delete a clip: %s", type(exc).__name__)
         return freed
+
+
+# Screens whose speech may be made ahead and kept in the shared cache: their words are the
+# service's and the kiosk's own. Check answers (every answer) and the confirmation (the
+# reference number) are never made ahead.
+PREFETCHABLE = frozenset({ATTRACT, LANGUAGE, SERVICES, START, QUESTION})
+
+
+def prefetch_text(screen: ScreenContent, words: Callable[[ScreenContent], str] = script) -> str | None:
+    """The words said for `screen` (by `words`: the voice controller's, else `voice.script`), if they
+    may be made ahead into the shared cache.
+
+    None for a screen that holds anything of the citizen's: an answer (personal or not: the
+    controller keeps any clip with an answer private), an error about what they typed, a
+    reference number, or a screen that lists their answers.
+    """
+    if screen.kind not in PREFETCHABLE or screen.answer or screen.error or screen.reference:
+        return None
+    text = words(screen)
+    return text or None

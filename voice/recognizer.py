@@ -2,7 +2,10 @@
 
 `ModelStore` loads models lazily on a background thread (the Korean small
 model takes seconds and hundreds of MB): the first screens never wait, and the
-microphone appears when the model is ready. A model folder that was not
+microphone appears when the model is ready. It holds the model of one language
+at a time, the session's: asking for another language (a change of language, or
+the default language again at the wipe) releases the others and hands their
+memory back to the system, so memory does not grow with the languages used. A model folder that was not
 installed with `kiosk voice install-model` is first loaded once in a child
 process, so a corrupt model cannot take the kiosk down with it.
 
@@ -11,6 +14,8 @@ and its intent (see `voice.grammar`) out.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import statistics
 import threading
@@ -54,8 +59,12 @@ def _vosk():
 class ModelStore:
     """Vosk models by language, loaded in the background on first need."""
 
-    def __init__(self, data_dir: Path | str, *, on_change: Callable[[str, str, str], None] | None = None):
+    def __init__(self, data_dir: Path | str, *, on_change: Callable[[str, str, str], None] | None = None,
+                 keep_others: bool = False):
         self.data_dir = Path(data_dir)
+        # True keeps every model loaded once (a test module sharing one store across many screens);
+        # the kiosk holds only the session's language.
+        self.keep_others = keep_others
         # Listeners get (language, state, message), called on the loading thread.
         self.listeners: list[Callable[[str, str, str], None]] = [on_change] if on_change else []
         self._models: dict[str, object] = {}
@@ -77,7 +86,9 @@ class ModelStore:
         return model_path(self.data_dir, language) is not None
 
     def preload(self, language: str) -> None:
-        """Start loading the model for a language in the background (once)."""
+        """Start loading the model for a language in the background (once); release the others."""
+        if not self.keep_others:
+            self.release(keep=language)
         with self._lock:
             if language in self._threads or language in self._models:
                 return
@@ -94,6 +105,28 @@ class ModelStore:
                 notify = (LOADING, str(path))
         self._notify(language, *notify)
 
+    def release(self, keep: str | None = None) -> list[str]:
+        """Forget the models of every language but `keep` (all with None); returns the languages released.
+
+        A load still running for a released language finishes and is dropped. A recognition
+        still running keeps its model alive until it ends (vosk counts references).
+        """
+        with self._lock:
+            gone = sorted(({*self._models, *self._threads} - {keep}))
+            for language in gone:
+                self._models.pop(language, None)
+                self._threads.pop(language, None)
+                self._state.pop(language, None)
+        if gone:
+            gc.collect()  # a model object caught in a reference cycle would otherwise wait for the collector
+            _give_back_memory()
+        return gone
+
+    def loaded(self) -> list[str]:
+        """Languages whose model is in memory now."""
+        with self._lock:
+            return sorted(self._models)
+
     def _load(self, language: str, path: Path) -> None:
         started = time.perf_counter()
         try:
@@ -109,12 +142,18 @@ class ModelStore:
         except Exception as exc:
             result = (FAILED, f"{path}: {exc}")
         else:
-            with self._lock:
-                self._models[language] = model
             result = (READY, str(path))
-            self.load_seconds[language] = time.perf_counter() - started
         with self._lock:
-            self._state[language] = result
+            wanted = self._threads.get(language) is threading.current_thread()
+            if wanted:
+                self._state[language] = result
+                if result[0] == READY:
+                    self._models[language] = model
+                    self.load_seconds[language] = time.perf_counter() - started
+        if not wanted:  # released while it loaded (the citizen changed language, or left)
+            model = None
+            _give_back_memory()
+            return
         self._notify(language, *result)
 
     def _notify(self, language: str, state: str, message: str) -> None:
@@ -129,6 +168,15 @@ class ModelStore:
             thread.join(wait)
         with self._lock:
             return self._models.get(language)
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system (glibc's malloc_trim): a released model's hundreds of
+    MB would otherwise stay in the process's resident memory, reused only by later allocations."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the allocator keeps its own policy
+        pass
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from kiosk.receipt import Receipt, build_receipt
 from translations import text as tr
-from ui.receipt_print import PrintResult, print_receipt, qr_data_url
 from ui.tasks import TaskManager
+
+if TYPE_CHECKING:  # the printing module (QPainter pages, segno, ESC/POS) loads at the first receipt, not at start-up
+    from ui.receipt_print import PrintResult
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,11 @@ class ReceiptController(QObject):
 
     def _rebuild(self) -> None:
         self._receipt = self._build(with_answers=False) if self._kiosk.journey is not None else None
-        self._qr = qr_data_url(self._receipt.qr_text) if self._receipt else ""
+        if self._receipt is not None:
+            from ui.receipt_print import qr_data_url
+            self._qr = qr_data_url(self._receipt.qr_text)
+        else:
+            self._qr = ""
         self.receiptChanged.emit()
 
     def _follow_language(self) -> None:
@@ -191,6 +197,7 @@ class ReceiptController(QObject):
     def _print(self, *, with_answers: bool) -> None:
         if self._receipt is None or self._printing:
             return
+        from ui.receipt_print import PrintResult, print_receipt
         receipt = self._build(with_answers=with_answers)
         settings, session = self._settings, self._session
         self._printing, self._result = True, None

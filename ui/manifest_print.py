@@ -49,8 +49,8 @@ class SheetDocument:
         s, u = self.sheet, layout.body
         narrow = layout.width <= 600
         layout.text(s.heading, u * 1.4, bold=True, centre=True, gap=u * 0.5, keep=True)
-        for line in s.header:
-            _pair(layout, line, u)
+        for line in s.header:  # on a roll the values (a date and its UTC form) get the whole width
+            _pair(layout, line, u, stacked=narrow)
         layout.rule(u * 0.9)
         layout.text(s.counts_label, u * 1.05, bold=True, gap=u * 0.3, keep=True)
         for line in s.counts:
@@ -76,8 +76,13 @@ class SheetDocument:
         return float(layout.y)
 
 
-def _pair(layout: Any, line: SheetLine, u: float) -> None:
-    """A label and its value side by side (the value in bold, at the middle of the line)."""
+def _pair(layout: Any, line: SheetLine, u: float, *, stacked: bool = False) -> None:
+    """A label and its value side by side (the value in bold, at the middle of the line), or the value under
+    its label (`stacked`)."""
+    if stacked:
+        layout.text(line.label, u * 0.85, gap=u * 0.05, keep=True)
+        layout.text(line.value, u, bold=True, mono=line.code, gap=u * 0.3)
+        return
     top, column = layout.y, layout.width * 0.5
     left = layout.text(line.label, u, width=column - u * 0.5)
     layout.y = top

@@ -1,13 +1,23 @@
 """The mediator console (`mediator.console` in QML): queue and device health, today's figures,
-and the kiosk's actions (sync now, retry, export, restart, exit).
+and the kiosk's actions (sync now, retry, export, reprint a receipt, close the day, restart, exit).
 
 Every action runs through the task manager, never on the GUI thread: a sync
-pass, retries, bundle and audit exports, the audit chain's verification and
-the network probes. The figures come from operations code
-(operations.health, operations.console) and are worded by ui.console_format.
+pass, retries, bundle and audit exports, the audit chain's verification, the
+network probes, printing and closing the day. The figures come from
+operations code (operations.health, operations.console) and are worded by
+ui.console_format.
+
+Reprint: the newest submissions the kiosk still holds are listed by reference,
+service, state and time (no answers); "Reprint receipt" prints the receipt as
+`kiosk receipt REF --print` does (operations.receipts), in the kiosk's default
+language, on the [printer]. Close the day: the signed-in mediator (any role: a
+van usually has no supervisor on board) confirms with their own PIN on the
+console's PIN pad (`dayPin`, audited like a sign-in, with the same lock-out);
+the day is then closed as that mediator (kiosk.closeday) and its sheet printed.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from concurrent.futures import Future
 from pathlib import Path
@@ -15,11 +25,19 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
-from operations.console import Console
+from kiosk.closeday import CloseDayError
+from kiosk.definition import load_catalogue
+from kiosk.mediators import Mediator, MediatorStore
+from kiosk.outbox import OutboxError
+from kiosk.receipt import format_date
+from operations.console import Console, DayClosed, Reprint
 from operations.health import open_queue, probe_destination, voice_status
 from translations import text as tr
 from ui.console_format import NEEDS_A_PERSON, audit_status, console_snapshot
+from ui.manifest_print import print_sheet
+from ui.mediator_pin import PinEntry
 from ui.mediator_signin import SignIn
+from ui.receipt_print import print_receipt
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -27,17 +45,30 @@ log = logging.getLogger(__name__)
 RESTART_EXIT_CODE = 3  # the service manager starts the kiosk again on this code
 
 
+class ConfirmPin(PinEntry):
+    """The PIN pad inside the console: the signed-in mediator confirms an action (closing the day)."""
+
+    def start(self, only: Mediator | None = None) -> None:
+        super().start(only)
+        if only is not None:  # not the "signed in for a while" reminder: the pad's title says why
+            self._message = ""
+            self.changed.emit()
+
+
 class ConsoleController(QObject):
-    """The console's figures (`snapshotChanged`) and its actions' state (`changed`)."""
+    """The console's figures (`snapshotChanged`), its actions' state (`changed`) and the reprint list
+    (`receiptsChanged`)."""
 
     snapshotChanged = Signal()
-    changed = Signal()  # message, busy, confirmPending
+    changed = Signal()  # message, busy, confirmPending, closingDay
+    receiptsChanged = Signal()  # receiptsShown, recent
 
     def __init__(self, config, audit, stats, sign_in: SignIn, tasks: TaskManager, language: str, *,
                  export_dir: Path, leave: Callable[[str, int], None],
                  outbox_opener: Callable[[], tuple[Any, str]] | None = None, fetch=None,
                  clock_probe: bool = True, sync_worker: Callable[[], Any] = lambda: None,
-                 synthesizer: Callable[[], Any] = lambda: None, parent: QObject | None = None):
+                 synthesizer: Callable[[], Any] = lambda: None, store: Any = None,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.config, self.audit, self.stats = config, audit, stats
         self.sign_in, self.tasks, self.language = sign_in, tasks, language
@@ -56,6 +87,15 @@ class ConsoleController(QObject):
         self._message = ""
         self._confirm = ""
         self._busy = 0
+        self._catalogue: Any = None  # the services, for titles and receipts; read once, off the GUI thread
+        self._receipts_shown = False
+        self._recent: list[dict] = []
+        self._closing_day = False
+        # The mediators' accounts, for the PIN that confirms closing the day: the sign-in's store when given,
+        # else opened at the first closing (and closed with the console).
+        self._own_store = None
+        self._day_pin = ConfirmPin(store, audit, tasks, language, parent=self)
+        self._day_pin.succeeded.connect(self._day_confirmed)
 
     # --- properties for QML ---------------------------------------------------------
 
@@ -81,6 +121,26 @@ class ConsoleController(QObject):
     def needsPersonStates(self) -> list[str]:
         return list(NEEDS_A_PERSON)
 
+    @Property(bool, notify=receiptsChanged)
+    def receiptsShown(self) -> bool:
+        """True while the reprint list is shown instead of the health cards."""
+        return self._receipts_shown
+
+    @Property("QVariantList", notify=receiptsChanged)
+    def recent(self) -> list:
+        """The reprint list: {id, reference, service, state, when}, newest first; no personal data."""
+        return self._recent
+
+    @Property(QObject, constant=True)
+    def dayPin(self) -> QObject:
+        """The PIN pad's model while closing the day (a PinEntry of its own, for the signed-in mediator)."""
+        return self._day_pin
+
+    @Property(bool, notify=changed)
+    def closingDay(self) -> bool:
+        """True while the PIN pad asks the mediator to confirm closing the day."""
+        return self._closing_day
+
     # --- the model ----------------------------------------------------------------------
 
     def _model(self) -> Console:
@@ -89,11 +149,15 @@ class ConsoleController(QObject):
         mediator = self.sign_in.mediator
         return Console(self.config, self.audit, mediator.id if mediator else "-", outbox=self._outbox,
                        outbox_reason=self._outbox_reason, stats=self.stats, fetch=self._fetch,
-                       clock_probe=False, sync_worker=self._sync_worker())
+                       clock_probe=False, sync_worker=self._sync_worker(), catalogue=self._catalogue)
 
     def clear(self) -> None:
-        """The console opens afresh (or closes): no message or half-confirmed exit is left over."""
+        """The console opens afresh (or closes): no message, half-confirmed exit, reprint list or PIN is left."""
         self._message, self._confirm = "", ""
+        self._closing_day = False
+        self._day_pin.forget()
+        self._receipts_shown, self._recent = False, []
+        self.receiptsChanged.emit()
         self.changed.emit()
 
     @Slot()
@@ -227,8 +291,135 @@ class ConsoleController(QObject):
         self.changed.emit()
         self._leave(action, code)
 
+    # --- reprinting a receipt ----------------------------------------------------------------------
+
+    @Slot(bool)
+    def showReceipts(self, shown: bool) -> None:
+        """Show the reprint list (read off the GUI thread) or go back to the health cards."""
+        if not self.sign_in.signedIn:
+            return
+        self._receipts_shown = bool(shown)
+        if not shown:
+            self._recent = []
+        self.receiptsChanged.emit()
+        if shown:
+            self._load_recent()
+
+    def _load_recent(self) -> None:
+        model, language = self._model(), self.language
+
+        def read() -> list[dict]:
+            self._ensure_catalogue(model)
+            return [{"id": r.id, "reference": r.reference, "service": r.service_title, "state": r.state,
+                     "when": format_date(dt.datetime.fromtimestamp(r.created_at).astimezone(), language)}
+                    for r in model.recent(language)]
+
+        def done(future: Future) -> None:
+            try:
+                rows = future.result()
+            except Exception as exc:  # noqa: BLE001 - an unreadable queue: said once, the list stays empty
+                self._message = tr(self.language, "m.console.failed_action", reason=type(exc).__name__)
+                rows = []
+            if self._receipts_shown and self.sign_in.signedIn:
+                self._recent = rows
+                self.receiptsChanged.emit()
+        self._run(read, done, quiet=True)
+
+    def _ensure_catalogue(self, model: Console) -> None:
+        """On a pool thread: the service definitions, read once (titles in the list, receipts' wording)."""
+        if self._catalogue is None:
+            self._catalogue = load_catalogue(self.config.services_dirs)
+        model.catalogue = self._catalogue
+
+    @Slot(str)
+    def reprint(self, submission_id: str) -> None:
+        """Print this submission's receipt again on the kiosk's printer (no answers on it)."""
+        if not self.sign_in.signedIn or not submission_id:
+            return
+        model, settings = self._model(), self.config.printer
+
+        def run() -> Reprint:
+            self._ensure_catalogue(model)
+            return model.reprint(submission_id, lambda receipt: print_receipt(receipt, settings))
+        self._confirm = ""
+        self._run(run, self._reprinted)
+
+    def _reprinted(self, future: Future) -> None:
+        try:
+            done: Reprint = future.result()
+        except Exception as exc:  # noqa: BLE001 - shown, never raised into the UI
+            self._message = tr(self.language, "m.console.failed_action", reason=type(exc).__name__)
+            return
+        if done.problem:
+            self._message = tr(self.language, "m.console.failed_action", reason=done.problem)
+        else:
+            self._message = tr(self.language, "m.console.reprinted", reference=done.reference,
+                               result=tr(self.language, f"m.console.print.{done.result}"))
+
+    # --- closing the day ------------------------------------------------------------------------------
+
+    @Slot()
+    def closeDay(self) -> None:
+        """Ask the signed-in mediator's PIN; the day is closed once it is right."""
+        mediator = self.sign_in.mediator
+        if mediator is None or self.busy:
+            return
+        if self._day_pin.store is None:
+            try:
+                self._own_store = self._day_pin.store = MediatorStore.for_config(self.config)
+            except Exception as exc:  # noqa: BLE001 - an unreadable accounts file: said, never raised
+                self._message = tr(self.language, "m.console.failed_action", reason=type(exc).__name__)
+                self.changed.emit()
+                return
+        self._confirm = ""
+        self._day_pin.start(only=mediator)
+        self._closing_day = True
+        self.changed.emit()
+
+    @Slot()
+    def cancelCloseDay(self) -> None:
+        self._day_pin.forget()
+        self._closing_day = False
+        self.changed.emit()
+
+    def _day_confirmed(self, mediator: Mediator) -> None:
+        signed_in = self.sign_in.mediator
+        self._closing_day = False
+        self.changed.emit()
+        if signed_in is None or mediator.id != signed_in.id:
+            return  # the pad was for whoever is signed in; anything else closes nothing
+        model, settings = self._model(), self.config.printer
+        self._run(lambda: model.close_day(lambda sheet: print_sheet(sheet, settings)), self._day_closed)
+
+    def _day_closed(self, future: Future) -> None:
+        try:
+            done: DayClosed = future.result()
+        except (CloseDayError, OutboxError) as exc:
+            self._message = tr(self.language, "m.console.failed_action", reason=str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown, never raised into the UI
+            self._message = tr(self.language, "m.console.failed_action", reason=type(exc).__name__)
+            return
+        manifest = done.closing.manifest
+        counts = ", ".join(f"{state}: {n}" for state, n in manifest["submissions"].items()) or "0"
+        closed = dt.datetime.fromisoformat(manifest["closed_at"].replace("Z", "+00:00")).astimezone()
+        self._message = tr(self.language, "m.console.day_closed", time=closed.strftime("%H:%M"),
+                           total=done.closing.total, counts=counts,
+                           queued=tr(self.language, "m.console.manifest_queued" if done.closing.queued
+                                     else "m.console.manifest_kept"),
+                           printed=tr(self.language, f"m.console.print.{done.printed}"))
+        if self.sign_in.signedIn:
+            self.refresh()
+
     def close(self) -> None:
         """At exit (may be called more than once)."""
+        store, self._own_store = self._own_store, None
+        if store is not None:
+            self._day_pin.store = None
+            try:
+                store.close()
+            except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
+                pass
         outbox, self._outbox = self._outbox, None
         if outbox is not None:
             try:

@@ -4,7 +4,8 @@ import QtQuick.Layouts
 
 // The mediator console: queue and device health, today's anonymous figures,
 // and the kiosk's lock-down actions. Counts, ages and reasons only: never a
-// citizen's answer or reference.
+// citizen's answer. References appear only in the reprint list, which the
+// mediator opens on purpose (reference, service, state and time; no answers).
 Rectangle {
     id: con
     objectName: "consoleScreen"
@@ -17,6 +18,7 @@ Rectangle {
     readonly property var d: m.device || ({})
     readonly property var s: m.stats || ({})
     readonly property bool settingsView: mediator.layer.view === "settings"
+    readonly property bool receiptsView: !settingsView && ops.receiptsShown
     // Three cards side by side on a landscape screen; one above the other on a narrow or portrait one.
     readonly property bool wide: width >= 1000 && width > height
 
@@ -78,8 +80,76 @@ Rectangle {
             }
         }
 
+        // --- reprint a receipt: the newest submissions, by reference -----------------------
+        Card {
+            objectName: "consoleReceipts"
+            visible: con.receiptsView
+            Layout.fillWidth: true; Layout.fillHeight: true
+            ColumnLayout {
+                anchors.fill: parent; anchors.margins: 12
+                spacing: 6
+                RowLayout {
+                    Layout.fillWidth: true
+                    spacing: 12
+                    Heading { text: mediator.t["m.console.receipts_title"] }
+                    MediatorButton {
+                        objectName: "consoleReceiptsBack"
+                        text: mediator.t["m.console.back"]
+                        onClicked: con.ops.showReceipts(false)
+                    }
+                }
+                Line { text: mediator.t["m.console.receipts_note"]; color: Theme.secondaryText; font.pixelSize: 16 }
+                Line {
+                    visible: con.ops.recent.length === 0 && !con.ops.busy
+                    text: mediator.t["m.console.no_receipts"]; color: Theme.secondaryText
+                }
+                ListView {
+                    objectName: "consoleRecent"
+                    Layout.fillWidth: true; Layout.fillHeight: true
+                    clip: true
+                    spacing: 6
+                    model: con.ops.recent
+                    delegate: Rectangle {
+                        id: recentRow
+                        required property var modelData
+                        required property int index
+                        width: ListView.view.width
+                        height: Math.max(recentText.implicitHeight, reprintButton.implicitHeight) + 12
+                        color: index % 2 ? "transparent" : Theme.secondary
+                        radius: 6
+                        RowLayout {
+                            anchors.fill: parent; anchors.margins: 6
+                            spacing: 12
+                            Text {
+                                objectName: "consoleRecentReference_" + recentRow.index
+                                text: recentRow.modelData.reference
+                                font.pixelSize: 22; font.bold: true; font.family: "DejaVu Sans Mono"
+                                color: Theme.text
+                            }
+                            Text {
+                                id: recentText
+                                Layout.fillWidth: true
+                                textFormat: Text.PlainText
+                                text: recentRow.modelData.service + "\n" + recentRow.modelData.state + " · "
+                                      + recentRow.modelData.when
+                                font.pixelSize: 18; color: Theme.text; wrapMode: Text.Wrap
+                            }
+                            MediatorButton {
+                                id: reprintButton
+                                objectName: "consoleReprint_" + recentRow.index
+                                text: mediator.t["m.console.reprint"]
+                                Accessible.name: mediator.t["m.console.reprint"] + " " + recentRow.modelData.reference
+                                enabled: !con.ops.busy
+                                onClicked: con.ops.reprint(recentRow.modelData.id)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         GridLayout {
-            visible: !con.settingsView
+            visible: !con.settingsView && !con.receiptsView
             Layout.fillWidth: true; Layout.fillHeight: true
             columns: con.wide ? 3 : 1
             columnSpacing: 12; rowSpacing: 12
@@ -217,7 +287,8 @@ Rectangle {
             Layout.fillWidth: true
             text: con.ops.message
             font.pixelSize: 18; font.bold: true; color: Theme.band
-            elide: Text.ElideMiddle
+            wrapMode: Text.Wrap; maximumLineCount: 3
+            elide: Text.ElideRight
         }
 
         Flow {
@@ -228,6 +299,8 @@ Rectangle {
             MediatorButton { objectName: "consoleRetryAll"; text: mediator.t["m.console.retry_all"]; enabled: !con.ops.busy; onClicked: con.ops.retryAll() }
             MediatorButton { objectName: "consoleExport"; text: mediator.t["m.console.export"]; enabled: !con.ops.busy; onClicked: con.ops.exportBundle() }
             MediatorButton { objectName: "consoleExportAudit"; text: mediator.t["m.console.export_audit"]; visible: con.m.supervisor === true; enabled: !con.ops.busy; onClicked: con.ops.exportAudit() }
+            MediatorButton { objectName: "consoleReceiptsOpen"; text: mediator.t["m.console.receipts"]; visible: !con.receiptsView; onClicked: con.ops.showReceipts(true) }
+            MediatorButton { objectName: "consoleCloseDay"; text: mediator.t["m.console.close_day"]; enabled: !con.ops.busy; onClicked: con.ops.closeDay() }
             MediatorButton { objectName: "consoleSettings"; text: mediator.t["m.console.settings"]; onClicked: mediator.openSettings() }
             MediatorButton {
                 objectName: "consoleRestart"
@@ -243,5 +316,31 @@ Rectangle {
                 onClicked: con.ops.exitKiosk()
             }
         }
+    }
+
+    // --- closing the day: the signed-in mediator's PIN, over the console ---------------------------
+    Rectangle {
+        objectName: "consoleDayScrim"
+        anchors.fill: parent
+        visible: con.ops.closingDay
+        color: "#000000"; opacity: 0.55
+        MouseArea {
+            objectName: "consoleDayScrimBlocker"
+            anchors.fill: parent
+            Accessible.name: mediator.t["m.layer.scrim"]
+            onClicked: {}
+        }
+    }
+    PinPad {
+        objectName: "consoleDayPin"
+        visible: con.ops.closingDay
+        anchors.centerIn: parent
+        width: Math.min(560, parent.width - 16)
+        height: Math.min(implicitHeight, parent.height - 16)
+        pin: con.ops.dayPin
+        title: mediator.t["m.console.close_day_pin"]
+        submitText: mediator.t["m.console.close_day"]
+        signInPad: false
+        onCancelled: con.ops.cancelCloseDay()
     }
 }

@@ -8,7 +8,13 @@ import QtQuick.Layouts
 Rectangle {
     id: pad
     objectName: "pinPad"
-    readonly property var pin: mediator.pin
+    // The sign-in pad by default; the console reuses it to confirm closing the day (its own PinEntry, its
+    // own title, and Cancel goes back to the console instead of ending the sign-in).
+    property var pin: mediator.pin
+    property string title: mediator.t["m.pin.title"]
+    property string submitText: mediator.t["m.pin.ok"]
+    property bool signInPad: true
+    signal cancelled()
     color: Theme.background
     radius: Theme.radius
     border.color: Theme.border; border.width: 3
@@ -25,9 +31,9 @@ Rectangle {
 
         Text {
             objectName: "pinTitle"
-            text: mediator.t["m.pin.title"]
+            text: pad.title
             font.pixelSize: 30; font.bold: true; color: Theme.text
-            Layout.fillWidth: true
+            Layout.fillWidth: true; wrapMode: Text.Wrap
         }
         Flow {
             Layout.fillWidth: true
@@ -121,12 +127,12 @@ Rectangle {
                 objectName: "pinCancel"
                 Layout.fillWidth: true; Layout.preferredHeight: 64
                 text: mediator.t["m.pin.cancel"]
-                onClicked: mediator.cancelPin()
+                onClicked: pad.signInPad ? mediator.cancelPin() : pad.cancelled()
             }
             MediatorButton {
                 objectName: "pinSubmit"
                 Layout.fillWidth: true; Layout.preferredHeight: 64
-                text: mediator.t["m.pin.ok"]
+                text: pad.submitText
                 fill: Theme.primary; ink: Theme.primaryText
                 enabled: pad.pin.length >= pad.pin.minLength && !pad.pin.locked && !pad.pin.busy
                 onClicked: pad.pin.submit()

@@ -365,6 +365,18 @@ def test_a_capture_finishing_after_the_wipe_is_dropped(kiosk):
     assert k.page_files() == [] and k.docs.count == 0 and not k.docs.root.exists()
 
 
+def test_pages_go_when_the_journey_is_left(kiosk):
+    k = kiosk
+    k.start()
+    _take_photo(k)
+    k.wait(pages=1)
+    k.d.click("backButton")  # to the service's start page: the journey and its pages stay
+    assert k.app.bridge.screen == "start" and len(k.page_files()) == 1
+    k.d.click("backButton")  # to the list of services: the journey is gone, and so are its pages
+    assert k.app.bridge.screen == "services" and k.app.bridge.journey is None
+    assert k.page_files() == [] and not k.docs.root.exists()
+
+
 def test_pages_left_by_a_crash_are_deleted_at_start(qtbot, tmp_path):
     leftover = Path(make_queue_config(tmp_path)[0].data_dir) / "documents-private" / "0123abcd"
     leftover.mkdir(parents=True)
@@ -457,6 +469,24 @@ def test_the_file_fed_camera_is_only_chosen_by_the_setting(tmp_path):
     assert isinstance(fake, FileCamera) and not fake.available()  # an empty folder is no camera
     (tmp_path / "p.jpg").write_bytes(photo((1, 2, 3), size=(64, 48)))
     assert fake.available()
+
+
+def test_the_real_camera_previews_and_takes_a_photo_where_there_is_one(qtbot):
+    from PySide6.QtMultimedia import QMediaDevices, QVideoSink
+    from documents.camera import QtCamera, image_bytes
+    if not QMediaDevices.videoInputs():
+        pytest.skip("no camera on this machine (the file-fed camera covers the screens)")
+    camera, sink, photos = QtCamera(), QVideoSink(), []
+    camera.photoTaken.connect(photos.append)
+    assert camera.available()
+    camera.start(sink)
+    try:
+        qtbot.waitUntil(lambda: sink.videoFrame().isValid(), timeout=10000)
+        camera.take_photo()
+        qtbot.waitUntil(lambda: bool(photos), timeout=10000)
+    finally:
+        camera.stop()
+    assert Image.open(io.BytesIO(image_bytes(photos[0]))).format == "JPEG"
 
 
 # --- screenshots and layout (slow) ---------------------------------------------------------------------------

@@ -659,7 +659,7 @@ def _prune(paths: KioskCatalogue) -> None:
             continue
         lock_file = paths.locks / f"{entry.name}.lock"
         try:
-            handle = open(lock_file, "a")  # noqa: SIM115 - closed below, after the folder is gone
+            handle = _open_lock(lock_file)
         except OSError:
             continue  # cannot tell whether it is in use: keep it
         with handle:
@@ -673,6 +673,12 @@ def _prune(paths: KioskCatalogue) -> None:
                 lock_file.unlink()
 
 
+def _open_lock(path: Path) -> IO[bytes]:
+    """A version's lock file, opened read-only (created if missing): flock needs no write access, so a
+    lock file made by `kiosk catalogue update` run as root still works for the kiosk's own user."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_CREAT, 0o644), "rb")
+
+
 class VersionHold:
     """A reading process's hold on one catalogue version: while held, no update deletes its folder.
 
@@ -680,10 +686,10 @@ class VersionHold:
     dies; `release()` ends it earlier (the kiosk adopted a newer version).
     """
 
-    def __init__(self, version: int, path: Path, handle: IO[str]):
+    def __init__(self, version: int, path: Path, handle: IO[bytes]):
         self.version = version
         self.path = path
-        self._handle: IO[str] | None = handle
+        self._handle: IO[bytes] | None = handle
 
     @property
     def held(self) -> bool:
@@ -714,7 +720,7 @@ def hold_version(data_dir: Path, version: int | None = None) -> VersionHold | No
             continue  # `current` moved on meanwhile: read it again
         try:
             paths.locks.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle = open(paths.locks / f"v{wanted}.lock", "a")  # noqa: SIM115 - owned by the VersionHold
+            handle = _open_lock(paths.locks / f"v{wanted}.lock")
         except OSError as exc:
             log.warning("catalogue version %d cannot be held (%s)", wanted, exc.strerror)
             return None

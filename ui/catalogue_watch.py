@@ -198,14 +198,15 @@ class CatalogueWatcher(QObject):
 
     def check_switched(self) -> None:
         """If `current` points at a newer version than the screen offers, load it in the background."""
-        if not self.active or self._preparing or self._updating:
+        slot = self._slot
+        if slot is None or self._preparing or self._updating:
             return
         newest = self.paths.version()
         known = self._prepared.version if self._prepared else self.version
         if newest is None or (known is not None and newest <= known):
             return
         self._preparing = True
-        data_dir, slot, dirs = self.config.data_dir, self._slot, self.dirs
+        data_dir, dirs = self.config.data_dir, self.dirs
         cache_dir = self.config.cache_dir / "catalogue-cache"
 
         def run() -> _Prepared | None:

@@ -146,3 +146,19 @@ def test_onlyTheKiosksOwnWords_mayBeMadeAhead():
     assert prefetch_text(ScreenContent(CHECK, "en", "Check your answers", body="Read them.")) is None
     assert prefetch_text(ScreenContent(DONE, "en", "Thank you", reference="K7Q2M9")) is None
     assert prefetch_text(ScreenContent(START, "en", "Change of address", body="Takes 5 minutes.")) is not None
+
+
+def test_aPageThatMayBeSkipped_alsoBringsTheOneAfterIt(qtbot, kiosk):
+    bridge, _voice, _prefetch = kiosk
+    bridge.start()
+    bridge.chooseLanguage("en")
+    bridge.chooseService("social-energy-tariff")
+    bridge.begin()
+    bridge.setAnswer(NIF)
+    bridge.next()
+    assert bridge.pageId == "benefits"
+    # The income question is asked only for some benefits: the page after it is as likely.
+    service = bridge.journey.service
+    expected = [service.text(service.page(pid).question, "en") for pid in ("yearly_income", "people_home")]
+    assert [screen.title for screen in bridge.likely_next_screens()] == expected
+    assert bridge.pageId == "benefits" and bridge.screen == QUESTION  # looking ahead changed nothing

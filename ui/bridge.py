@@ -812,8 +812,9 @@ class KioskBridge(QObject):
         """What the next screen will most likely say, for speech made ahead (ui/voice_prefetch.py).
 
         The welcome screen leads to the language list, a start page to its first question, a
-        question to the next question that may be asked. Nothing when that page already has an
-        answer: its words would include the citizen's own."""
+        question to the next question that may be asked (and the one after it when that one
+        may be skipped, depending on an answer). Never a page that already has an answer: its
+        words would include the citizen's own."""
         if self._data_notice_open:
             return []
         if self._screen == ATTRACT:
@@ -822,14 +823,13 @@ class KioskBridge(QObject):
         if page is None or self._screen not in (START, QUESTION):
             return []
         if self._screen == START:
-            following: Page | None = page
+            candidates = [page]
         else:
             pages = self.journey.pages_to_ask()
             after = pages[pages.index(page) + 1:] if page in pages else []
-            following = after[0] if after else None
-        if following is None or self.journey.raw.get(following.id) not in (None, "", [], ()):
-            return []
-        return [self._peek(QUESTION, following)]
+            candidates = after[:2] if after and after[0].show_if is not None else after[:1]
+        unanswered = [p for p in candidates if self.journey.raw.get(p.id) in (None, "", [], ())]
+        return [self._peek(QUESTION, p) for p in unanswered]
 
     def _peek(self, screen: str, page: Page | None = None) -> ScreenContent:
         """screen_content() as it would be on `screen` (showing `page`), with nothing changed or emitted."""

@@ -389,6 +389,9 @@ def test_close_the_day_from_the_console_with_the_pin_queues_and_prints_the_manif
     # The printed sheet's QR code is the manifest's fingerprint.
     qr = printed_qr(device, tmp_path, "sheet")
     assert qr == [f"ponte-close-day:{d.config.kiosk_id}:{manifest['closed_at']}:{kept['digest']}"]
+    # The closing is in the queue, but not among the citizens' receipts.
+    assert [r["reference"] for r in show_receipts(d)] == ["DAYC-0001", "DAYC-0000"]
+    d.click("consoleReceiptsBack")
 
     # No printer: the day is closed all the same (chained to the first closing), and the console says so.
     device.unlink()

@@ -317,9 +317,9 @@ def test_reprint_lists_references_and_prints_the_receipt_on_the_thermal_printer(
     assert d.has("consoleQueue") and not d.has("consoleReceipts") and d.ctrl.console.recent == []
 
 
-@pytest.mark.slow  # cups-pdf runs ghostscript: about 15 s
+@pytest.mark.slow  # cups-pdf runs ghostscript twice: about 30 s
 def test_reprint_on_cups_gives_a_pdf_with_the_reference(qtbot, tmp_path, consoles, cups_pdf):  # noqa: F811
-    """The CUPS path with the cups-pdf virtual printer: the reprinted PDF holds the reference, no answer."""
+    """The CUPS path with the cups-pdf virtual printer: a reprinted receipt and the day's sheet."""
     queue, out_dir = cups_pdf
     d = open_console(qtbot, tmp_path, {"kind": "cups", "name": queue}, [(citizen_payload("CUPS2345"), "x")])
     consoles.append(d)
@@ -334,6 +334,20 @@ def test_reprint_on_cups_gives_a_pdf_with_the_reference(qtbot, tmp_path, console
     qr = qr_texts(pdf_to_png(pdf, tmp_path / "reprint"))
     pdf.unlink()
     assert "CUPS-2345" in info and qr == ["CUPS-2345\nhttps://registo.example.pt"], (info, qr)
+
+    # The day's sheet through the same queue: one A4 page whose QR code is the manifest's fingerprint.
+    d.click("consoleReceiptsBack")
+    d.click("consoleCloseDay")
+    type_day_pin(d, PIN)
+    qtbot.waitUntil(lambda: d.ctrl.console.message.startswith("Day closed"), timeout=20000)
+    assert d.ctrl.console.message.endswith("Manifest printed."), d.ctrl.console.message
+    kept = json.loads((d.config.data_dir / closeday.LAST_NAME).read_text())
+    sheet = wait_for_pdf(out_dir, d.config.kiosk_id)
+    info = subprocess.run(["pdfinfo", str(sheet)], capture_output=True, text=True, timeout=60).stdout
+    qr = qr_texts(pdf_to_png(sheet, tmp_path / "sheet"))
+    sheet.unlink()
+    assert "Pages:           1" in info and "Day closed" in info, info
+    assert qr == [f"ponte-close-day:{d.config.kiosk_id}:{kept['manifest']['closed_at']}:{kept['digest']}"]
 
 
 def type_day_pin(d, pin: str) -> None:

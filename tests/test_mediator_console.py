@@ -1,4 +1,7 @@
-"""The console model against the real offline queue: health without personal data, audited actions."""
+"""The mediator console against the real offline queue: health without personal data, audited actions; then
+through the real ConsoleScreen (pytest-qt, offscreen): reprinting a receipt on a thermal printer (the raster
+decoded back), the PIN-confirmed closing of the day with its printed sheet, an ODK-encrypted row, and the
+console's layout at 1366x768 and 1024x768. Real CUPS with cups-pdf: `-m slow`."""
 from __future__ import annotations
 
 import dataclasses

@@ -55,6 +55,7 @@ ACTIONS = frozenset({
     "fill_on_behalf", "identity_checked", "prefill", "signed_orally",
     "console_open", "console_close", "sync_now", "retry", "export_bundle", "audit_export",
     "exit", "restart", "settings", "reauth", "close_day", "receipt_reprint",
+    "catalogue_switch",  # the kiosk itself (no mediator): the signed catalogue version the screen now offers
 })
 # The only keys `details` may hold; all describe the kiosk, never the citizen.
 DETAIL_KEYS = frozenset({

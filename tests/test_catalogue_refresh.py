@@ -117,6 +117,10 @@ def test_runningKiosk_takesNewServices_atTheNextWelcomeScreen_notMidJourney(qtbo
     assert "Tell us your new address (4)" in _titles(bridge.services)
     assert OLD_TITLE not in _titles(bridge.services)
     assert app.catalogue is bridge.catalogue and watcher.version == 4
+    audit = app.mediator.stores.audit  # the switch is in the audit log: a version and a count, no person
+    qtbot.waitUntil(lambda: any(e.action == "catalogue_switch" for e in audit.entries()), timeout=10_000)
+    entry = next(e for e in audit.entries() if e.action == "catalogue_switch")
+    assert entry.mediator is None and entry.details == {"outcome": "version 4", "count": len(app.catalogue.services)}
     # v1 is no longer held: the next update may delete it
     _publish_next(source, repo, keys, 5)
     watcher.refresh_now()

@@ -202,6 +202,12 @@ class KioskApp:
 
     def _catalogue_adopted(self, version: int) -> None:
         self.catalogue = self.bridge.catalogue  # screenshots and tests read the app's catalogue
+        # The audit log says which catalogue served citizens from when: a version and a count, no person.
+        audit, services = self.mediator.stores.audit, len(self.catalogue.services)
+
+        def record() -> None:
+            audit.append("catalogue_switch", None, outcome=f"version {version}", count=services)
+        self.catalogue_watch.tasks.run_in_background(record)
 
     def _follow_help_card(self) -> None:
         """End the helper call when a helper signs in (PIN pad, panel) or the citizen closes the card."""

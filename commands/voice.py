@@ -74,7 +74,7 @@ def voices(config: Config, show_all: bool) -> None:
       kiosk voice voices --all
     """
     from voice.tts import SynthesisError, Synthesizer
-    synth = Synthesizer(config.data_dir / "voice-cache")
+    synth = Synthesizer(config.cache_dir / "voice-cache")
     try:
         found = synth.voices()
         if show_all:
@@ -108,7 +108,7 @@ def say(config: Config, text: str, lang: str, rate: int, out: Path) -> None:
       kiosk voice say "Olá, bom dia." --lang pt --out hello.wav
     """
     from voice.tts import SynthesisError, Synthesizer, wav_duration
-    synth = Synthesizer(config.data_dir / "voice-cache")
+    synth = Synthesizer(config.cache_dir / "voice-cache")
     try:
         path = synth.synthesize(text, lang, rate)
         out.parent.mkdir(parents=True, exist_ok=True)

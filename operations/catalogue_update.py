@@ -651,6 +651,8 @@ def _prune(paths: KioskCatalogue) -> None:
     before its folder goes: a process holding it shared (`hold_version`) keeps it.
     """
     keep = {os.path.realpath(link) for link in (paths.current, paths.previous) if link.is_symlink()}
+    with contextlib.suppress(OSError):  # without it, no version could be checked (so none deleted)
+        paths.locks.mkdir(parents=True, exist_ok=True, mode=0o755)
     for entry in paths.versions.iterdir():
         if os.path.realpath(entry) in keep:
             continue
@@ -719,7 +721,8 @@ def hold_version(data_dir: Path, version: int | None = None) -> VersionHold | No
                 return None
             continue  # `current` moved on meanwhile: read it again
         try:
-            paths.locks.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Empty files, no secret: readable by the kiosk's user even when root made them.
+            paths.locks.mkdir(parents=True, exist_ok=True, mode=0o755)
             handle = _open_lock(paths.locks / f"v{wanted}.lock")
         except OSError as exc:
             log.warning("catalogue version %d cannot be held (%s)", wanted, exc.strerror)

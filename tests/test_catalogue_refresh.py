@@ -75,6 +75,16 @@ def test_threeUpdatesInARow_whileAKioskReadsV1_neverDeleteIt_andReleasedItGoes(r
     assert sorted(p.name for p in paths.versions.iterdir()) == ["v4", "v5"]
 
 
+def test_versionsNobodyReads_areDeleted_keepingCurrentAndPrevious(repo, source, keys, data_dir):
+    paths = KioskCatalogue.under(data_dir)
+    update_catalogue(data_dir, str(repo), _root(repo))
+    for n in (2, 3, 4):  # no kiosk running: nothing holds a version
+        _publish_next(source, repo, keys, n)
+        update_catalogue(data_dir, str(repo), None)
+    assert sorted(p.name for p in paths.versions.iterdir()) == ["v3", "v4"]
+    assert sorted(p.name for p in paths.locks.iterdir()) == []  # the deleted versions' locks went with them
+
+
 @pytest.fixture
 def running(qtbot, tmp_path, https, repo, data_dir):
     """A running KioskApp on catalogue version 1, refreshing from the loopback HTTPS repository."""

@@ -198,17 +198,16 @@ class KioskApp:
         from ui.watchdog import Watchdog
         self.watchdog = Watchdog(self.window)
         self.watchdog.start()
-        # Delivery (requests, the connectors, Qt's network watcher) starts once the citizen has a screen:
-        # after the first frame, or after a moment if no frame comes (a hidden window in a test).
-        from PySide6.QtCore import QTimer
-        self._screen_up = False
-        self._pending_outbox = None
-        self.window.frameSwapped.connect(self._first_frame)
-        QTimer.singleShot(2000, self.window, self._first_frame)  # dies with the window
         self.catalogue_watch.start()
 
     def _catalogue_adopted(self, version: int) -> None:
         self.catalogue = self.bridge.catalogue  # screenshots and tests read the app's catalogue
+        # The audit log says which catalogue served citizens from when: a version and a count, no person.
+        audit, services = self.mediator.stores.audit, len(self.catalogue.services)
+
+        def record() -> None:
+            audit.append("catalogue_switch", None, outcome=f"version {version}", count=services)
+        self.catalogue_watch.tasks.run_in_background(record)
 
     def _follow_help_card(self) -> None:
         """End the helper call when a helper signs in (PIN pad, panel) or the citizen closes the card."""
@@ -226,23 +225,8 @@ class KioskApp:
             last["view"] = view
         layer.viewChanged.connect(on_view)
 
-    def _first_frame(self) -> None:
-        if self._screen_up:
-            return
-        self._screen_up = True
-        try:
-            self.window.frameSwapped.disconnect(self._first_frame)
-        except (RuntimeError, TypeError):  # already gone (the timer came first)
-            pass
-        if self._pending_outbox is not None:
-            outbox, self._pending_outbox = self._pending_outbox, None
-            self._start_sync(outbox)
-
     def _start_sync(self, outbox) -> None:
         """Deliver in the background whatever is queued, woken by every new submission."""
-        if not getattr(self, "_screen_up", True):
-            self._pending_outbox = outbox  # started by _first_frame
-            return
         from offline_queue.sync import start_sync
         if self.sync_worker is None:
             # Never a silent stand-in backend here: `kiosk demo` starts its own on purpose.
@@ -291,7 +275,6 @@ class KioskApp:
     def close(self) -> None:
         from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
-        self._screen_up, self._pending_outbox = True, None  # a late first-frame timer starts nothing now
         self.catalogue_watch.close()
         self.voice_prefetch.close()
         self.watchdog.stop()

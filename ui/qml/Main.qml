@@ -32,7 +32,11 @@ ApplicationWindow {
     }
 
     ColumnLayout {
+        id: citizenArea
+        objectName: "citizenArea"
         anchors.fill: parent
+        // The mediator's panel has its own strip at the side (the end side: left in Arabic): nothing is under it.
+        anchors.rightMargin: mediatorLayer.sideReserve
         spacing: 0
 
         // Header band: where am I, start again, language, help. On a narrow screen the
@@ -279,22 +283,22 @@ ApplicationWindow {
             objectName: "keyboard"
             Layout.alignment: Qt.AlignHCenter
             // Width drives height; cap it so a 768 px tall screen keeps room for the question.
-            Layout.preferredWidth: Math.min(root.width, root.height * 1.2)
+            Layout.preferredWidth: Math.min(citizenArea.width, root.height * 1.2)
             Layout.preferredHeight: active ? implicitHeight : 0
             visible: active
         }
     }
 
-    DataNotice { anchors.fill: parent; z: 40 }
+    DataNotice { anchors.fill: citizenArea; z: 40 }
 
-    IdleOverlay { anchors.fill: parent; z: 50 }
+    IdleOverlay { anchors.fill: citizenArea; z: 50 }
 
     // "Start again": one question before everything is deleted, then deleted at once.
     Popup {
         id: startAgainPopup
         objectName: "startAgainPopup"
-        anchors.centerIn: parent
-        width: Math.min(parent.width - 2 * Theme.margin, 900 * Theme.u)
+        x: citizenArea.x + (citizenArea.width - width) / 2; y: (parent.height - height) / 2  // beside the mediator's panel
+        width: Math.min(citizenArea.width - 2 * Theme.margin, 900 * Theme.u)
         modal: true
         padding: Theme.margin
         background: Rectangle { color: Theme.background; border.color: Theme.border; border.width: 3 * Theme.u; radius: Theme.radius }
@@ -344,8 +348,8 @@ ApplicationWindow {
     Popup {
         id: displayPopup
         objectName: "displayPopup"
-        anchors.centerIn: parent
-        width: Math.min(parent.width - 2 * Theme.margin, 900 * Theme.u)
+        x: citizenArea.x + (citizenArea.width - width) / 2; y: (parent.height - height) / 2  // beside the mediator's panel
+        width: Math.min(citizenArea.width - 2 * Theme.margin, 900 * Theme.u)
         modal: true
         padding: Theme.margin
         background: Rectangle { color: Theme.background; border.color: Theme.border; border.width: 3 * Theme.u; radius: Theme.radius }
@@ -419,8 +423,8 @@ ApplicationWindow {
     Popup {
         id: languagePopup
         objectName: "languagePopup"
-        anchors.centerIn: parent
-        width: Math.min(parent.width - 2 * Theme.margin, 900 * Theme.u)
+        x: citizenArea.x + (citizenArea.width - width) / 2; y: (parent.height - height) / 2  // beside the mediator's panel
+        width: Math.min(citizenArea.width - 2 * Theme.margin, 900 * Theme.u)
         modal: true
         padding: Theme.margin
         background: Rectangle { color: Theme.background; border.color: Theme.border; border.width: 3 * Theme.u; radius: Theme.radius }

@@ -13,8 +13,13 @@ Item {
     readonly property string view: mediator.layer.view
     // Which views are modal is decided in Python (ui/mediator_view.py).
     readonly property bool modal: mediator.layer.modal
-    readonly property real panelWidth: Math.round(Math.min(480, Math.max(width * 0.36, Math.min(360, width * 0.45))))
-    // The panel steps aside while the on-screen keyboard is up, so the mediator can type.
+    readonly property real panelWidth: Math.round(Math.min(480 * Theme.u, Math.max(width * 0.36, Math.min(360 * Theme.u, width * 0.45))))
+    // The panel and its collapsed tab sit in a strip of their own at the end side of the citizen's
+    // screen (right; left in right-to-left languages). Main.qml narrows the citizen's screen by
+    // `sideReserve`, so the panel never lies over a control of theirs, keyboard up or not.
+    readonly property bool panelOnLeft: kiosk.rtl
+    readonly property bool tabShown: view === "tab"
+    readonly property real sideReserve: panelShown ? panelWidth : tabShown ? tab.implicitWidth + Theme.gap : 0
     // The citizen's bar while a helper is with them: Main.qml keeps a slot of this height in the
     // page's flow, under the header, and tells where it is (nothing of the citizen's is covered).
     // Like the panel, it steps aside while the on-screen keyboard is up: the page needs the room.
@@ -22,9 +27,7 @@ Item {
                                            && !Qt.inputMethod.visible  // qmllint disable missing-property
     readonly property real assistBarHeight: Theme.touch + Theme.gap / 2
     property real assistBarTop: 0
-    readonly property bool panelShown: view === "panel" && !Qt.inputMethod.visible  // qmllint disable missing-property
-    // Keep the footer (Back / Next) reachable under the panel.
-    readonly property real footerHeight: Theme.touch + 2 * Theme.gap
+    readonly property bool panelShown: view === "panel"
 
     // Dims the citizen screen and swallows touches behind modal views.
     Rectangle {
@@ -118,10 +121,10 @@ Item {
         id: citizenBar
         objectName: "assistBar"
         visible: layer.assistBarShown
-        // Under the header, in the slot Main.qml keeps for it; left of the panel while that is up
-        // (x, not anchors: the panel stays on the right in every language).
-        x: 0; y: layer.assistBarTop
-        width: layer.panelShown ? parent.width - layer.panelWidth : parent.width
+        // Under the header, in the slot Main.qml keeps for it, as wide as the citizen's screen
+        // (x, not anchors: the side the panel takes is set here, not by mirroring).
+        x: layer.panelOnLeft ? layer.sideReserve : 0; y: layer.assistBarTop
+        width: parent.width - layer.sideReserve
         height: layer.assistBarHeight
         color: mediator.assist.mayFill ? Theme.focus : "#dbe9f6"
         border.color: Theme.border; border.width: 2
@@ -153,19 +156,20 @@ Item {
     // --- mediator panel and its collapsed tab ------------------------------------------------
     MediatorPanel {
         visible: layer.panelShown
-        anchors.top: parent.top
-        anchors.bottom: parent.bottom
-        anchors.bottomMargin: layer.footerHeight
-        anchors.right: parent.right
+        x: layer.panelOnLeft ? 0 : parent.width - width
+        y: 0
+        height: parent.height
         LayoutMirroring.enabled: false
         width: layer.panelWidth
     }
     MediatorButton {
+        id: tab
         objectName: "mediatorTab"
-        visible: layer.view === "tab" || (layer.view === "panel" && !layer.panelShown)
-        anchors.right: parent.right
+        visible: layer.tabShown
+        x: layer.panelOnLeft ? Theme.gap / 2 : parent.width - width - Theme.gap / 2
         anchors.verticalCenter: parent.verticalCenter
         LayoutMirroring.enabled: false
+        fontSize: Theme.small
         text: mediator.t["m.panel.show"]
         fill: Theme.band; ink: Theme.bandText
         onClicked: mediator.showPanel()

@@ -225,6 +225,8 @@ class VoiceSettings:
     on_by_default: bool = setting(False, "speech on from the start screen (false: the citizen turns it on)",
                                   BOOLEAN)
     rate: int = setting(100, "speaking rate in percent of the normal rate", _between(50, 200))
+    volume: int = setting(80, "speech volume in percent, where each citizen starts (they can change it; reset "
+                          "at the wipe)", _between(10, 100))
     microphone: str = setting("", 'the microphone by the name Qt gives it ("" = the system default)', TEXT)
     cache_max_mb: float = setting(200.0, "size cap of the shared speech cache, in MB (least recently used "
                                   "clips are deleted first)", NUMBER)

@@ -82,7 +82,8 @@ class AppState(QObject):
 class ActivityFilter(QObject):
     """Every touch, click or key press anywhere counts as the citizen being there."""
 
-    KINDS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
+    # FocusIn too: a screen reader moves the focus (and presses buttons) without any key or touch.
+    KINDS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress, QEvent.Type.FocusIn}
 
     def __init__(self, bridge):
         super().__init__()
@@ -148,6 +149,9 @@ class KioskApp:
         self.voice.intent.connect(self.bridge.applyIntent)
         self.qt.aboutToQuit.connect(self.voice.close)
         self.extras["voice"] = self.voice
+        from ui.keynav import KeyNavigator  # keys, keypads and focus (EZ Access conventions)
+        self.keynav = KeyNavigator(self.bridge, self.voice)
+        ctx.setContextProperty("keynav", self.keynav)
         from ui.voice_prefetch import SpeechPrefetch  # the likely next screen's speech, made ahead
         self.voice_prefetch = SpeechPrefetch(self.voice, self.bridge, parent=self.bridge)
         self.qt.aboutToQuit.connect(self.voice_prefetch.close)
@@ -188,6 +192,8 @@ class KioskApp:
             self.writer.warm()
         self.activity = ActivityFilter(self.bridge)
         self.qt.installEventFilter(self.activity)
+        self.keynav.attach(self.window, self.items)
+        self.qt.installEventFilter(self.keynav)
         if windowed:
             self.window.show()
         else:
@@ -280,6 +286,8 @@ class KioskApp:
         self.watchdog.stop()
         self.window.close()
         self.qt.removeEventFilter(self.activity)
+        self.qt.removeEventFilter(self.keynav)
+        self.keynav.detach()
         self.bridge._ticker.stop()
         # Destroy the QML scene now, while the Python objects it binds to still exist.
         self.window.deleteLater()

@@ -184,7 +184,7 @@ class KioskBridge(QObject):
     def welcomes(self) -> list:
         """The start screen's invitation in every kiosk language, for it to cycle through."""
         return [{"code": code, "welcome": tr(code, "attract.welcome"), "start": tr(code, "attract.touch_to_start"),
-                 "rtl": code in RIGHT_TO_LEFT} for code in self.config.languages]
+                 "keys": tr(code, "keys.press_any_key"), "rtl": code in RIGHT_TO_LEFT} for code in self.config.languages]
 
     @Property("QVariantList", notify=changed)
     def services(self) -> list:
@@ -548,6 +548,7 @@ class KioskBridge(QObject):
     # --- actions from QML ----------------------------------------------------
 
     def _show(self, screen: str) -> None:
+        self.touch()  # every step, however it was asked for (touch, key, screen reader, voice), is activity
         self._screen = screen
         if self.help.waiting:
             self.help.update_step(self._service().id if self._service() else "", self._step_name())
@@ -600,6 +601,7 @@ class KioskBridge(QObject):
         if not self._page():
             return
         self.journey.raw[self.journey.page.id] = value
+        self.touch()  # typing (or a screen reader's text insert) is activity too
         if self.journey.error:
             self.journey.error = None
             self._refresh()
@@ -914,7 +916,8 @@ class KioskBridge(QObject):
         if self._screen == STOPPED:
             return ScreenContent(STOPPED, lang, self.stopText, body=self.stopInstead, commands=("back", "help", "repeat"))
         if self._screen == ATTRACT:
-            return ScreenContent(ATTRACT, lang, tr(lang, "attract.welcome"), tr(lang, "attract.touch_to_start"))
+            return ScreenContent(ATTRACT, lang, tr(lang, "attract.welcome"),
+                                 tr(lang, "attract.touch_to_start") + ". " + tr(lang, "keys.press_any_key"))
         if self._screen == LANGUAGE:
             opts = tuple(SpokenOption(i + 1, l["code"], l["name"]) for i, l in enumerate(self.languages))
             return ScreenContent(LANGUAGE, lang, tr(lang, "language.title"), options=opts)

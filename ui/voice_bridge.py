@@ -32,6 +32,8 @@ from voice.tts import MAX_RATE, MIN_RATE, Synthesizer
 log = logging.getLogger(__name__)
 
 RATE_STEP = 15
+VOLUME_STEP = 10  # percent
+MIN_VOLUME, MAX_VOLUME = 10, 100  # never silent by accident: 0 would look like a broken kiosk
 
 
 class VoiceController(QObject):
@@ -71,6 +73,8 @@ class VoiceController(QObject):
         self.mediator_notices.told.connect(self.changed)
         self._enabled = voice_cfg.on_by_default if enabled is None else enabled
         self._rate = voice_cfg.rate
+        self._volume = voice_cfg.volume
+        self.speaker.set_volume(self._volume / 100)
         self._screen: ScreenContent | None = None
         self._language = config.default_language
         self._heard_text = ""
@@ -101,6 +105,19 @@ class VoiceController(QObject):
     @Property(int, constant=True)
     def maxRate(self) -> int:
         return MAX_RATE
+
+    @Property(int, notify=changed)
+    def volume(self) -> int:
+        """Speech volume in percent, as the citizen set it (the kiosk's default at each new session)."""
+        return self._volume
+
+    @Property(int, constant=True)
+    def minVolume(self) -> int:
+        return MIN_VOLUME
+
+    @Property(int, constant=True)
+    def maxVolume(self) -> int:
+        return MAX_VOLUME
 
     @Property(bool, notify=changed)
     def speaking(self) -> bool:
@@ -192,7 +209,9 @@ class VoiceController(QObject):
         return tr(self._language, "voice.headphones") + " " + text
 
     def _screen_text(self, read_personal: bool = False) -> str:
-        return scripts.script(self._screen, read_personal=read_personal) if self._screen else ""
+        # "Say one" and "you can also say next" only where saying works: a microphone and a model.
+        return scripts.script(self._screen, read_personal=read_personal,
+                              can_listen=self._mic_state()[0] == READY) if self._screen else ""
 
     def words_for(self, screen: ScreenContent) -> str:
         """The words this controller would say for `screen` now, without saying them (ui/voice_prefetch.py)."""
@@ -221,6 +240,35 @@ class VoiceController(QObject):
     def listenAgain(self) -> None:
         """Say the screen again (the clip is cached: instant). Works even with voice off."""
         self._say(self._screen_text())
+
+    @Slot(str)
+    def sayText(self, text: str) -> None:
+        """Say something other than the screen (the focused item, key help), if voice is on.
+        A text with the citizen's answer in it is private like the screen's own."""
+        if self._enabled:
+            self._say(text)
+
+    @Slot()
+    def stopSpeaking(self) -> None:
+        self._stop_speech()
+
+    def _change_volume(self, delta: int) -> None:
+        volume = max(MIN_VOLUME, min(MAX_VOLUME, self._volume + delta))
+        if volume != self._volume:
+            self._volume = volume
+            self.speaker.set_volume(volume / 100)
+            self.changed.emit()
+        if self._enabled or self.speaker.speaking:
+            # Heard at the new loudness at once (the clip is cached: instant).
+            self._say(tr(self._language, "voice.volume_is", percent=self._volume))
+
+    @Slot()
+    def louder(self) -> None:
+        self._change_volume(VOLUME_STEP)
+
+    @Slot()
+    def quieter(self) -> None:
+        self._change_volume(-VOLUME_STEP)
 
     @Slot()
     def readToMe(self) -> None:
@@ -270,6 +318,8 @@ class VoiceController(QObject):
         self.speaker.forget()
         self._enabled = self.config.voice.on_by_default
         self._rate = self.config.voice.rate
+        self._volume = self.config.voice.volume
+        self.speaker.set_volume(self._volume / 100)
         self.changed.emit()
 
     # --- listening ---------------------------------------------------------------------------

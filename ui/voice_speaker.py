@@ -46,6 +46,14 @@ class Speaker(QObject):
     def speaking(self) -> bool:
         return self._speaking
 
+    @property
+    def volume(self) -> float:
+        """The loudness every clip plays at (0..1), applied to the audio sink."""
+        return self._player.volume
+
+    def set_volume(self, volume: float) -> None:
+        self._player.set_volume(volume)
+
     def say(self, text: str, language: str, rate: int, private: bool) -> None:
         """Stop what is being said and say `text` (nothing for an empty text)."""
         self.stop()

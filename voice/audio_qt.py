@@ -203,6 +203,7 @@ class ClipPlayer(QObject):
         self._sink: QAudioSink | None = None
         self._buffer: QBuffer | None = None
         self._playing = False
+        self.volume = 1.0  # 0..1, applied to every clip's sink (the citizen's volume setting)
         self.started_at: float | None = None  # perf_counter when the first sample was taken
         self._poll = QTimer(self)
         self._poll.setInterval(self.POLL_MS)
@@ -230,6 +231,7 @@ class ClipPlayer(QObject):
         self._buffer.setData(QByteArray(data))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._sink = QAudioSink(device, fmt, self)
+        self._sink.setVolume(self.volume)
         self.started_at = None
         self._sink.start(self._buffer)
         if _name(self._sink.error()) != "NoError":
@@ -259,6 +261,12 @@ class ClipPlayer(QObject):
     @property
     def playing(self) -> bool:
         return self._playing
+
+    def set_volume(self, volume: float) -> None:
+        """Loudness from now on (0..1), the clip playing now included."""
+        self.volume = max(0.0, min(1.0, volume))
+        if self._sink is not None:
+            self._sink.setVolume(self.volume)
 
     def stop(self) -> None:
         self._poll.stop()

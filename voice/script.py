@@ -28,7 +28,10 @@ def _sentence(text: str) -> str:
     return text
 
 
-def script(screen: ScreenContent, *, read_personal: bool = False, with_commands: bool = True) -> str:
+def script(screen: ScreenContent, *, read_personal: bool = False, with_commands: bool = True,
+           can_listen: bool = True) -> str:
+    """The words for `screen`. Without `can_listen` (no microphone or no model for the language) the
+    options are read by number and nothing invites the citizen to say a word."""
     lang = screen.language
     parts: list[str] = []
     for piece in (screen.title, screen.body, screen.hint):
@@ -38,11 +41,14 @@ def script(screen: ScreenContent, *, read_personal: bool = False, with_commands:
         parts.insert(0, _sentence(screen.error))  # the error comes first: it is why we are here again
     for option in screen.options:
         word = phrases.number_words(lang, option.number)
-        if word and option.number <= 10:
+        if not can_listen:
+            parts.append(tr(lang, "voice.option_plain", label=option.label, number=option.number,
+                            count=len(screen.options)))
+        elif word and option.number <= 10:
             parts.append(tr(lang, "voice.option", label=option.label, word=word[0], number=option.number))
         else:
             parts.append(tr(lang, "voice.option_no_word", label=option.label, number=option.number))
-    if screen.question_type == "number":
+    if screen.question_type == "number" and can_listen:
         parts.append(tr(lang, "voice.number_prompt"))
     if screen.question_type in ("document", "signature"):  # what to do with the paper, or with a finger
         parts.append(tr(lang, f"voice.{screen.question_type}_prompt"))
@@ -53,7 +59,7 @@ def script(screen: ScreenContent, *, read_personal: bool = False, with_commands:
             parts.append(tr(lang, "voice.answer_is", answer=screen.answer))
     if screen.kind == DONE and screen.reference:
         parts.append(tr(lang, "voice.reference", characters=spell(screen.reference)))
-    if with_commands and screen.commands and phrases.has_words(lang):
+    if with_commands and can_listen and screen.commands and phrases.has_words(lang):
         names = {c: phrases.spoken_word(lang, c) for c in ("back", "next", "help", "repeat")}
         if all(c in screen.commands for c in names):
             parts.append(tr(lang, "voice.commands", **names))

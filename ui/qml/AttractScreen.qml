@@ -53,6 +53,18 @@ Item {
             fontSize: Theme.body
             onClicked: { voice.readToMe(); kiosk.start() }
         }
+        Text { // keyboards and keypads: any key starts, with speech (ui/keynav.py)
+            objectName: "pressAnyKeyText"
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            text: screen.current ? screen.current.keys : kiosk.t["keys.press_any_key"]
+            LayoutMirroring.enabled: screen.current ? screen.current.rtl : false
+            color: Theme.text
+            font.pixelSize: Theme.body; font.bold: true
+            wrapMode: Text.Wrap
+            Accessible.role: Accessible.StaticText
+            Accessible.name: text
+        }
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter

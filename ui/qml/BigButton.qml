@@ -24,12 +24,13 @@ AbstractButton {
         radius: Theme.radius
         color: control.selected ? Theme.selected : control.fill
         opacity: control.enabled ? 1.0 : 0.45
-        border.width: control.visualFocus ? Math.round(5 * Theme.u) : Math.round(2 * Theme.u)
-        border.color: control.visualFocus ? Theme.focus : Theme.border
+        border.width: Math.round(2 * Theme.u)
+        border.color: Theme.border
         Rectangle { // pressed feedback
             anchors.fill: parent; radius: parent.radius
             color: "#000000"; opacity: control.down ? 0.18 : 0
         }
+        FocusRing { shown: control.visualFocus }
     }
     contentItem: Item {
         implicitWidth: content.implicitWidth

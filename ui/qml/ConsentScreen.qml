@@ -24,6 +24,8 @@ Rectangle {
             font.pixelSize: Theme.large; font.bold: true; color: Theme.text
             wrapMode: Text.Wrap
             horizontalAlignment: Text.AlignLeft
+            Accessible.role: Accessible.Heading
+            Accessible.name: text
         }
         Repeater {
             model: ["m.consent.who", "m.consent.what", "m.consent.scope", "m.consent.stop"]

@@ -8,7 +8,7 @@ Rectangle {
     objectName: "idleOverlay"
     visible: kiosk.idlePhase === "warning"
     color: "#cc0b0c0c"
-    MouseArea { anchors.fill: parent }  // nothing behind can be touched meanwhile
+    MouseArea { anchors.fill: parent }  // nothing behind can be touched meanwhile (Main.qml disables it for keys too)
     Accessible.role: Accessible.Dialog
     Accessible.name: kiosk.t["idle.title"]
     Rectangle {
@@ -23,10 +23,13 @@ Rectangle {
             anchors.fill: parent; anchors.margins: Theme.margin
             spacing: Theme.margin
             Text {
+                objectName: "idleTitle"
                 Layout.fillWidth: true
                 horizontalAlignment: Text.AlignHCenter
                 text: kiosk.t["idle.title"]
                 font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                Accessible.role: Accessible.Heading
+                Accessible.name: text
             }
             Text {
                 objectName: "idleCountdown"

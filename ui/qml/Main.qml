@@ -38,6 +38,9 @@ ApplicationWindow {
         // The mediator's panel has its own strip at the side (the end side: left in Arabic): nothing is under it.
         anchors.rightMargin: mediatorLayer.sideReserve
         spacing: 0
+        // Behind a dialog nothing can be used, not even by keys or a screen reader's actions.
+        enabled: kiosk.idlePhase !== "warning" && !kiosk.dataNoticeOpen && !mediatorLayer.modal
+                 && !startAgainPopup.visible && !displayPopup.visible && !languagePopup.visible
 
         // Header band: where am I, start again, language, help. On a narrow screen the
         // buttons go on a second row so the service title is never cut short.
@@ -411,6 +414,8 @@ ApplicationWindow {
         target: kiosk
         // A wipe (idle, Start again, Finish) closes whatever the citizen had open.
         function onRestarted() { startAgainPopup.close(); languagePopup.close(); displayPopup.close() }
+        // The warning goes on top of everything: a popup left open would hide "I need more time".
+        function onIdleChanged() { if (kiosk.idlePhase === "warning") { startAgainPopup.close(); languagePopup.close(); displayPopup.close() } }
     }
 
     // MEDIATOR: MediatorLayer here

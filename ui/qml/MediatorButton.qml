@@ -17,9 +17,10 @@ AbstractButton {
         radius: 8
         color: control.selected ? Theme.selected : control.fill
         opacity: control.enabled ? 1.0 : 0.45
-        border.width: control.visualFocus ? 4 : 2
-        border.color: control.visualFocus ? Theme.focus : Theme.border
+        border.width: 2
+        border.color: Theme.border
         Rectangle { anchors.fill: parent; radius: parent.radius; color: "#000000"; opacity: control.down ? 0.18 : 0 }
+        FocusRing { shown: control.visualFocus; cornerRadius: 8 }
     }
     contentItem: Text {
         id: label

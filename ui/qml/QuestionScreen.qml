@@ -77,6 +77,7 @@ Flickable {
                 wrapMode: Text.Wrap
                 Accessible.role: Accessible.Heading
                 Accessible.name: text
+                Accessible.focusable: true
             }
         }
         Text {
@@ -171,6 +172,7 @@ Flickable {
                 border.width: field.activeFocus ? 5 * Theme.u : 3 * Theme.u
                 border.color: kiosk.error !== "" ? Theme.error : (field.activeFocus ? Theme.selected : Theme.border)
                 radius: Theme.radius / 2
+                FocusRing { shown: field.activeFocus; cornerRadius: Theme.radius / 2 }
             }
             onTextEdited: kiosk.setAnswer(text)
             onAccepted: kiosk.next()
@@ -194,6 +196,7 @@ Flickable {
                 border.width: area.activeFocus ? 5 * Theme.u : 3 * Theme.u
                 border.color: kiosk.error !== "" ? Theme.error : (area.activeFocus ? Theme.selected : Theme.border)
                 radius: Theme.radius / 2
+                FocusRing { shown: area.activeFocus; cornerRadius: Theme.radius / 2 }
             }
             onTextChanged: if (activeFocus) kiosk.setAnswer(text)
             onActiveFocusChanged: if (activeFocus) flick.ensureVisible(area)
@@ -265,6 +268,7 @@ Flickable {
                             border.width: part.activeFocus ? 5 * Theme.u : 3 * Theme.u
                             border.color: kiosk.error !== "" ? Theme.error : (part.activeFocus ? Theme.selected : Theme.border)
                             radius: Theme.radius / 2
+                            FocusRing { shown: part.activeFocus; cornerRadius: Theme.radius / 2 }
                         }
                         onTextEdited: kiosk.setDateAnswer(dateParts.itemAt(0).value, dateParts.itemAt(1).value, dateParts.itemAt(2).value)
                         onActiveFocusChanged: if (activeFocus) flick.ensureVisible(part)

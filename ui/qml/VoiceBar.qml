@@ -16,7 +16,11 @@ Item {
     // One line when there is room; the buttons wrap onto more lines on a narrow screen.
     // (Each button's own condition, not its `visible`: that also follows the parent's, a loop.)
     function shown(b) { return b.objectName === "voiceMicrophone" ? bar.ready && voice.micAvailable
-                             : b.objectName === "voiceReadAnswer" ? bar.ready && voice.canReadPersonal : true }
+                             : b.objectName === "voiceReadAnswer" ? bar.ready && voice.canReadPersonal
+                             : (b.objectName === "voiceQuieter" || b.objectName === "voiceLouder") ? bar.volumeShown
+                             : true }
+    // Volume only while there is something to hear: the footer stays as short as it was otherwise.
+    readonly property bool volumeShown: bar.ready && (voice.enabled || voice.speaking)
     implicitWidth: { var w = -row.spacing; for (var i = 0; i < row.children.length; ++i) if (shown(row.children[i])) w += row.children[i].implicitWidth + row.spacing; return Math.max(0, w) }
     implicitHeight: row.implicitHeight
 
@@ -43,9 +47,14 @@ Item {
         Layout.minimumWidth: 64
         Layout.minimumHeight: 64
         text: bar.ready && voice.enabled ? bar.tr("voice.on", "Voice on") : bar.tr("voice.off", "Voice off")
-        Accessible.name: text
+        // A switch (toggle button): one name, and its state says on or off.
+        Accessible.name: bar.tr("voice.switch_name", "Voice")
+        Accessible.role: Accessible.Button
         Accessible.checkable: true
         Accessible.checked: bar.ready && voice.enabled
+        // The control's own state too: AbstractButton copies it over Accessible.checked.
+        checkable: false
+        checked: bar.ready && voice.enabled
         selected: bar.ready && voice.enabled
         fontSize: Math.max(24, Theme.small)
         onClicked: voice.toggle()
@@ -71,6 +80,32 @@ Item {
         fontSize: Math.max(24, Theme.small)
         enabled: bar.ready && voice.rate < voice.maxRate
         onClicked: voice.faster()
+    }
+    BigButton {
+        objectName: "voiceQuieter"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        visible: bar.volumeShown
+        text: "🔉 " + bar.tr("voice.quieter", "Quieter")
+        Accessible.name: bar.tr("voice.quieter", "Quieter")
+        Accessible.description: bar.ready ? bar.tr("voice.volume_is", "Volume {percent}%").replace("{percent}", voice.volume) : ""
+        fontSize: Math.max(24, Theme.small)
+        enabled: bar.ready && voice.volume > voice.minVolume
+        onClicked: voice.quieter()
+    }
+    BigButton {
+        objectName: "voiceLouder"
+        Layout.fillHeight: true
+        Layout.minimumWidth: 64
+        Layout.minimumHeight: 64
+        visible: bar.volumeShown
+        text: "🔊 " + bar.tr("voice.louder", "Louder")
+        Accessible.name: bar.tr("voice.louder", "Louder")
+        Accessible.description: bar.ready ? bar.tr("voice.volume_is", "Volume {percent}%").replace("{percent}", voice.volume) : ""
+        fontSize: Math.max(24, Theme.small)
+        enabled: bar.ready && voice.volume < voice.maxVolume
+        onClicked: voice.louder()
     }
     BigButton {
         objectName: "voiceMicrophone"

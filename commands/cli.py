@@ -32,7 +32,7 @@ COMMANDS = {
     "stats": "commands.mediators:stats", "console": "commands.mediators:console", "config": "commands.config:config",
     "doctor": "commands.fleet:doctor", "metrics": "commands.fleet:metrics", "receipt": "commands.receipt:receipt",
     "close-day": "commands.closeday:close_day", "catalogue": "commands.catalogue:catalogue",
-    "drafts": "commands.drafts:drafts",
+    "drafts": "commands.drafts:drafts", "translations": "commands.translations:translations_group",
 }
 
 

@@ -94,8 +94,40 @@ class Driver:
             self.type_into("yearField", year)
         elif page.type == "long_text":
             self.type_into("answerArea", answer)
+        elif page.type == "signature":
+            self.sign()
+        elif page.type == "document":
+            self.add_pages(len(answer))
         else:
             self.type_into("answerField", answer)
+
+    def sign(self) -> None:
+        """Draw a stroke across the signature pad with one finger (real touch events)."""
+        from PySide6.QtCore import QPoint, QPointF
+        area = self.item("signatureArea")
+        self.ensure_visible(area)
+        origin = area.mapToScene(QPointF(0, 0))
+        w, h = area.width(), area.height()
+        points = [QPoint(round(origin.x() + w * (0.2 + 0.06 * k)), round(origin.y() + h * (0.3 + 0.4 * (k % 2))))
+                  for k in range(11)]
+        device = QTest.createTouchDevice()
+        QTest.touchEvent(self.window, device).press(0, points[0]).commit()
+        for point in points[1:]:
+            QTest.qWait(10)
+            QTest.touchEvent(self.window, device).move(0, point).commit()
+        QTest.touchEvent(self.window, device).release(0, points[-1]).commit()
+        self.settle()
+
+    def add_pages(self, count: int) -> None:
+        """Add `count` pages with "Take a photo" (the kiosk's [documents] camera must be a "files:FOLDER" stand-in)."""
+        docs = self.app.documents
+        for _ in range(count):
+            wanted = docs.count + 1
+            self.click("docSource_camera")
+            self.click("docTakePhoto")
+            self.qtbot.waitUntil(lambda: not docs.busy and not docs.tasks.busy and docs.count == wanted,
+                                 timeout=30000)
+            self.settle()
 
     def complete_questions(self, service, answers: dict | None = None) -> dict:
         """Answer every page shown until check answers; return what was entered by page id."""

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -39,7 +40,7 @@ COMMANDS = {
 class LazyGroup(click.Group):
     """A group whose subcommands are named here and imported from their module when first used."""
 
-    def __init__(self, *args, lazy: dict[str, str], **kwargs) -> None:  # noqa: ANN002,ANN003 - click's own
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 

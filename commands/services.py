@@ -59,10 +59,21 @@ def check(config: Config, paths: tuple[Path, ...]) -> None:
     # Pictograms of unknown origin or without words beside them (kiosk/pictograms.py): reported here only,
     # a running kiosk still offers the service.
     unlicensed = licence_problems(catalogue.services.values())
-    problems = [*catalogue.problems, *unlicensed]
+    # Easy-read rules (kiosk/easyread): breaches of hard rules are problems, low reading-ease scores warnings.
+    from kiosk.definition import Problem
+    from kiosk.easyread import service_findings
+    unreadable: list[Problem] = []
+    warnings: list[Problem] = []
+    for service, finding, line in service_findings(catalogue.services.values()):
+        problem = Problem(str(service.source), line, "/" + "/".join(map(str, (*finding.path, finding.language))),
+                          ("easy-read: " if finding.level == "error" else "easy-read warning: ") + finding.message)
+        (unreadable if finding.level == "error" else warnings).append(problem)
+    problems = [*catalogue.problems, *unlicensed, *unreadable]
     for problem in problems:
         click.echo(problem)
-    count = len(catalogue.services) - len({p.file for p in unlicensed})
+    for warning in warnings:
+        click.echo(warning, err=True)
+    count = len(catalogue.services) - len({p.file for p in [*unlicensed, *unreadable]})
     if problems or missing:
         click.echo(f"{len(problems) + len(missing)} problem(s); {count} service(s) are fine.", err=True)
         exit_with(1)

@@ -226,8 +226,6 @@ class KioskBridge(QObject):
             extra.append(tr(self._language, "question.optional"))
         if page.type == "multiple_choice":
             extra.append(tr(self._language, "answer.choose_all"))
-        if page.type == "signature" and page.oral_alternative:
-            extra.append(tr(self._language, "signature.oral_hint"))
         if source := self._prefill_source(page):  # once-only: say where the answer already there comes from
             extra.append(tr(self._language, "prefill.hint", source=source))
         for sentence in extra:

@@ -113,9 +113,11 @@ class PrivateImages(QQuickImageProvider):
             image = QImage(1, 1, QImage.Format.Format_ARGB32)
             image.fill(Qt.GlobalColor.transparent)
             return image
-        side = max(requested.width(), requested.height(), 0) or THUMB_SIDE
-        if max(image.width(), image.height()) > side:
-            image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+        # The size QML asks for (sourceSize); a side it leaves at 0 is free, none given is THUMB_SIDE square.
+        width = requested.width() if requested.width() > 0 else (1 << 15 if requested.height() > 0 else THUMB_SIDE)
+        height = requested.height() if requested.height() > 0 else (1 << 15 if requested.width() > 0 else THUMB_SIDE)
+        if image.width() > width or image.height() > height:
+            image = image.scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
         return image
 

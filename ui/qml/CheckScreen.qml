@@ -87,6 +87,7 @@ Item {
                                     Accessible.name: text
                                 }
                                 Flow { // a document's pages, a signature: small pictures from the private folder
+                                    id: thumbs
                                     visible: modelData.images.length > 0
                                     Layout.fillWidth: true
                                     spacing: Theme.gap / 2
@@ -97,12 +98,13 @@ Item {
                                             required property int index
                                             objectName: "checkThumb_" + index
                                             height: 140 * Theme.u
-                                            width: Math.max(1, implicitWidth * height / Math.max(1, implicitHeight))
+                                            width: Math.min(thumbs.width, Math.max(1, implicitWidth * height / Math.max(1, implicitHeight)))
                                             source: modelData
                                             cache: false
                                             fillMode: Image.PreserveAspectFit
                                             sourceSize.height: 280
                                             Accessible.ignored: true
+                                            Rectangle { anchors.fill: parent; color: "transparent"; border.color: Theme.border; border.width: 1 }
                                         }
                                     }
                                 }

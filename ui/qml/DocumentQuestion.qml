@@ -13,12 +13,21 @@ ColumnLayout {
     objectName: "documentQuestion"
     spacing: Theme.gap
 
-    // A page card: large enough to recognise the page, small enough for three cards (two pages and the card
-    // that adds the next) side by side on a 1366x768 screen, with Retake and Remove above the fold.
-    readonly property real cardWidth: Math.min(300 * Theme.u, width)
-    readonly property real thumbHeight: 180 * Theme.u
+    // A page card: the thumbnail as tall as the screen leaves (140 to 420 px), so that with the pages' buttons
+    // and the sources everything is in view on a 1366x768 screen where it can be; several cards side by side.
+    readonly property real cardWidth: Math.min(width, Math.max(300 * Theme.u, thumbHeight * 1.1))
+    readonly property real thumbHeight: Math.max(140 * Theme.u, Math.min(420 * Theme.u, room - aboveAndBelow))
+    // Everything on the screen but the thumbnails: the count, the sources and a card's label and buttons.
+    readonly property real aboveAndBelow: countRow.height + Theme.gap + (sourcesFlow.visible ? sourcesFlow.height + Theme.gap : 0)
+                                          + (messageBox.visible ? messageBox.height + Theme.gap : 0)
+                                          + 3 * Theme.gap + Theme.small * 1.5 + Math.max(Theme.touch, Theme.small * 1.4 + 2 * Theme.gap)
+    // The height the question screen has left for this item (set by QuestionScreen.qml): the camera's preview
+    // takes what it can, so that Take the photo stays in view.
+    property real room: 600 * Theme.u
 
     RowLayout {
+        id: countRow
+        visible: documents.mode !== "camera"  // the preview takes the room
         Layout.fillWidth: true
         spacing: Theme.gap
         Text {
@@ -41,6 +50,7 @@ ColumnLayout {
     }
 
     Rectangle { // what went wrong with the last page, in the citizen's words
+        id: messageBox
         objectName: "docMessageBox"
         visible: documents.message !== ""
         Layout.fillWidth: true
@@ -61,10 +71,10 @@ ColumnLayout {
         }
     }
 
-    // --- the pages, and a card to add the next one from a source present here ----------------------------
+    // --- the pages so far ----------------------------------------------------------------------------------
     Flow {
         objectName: "docPages"
-        visible: documents.mode === ""
+        visible: documents.mode === "" && documents.count > 0
         Layout.fillWidth: true
         spacing: Theme.gap
         Repeater {
@@ -135,44 +145,37 @@ ColumnLayout {
                 }
             }
         }
-        Rectangle { // the next page: one button per source present on this kiosk
-            objectName: "docAddCard"
-            visible: documents.sources.length > 0 && documents.count < documents.maxPages
-            width: doc.cardWidth
-            height: addColumn.implicitHeight + 2 * Theme.gap
-            color: Theme.background
-            border.color: Theme.border; border.width: 2 * Theme.u
-            radius: Theme.radius
-            ColumnLayout {
-                id: addColumn
-                x: Theme.gap; y: Theme.gap
-                width: parent.width - 2 * Theme.gap
-                spacing: Theme.gap / 2
-                Text {
-                    objectName: "docAddTitle"
-                    Layout.fillWidth: true
-                    text: documents.count > 0 ? kiosk.t["doc.add_another"] : kiosk.t["doc.add_first"]
-                    font.pixelSize: Theme.small; font.bold: true; color: Theme.text
-                    wrapMode: Text.Wrap
-                    Accessible.role: Accessible.StaticText
-                    Accessible.name: text
-                }
-                Repeater {
-                    model: documents.sources
-                    BigButton {
-                        required property var modelData
-                        objectName: "docSource_" + modelData.id
-                        Layout.fillWidth: true
-                        text: modelData.label
-                        fontSize: Theme.small
-                        sidePadding: Theme.gap / 2
-                        Accessible.name: modelData.label
-                        fill: Theme.primary; ink: Theme.primaryText
-                        enabled: documents.canAdd
-                        onClicked: modelData.id === "scanner" ? documents.scan()
-                                 : modelData.id === "camera" ? documents.openCamera() : documents.openUsb()
-                    }
-                }
+    }
+    // The next page: one button per source present on this kiosk, in one row so that, with no page yet, the
+    // whole question fits a 1366x768 screen without scrolling.
+    Flow {
+        id: sourcesFlow
+        objectName: "docSources"
+        visible: documents.mode === "" && documents.sources.length > 0 && documents.count < documents.maxPages
+        Layout.fillWidth: true
+        spacing: Theme.gap
+        Text {
+            objectName: "docAddTitle"
+            height: Theme.touch
+            width: Math.min(implicitWidth, parent.width)
+            text: documents.count > 0 ? kiosk.t["doc.add_another"] : kiosk.t["doc.add_first"]
+            font.pixelSize: Theme.body; font.bold: true; color: Theme.text
+            verticalAlignment: Text.AlignVCenter
+            wrapMode: Text.Wrap
+            Accessible.role: Accessible.StaticText
+            Accessible.name: text
+        }
+        Repeater {
+            model: documents.sources
+            BigButton {
+                required property var modelData
+                objectName: "docSource_" + modelData.id
+                text: modelData.label
+                Accessible.name: modelData.label
+                fill: Theme.primary; ink: Theme.primaryText
+                enabled: documents.canAdd
+                onClicked: modelData.id === "scanner" ? documents.scan()
+                         : modelData.id === "camera" ? documents.openCamera() : documents.openUsb()
             }
         }
     }
@@ -189,11 +192,12 @@ ColumnLayout {
 
     // --- the camera: live preview with a frame guide ----------------------------------------------------
     Loader {
+        id: cameraLoader
         objectName: "docCameraLoader"
         active: documents.mode === "camera"
         visible: active
         Layout.fillWidth: true
-        Layout.preferredHeight: active ? 420 * Theme.u : 0
+        Layout.preferredHeight: active ? Math.max(260 * Theme.u, Math.min(900 * Theme.u, doc.room - cameraLoader.y)) : 0
         sourceComponent: ColumnLayout {
             spacing: Theme.gap
             Rectangle {
@@ -210,11 +214,13 @@ ColumnLayout {
                     Accessible.role: Accessible.Animation
                     Accessible.name: kiosk.t["doc.camera_guide"]
                 }
-                Rectangle { // the frame guide: an A4 page, upright, in the middle of the picture
+                Rectangle { // the frame guide: an A4 page, upright, in the middle of the picture itself
                     objectName: "docFrameGuide"
-                    anchors.centerIn: parent
-                    height: parent.height * 0.86
+                    readonly property rect picture: preview.contentRect
+                    height: Math.min(picture.height * 0.9, picture.width * 0.9 * 1.414)
                     width: height / 1.414
+                    x: picture.x + (picture.width - width) / 2
+                    y: picture.y + (picture.height - height) / 2
                     color: "transparent"
                     border.color: Theme.focus; border.width: 5 * Theme.u
                     radius: Theme.radius / 2

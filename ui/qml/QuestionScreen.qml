@@ -205,31 +205,44 @@ Flickable {
         // A signature drawn with a finger; Python renders it (documents/signature.py).
         Loader {
             objectName: "signatureLoader"
-            active: kiosk.questionType === "signature" && !documents.oralDone
+            active: kiosk.questionType === "signature" && !documents.oralDone && !documents.oralAsked
             visible: active
             Layout.fillWidth: true
-            // Lower where "I cannot sign" follows, so that it too is in view on a 1366x768 screen.
-            Layout.preferredHeight: (documents.oralAllowed ? 250 : 340) * Theme.u
-            sourceComponent: SignaturePad {
-                padLabel: kiosk.t["signature.pad"]
-                clearLabel: kiosk.t["signature.clear"]
-                onStrokesChanged: kiosk.setSignature(strokes, padWidth, padHeight)
+            // As tall as the screen leaves (Clear in view without scrolling), between 280 and 340.
+            Layout.preferredHeight: Math.max(280 * Theme.u, Math.min(340 * Theme.u, flick.height - 2 * Theme.margin - y))
+            sourceComponent: Item {
+                SignaturePad {
+                    anchors.fill: parent
+                    padLabel: kiosk.t["signature.pad"]
+                    clearLabel: kiosk.t["signature.clear"]
+                    onStrokesChanged: kiosk.setSignature(strokes, padWidth, padHeight)
+                }
+                // "I cannot sign" (where the definition allows an oral agreement), across from Clear.
+                BigButton {
+                    objectName: "cannotSign"
+                    visible: documents.oralAllowed
+                    anchors.left: parent.left; anchors.bottom: parent.bottom
+                    text: kiosk.t["signature.cannot_sign"]
+                    Accessible.name: kiosk.t["signature.cannot_sign"]
+                    Accessible.description: kiosk.t["signature.oral_hint"]
+                    onClicked: documents.askOral()
+                }
             }
         }
-
-        // "I cannot sign", where the definition allows a helper to note an oral agreement instead.
+        // After "I cannot sign": waiting for the helper, then what they noted.
         SignatureOral {
-            visible: kiosk.questionType === "signature" && documents.oralAllowed
+            visible: kiosk.questionType === "signature" && (documents.oralAsked || documents.oralDone)
             Layout.fillWidth: true
         }
 
         // A document's pages: scanner, camera, USB stick (ui/documents_bridge.py).
         Loader {
+            id: documentLoader
             objectName: "documentLoader"
             active: kiosk.questionType === "document"
             visible: active
             Layout.fillWidth: true  // and as tall as the pages need (the Loader takes its item's implicit height)
-            sourceComponent: DocumentQuestion {}
+            sourceComponent: DocumentQuestion { room: flick.height - 2 * Theme.margin - documentLoader.y }
         }
 
         // Dates: day, month, year in three boxes with a numeric keypad.

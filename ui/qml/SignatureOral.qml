@@ -1,23 +1,16 @@
 import QtQuick
 import QtQuick.Layouts
 
-// Under a signature pad, where the definition allows it (`oral_alternative`): "I cannot sign". A helper comes
-// and notes, from the mediator panel, that the citizen agrees out loud; no image is made in their place.
+// After "I cannot sign" (the button sits across from the signature pad's Clear, in QuestionScreen.qml): the
+// citizen waits for a helper, who notes from the mediator panel that the citizen agrees out loud. No image is
+// made in place of a signature.
 ColumnLayout {
     id: oral
     objectName: "signatureOral"
     spacing: Theme.gap
 
-    BigButton {
-        objectName: "cannotSign"
-        visible: !documents.oralAsked && !documents.oralDone
-        text: kiosk.t["signature.cannot_sign"]
-        Accessible.name: kiosk.t["signature.cannot_sign"]
-        onClicked: documents.askOral()
-    }
     Rectangle {
         objectName: "oralBox"
-        visible: documents.oralAsked || documents.oralDone
         Layout.fillWidth: true
         implicitHeight: oralText.implicitHeight + 2 * Theme.gap
         color: Theme.secondary

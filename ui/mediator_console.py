@@ -21,26 +21,31 @@ import datetime as dt
 import logging
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from kiosk.closeday import CloseDayError
 from kiosk.definition import load_catalogue
 from kiosk.mediators import Mediator, MediatorStore
-from kiosk.outbox import OutboxError
+from kiosk.outbox import NEEDS_A_PERSON, OutboxError
 from kiosk.receipt import format_date
-from operations.console import Console, DayClosed, Reprint
-from operations.health import open_queue, probe_destination, voice_status
 from translations import text as tr
-from ui.console_format import NEEDS_A_PERSON, audit_status, console_snapshot
-from ui.manifest_print import print_sheet
 from ui.mediator_pin import PinEntry
 from ui.mediator_signin import SignIn
-from ui.receipt_print import print_receipt
 from ui.tasks import TaskManager
 
+# The console's figures, probes and printing (the queue package, requests, QPainter pages) load when a
+# mediator opens the console, not before the kiosk's first frame (issue 16).
+if TYPE_CHECKING:
+    from operations.console import Console, DayClosed, Reprint
+
 log = logging.getLogger(__name__)
+
+
+def _open_queue(config: Any) -> Any:
+    from operations.health import open_queue
+    return open_queue(config)
 
 RESTART_EXIT_CODE = 3  # the service manager starts the kiosk again on this code
 
@@ -75,7 +80,7 @@ class ConsoleController(QObject):
         self.export_dir = Path(export_dir)
         self.clock_probe = clock_probe
         self._leave = leave
-        self._outbox_opener = outbox_opener or (lambda: open_queue(config))
+        self._outbox_opener = outbox_opener or (lambda: _open_queue(config))
         self._outbox: Any = None
         self._outbox_reason = ""
         self._fetch = fetch
@@ -146,6 +151,7 @@ class ConsoleController(QObject):
     def _model(self) -> Console:
         if self._outbox is None:
             self._outbox, self._outbox_reason = self._outbox_opener()
+        from operations.console import Console
         mediator = self.sign_in.mediator
         return Console(self.config, self.audit, mediator.id if mediator else "-", outbox=self._outbox,
                        outbox_reason=self._outbox_reason, stats=self.stats, fetch=self._fetch,
@@ -169,6 +175,7 @@ class ConsoleController(QObject):
             self._run(self._probe, self._probed, quiet=True)
 
     def _show(self) -> None:
+        from ui.console_format import audit_status, console_snapshot
         model = self._model()
         self._snapshot = console_snapshot(self.config, self.language, model.queue(), model.device(), model.today(),
                                           self._probes, audit_status(self.language, self._verification),
@@ -187,6 +194,7 @@ class ConsoleController(QObject):
 
     def _probe(self) -> dict:
         """On a pool thread: can each destination be reached, its clock, the speech voices."""
+        from operations.health import probe_destination, voice_status
         result: dict = {"destinations": {}, "tts": {}}
         for dest in self.config.destinations.values():
             result["destinations"][dest.name] = probe_destination(dest.url, fetch=self._fetch, timeout=3.0)
@@ -338,6 +346,8 @@ class ConsoleController(QObject):
             return
         model, settings = self._model(), self.config.printer
 
+        from ui.receipt_print import print_receipt
+
         def run() -> Reprint:
             self._ensure_catalogue(model)
             return model.reprint(submission_id, lambda receipt: print_receipt(receipt, settings))
@@ -388,6 +398,7 @@ class ConsoleController(QObject):
         self.changed.emit()
         if signed_in is None or mediator.id != signed_in.id:
             return  # the pad was for whoever is signed in; anything else closes nothing
+        from ui.manifest_print import print_sheet
         model, settings = self._model(), self.config.printer
         self._run(lambda: model.close_day(lambda sheet: print_sheet(sheet, settings)), self._day_closed)
 

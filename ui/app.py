@@ -216,19 +216,15 @@ class KioskApp:
         self.catalogue_watch.tasks.run_in_background(record)
 
     def _follow_help_card(self) -> None:
-        """End the helper call when a helper signs in (PIN pad, panel) or the citizen closes the card."""
+        """End the helper call when a helper signs in (PIN pad, panel); the card's own buttons do the rest."""
         layer = self.mediator.property("layer")
         if layer is None or not hasattr(layer, "viewChanged"):
             return
-        last = {"view": layer.property("view")}
 
+        # Closing the card ("I will wait") keeps the call up: only "I do not need help now" ends it.
         def on_view() -> None:
-            view = layer.property("view")
-            if view in ("pin", "panel", "consent"):
+            if layer.property("view") in ("pin", "panel", "consent"):
                 self.bridge.helperArrived()
-            elif view == "" and last["view"] == "called":
-                self.bridge.cancelHelp()
-            last["view"] = view
         layer.viewChanged.connect(on_view)
 
     def _start_sync(self, outbox) -> None:

@@ -1,7 +1,8 @@
 """"Call a helper" that reaches a person: a chime, a flag on screen, and the staff's own device.
 
 `HelpCall` is started by the citizen's button. It plays a chime at once, keeps
-`waiting` true (the screen shows a flag seen from the counter), and, where
+`waiting` true (the screen shows a flag seen from the counter, with how many
+minutes the citizen has waited, updated as they pass), and, where
 `[help] notify_url` is set, POSTs a small JSON notice to it off the GUI thread,
 then a reminder every `remind_seconds` while nobody has come. The notice holds
 no personal data: kiosk id, service id, step, seconds waiting. The wipe (or a
@@ -93,7 +94,8 @@ def write_chime(path: Path) -> Path:
 class HelpCall(QObject):
     """One citizen's call for a helper, from the button to the wipe."""
 
-    changed = Signal()
+    changed = Signal()  # waiting began or ended
+    minuteChanged = Signal()  # one more whole minute of waiting (the flag's count)
     notified = Signal(str, int)  # event, HTTP status (0: not sent); for the log and tests
 
     def __init__(self, *, kiosk_id: str, notify_url: str = "", remind_seconds: float = 60.0,
@@ -115,6 +117,11 @@ class HelpCall(QObject):
         self._reminder = QTimer(self)
         self._reminder.setInterval(max(1, int(remind_seconds * 1000)))
         self._reminder.timeout.connect(lambda: self._notify("reminder"))
+        # Looks at the clock a few times a minute; the flag changes only when the minute does.
+        self._minute_timer = QTimer(self)
+        self._minute_timer.setInterval(5000)
+        self._minute_timer.timeout.connect(self.check_minute)
+        self._minutes_shown = 0
         self._chime = None
         self._chime_path = chime_path
         self.chimes = 0  # how many times the chime was asked to play (tests; no audio offscreen)
@@ -126,6 +133,17 @@ class HelpCall(QObject):
     def seconds_waiting(self) -> float:
         return 0.0 if self._since is None else max(0.0, self._clock() - self._since)
 
+    def minutes_waiting(self) -> int:
+        """Whole minutes since the call (0 in the first minute), for the flag."""
+        return int(self.seconds_waiting() // 60)
+
+    def check_minute(self) -> None:
+        """Tell the flag when another whole minute has passed (called by a timer while waiting)."""
+        minutes = self.minutes_waiting()
+        if minutes != self._minutes_shown:
+            self._minutes_shown = minutes
+            self.minuteChanged.emit()
+
     def call(self, service: str, step: str) -> None:
         """The citizen asked for a helper: chime, flag, notice (once; a second touch only chimes again)."""
         self._service, self._step = service or "", step or ""
@@ -133,6 +151,8 @@ class HelpCall(QObject):
         if self._since is not None:
             return
         self._since = self._clock()
+        self._minutes_shown = 0
+        self._minute_timer.start()
         self.changed.emit()
         self._notify("called")
         if self.notify_url:
@@ -147,6 +167,7 @@ class HelpCall(QObject):
         if self._since is None:
             return
         self._reminder.stop()
+        self._minute_timer.stop()
         if cancelled:
             self._notify("cancelled")
         self._since = None

@@ -173,11 +173,11 @@ ApplicationWindow {
                 anchors.centerIn: parent
                 width: parent.width - 2 * Theme.margin
                 horizontalAlignment: Text.AlignHCenter
-                text: "✋  " + kiosk.helpWaitingText
+                text: "✋  " + kiosk.helpWaitingText + "  ·  " + kiosk.helpWaitedText  // minutes, seen from the counter
                 font.pixelSize: Theme.body; font.bold: true; color: Theme.focusText
                 wrapMode: Text.Wrap
                 Accessible.role: Accessible.AlertMessage
-                Accessible.name: kiosk.helpWaitingText
+                Accessible.name: kiosk.helpWaitingText + " " + kiosk.helpWaitedText
             }
         }
         // A thin progress bar under the header during questions.

@@ -18,7 +18,10 @@ Item {
     // screen (right; left in right-to-left languages). Main.qml narrows the citizen's screen by
     // `sideReserve`, so the panel never lies over a control of theirs, keyboard up or not.
     readonly property bool panelOnLeft: kiosk.rtl
-    readonly property bool tabShown: view === "tab"
+    // While the on-screen keyboard is up the panel folds to its tab: the citizen's page needs the
+    // height a two-row header would take, and the field being typed in must stay in view.
+    readonly property bool keyboardUp: Qt.inputMethod.visible  // qmllint disable missing-property
+    readonly property bool tabShown: view === "tab" || (view === "panel" && keyboardUp)
     readonly property real sideReserve: panelShown ? panelWidth : tabShown ? tab.implicitWidth + Theme.gap : 0
     // The citizen's bar while a helper is with them: Main.qml keeps a slot of this height in the
     // page's flow, under the header, and tells where it is (nothing of the citizen's is covered).
@@ -27,7 +30,7 @@ Item {
                                            && !Qt.inputMethod.visible  // qmllint disable missing-property
     readonly property real assistBarHeight: Theme.touch + Theme.gap / 2
     property real assistBarTop: 0
-    readonly property bool panelShown: view === "panel"
+    readonly property bool panelShown: view === "panel" && !keyboardUp
 
     // Dims the citizen screen and swallows touches behind modal views.
     Rectangle {
@@ -63,7 +66,7 @@ Item {
         objectName: "helpCalledCard"
         visible: layer.view === "called"
         anchors.centerIn: parent
-        width: Math.min(parent.width - 2 * Theme.margin, 820)
+        width: Math.min(parent.width - 2 * Theme.margin, 900 * Theme.u)
         height: calledColumn.implicitHeight + 2 * Theme.margin
         radius: Theme.radius
         color: Theme.background
@@ -88,20 +91,37 @@ Item {
                 font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
                 horizontalAlignment: Text.AlignLeft
             }
-            RowLayout {
+            // The main action: wait. The card goes, the call and the flag (with the minutes) stay.
+            BigButton {
+                objectName: "helpWait"
                 Layout.fillWidth: true
-                spacing: Theme.gap
+                Layout.preferredHeight: Math.max(implicitHeight, Theme.touch * 1.25)
+                text: mediator.assist.ct["m.citizen.will_wait"]
+                fontSize: Theme.large
+                fill: Theme.primary; ink: Theme.primaryText
+                onClicked: mediator.cancelHelp()
+            }
+            GridLayout {
+                id: helpSecondary
+                Layout.fillWidth: true
+                columns: helpCancel.implicitWidth + helpHelperHere.implicitWidth + Theme.gap <= width ? 2 : 1
+                columnSpacing: Theme.gap; rowSpacing: Theme.gap
                 BigButton {
+                    id: helpCancel
                     objectName: "helpCancel"
                     Layout.fillWidth: true
                     text: mediator.assist.ct["m.citizen.called_cancel"]
-                    onClicked: mediator.cancelHelp()
+                    fontSize: Theme.small
+                    fill: Theme.background
+                    onClicked: { kiosk.cancelHelp(); mediator.cancelHelp() }  // the staff are told it is over
                 }
                 BigButton {
+                    id: helpHelperHere
                     objectName: "helpHelperHere"
                     Layout.fillWidth: true
                     text: mediator.assist.ct["m.citizen.helper_here"]
-                    fill: Theme.band; ink: Theme.bandText
+                    fontSize: Theme.small
+                    fill: Theme.background
                     onClicked: mediator.openPin()
                 }
             }

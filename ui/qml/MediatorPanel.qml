@@ -2,9 +2,9 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// The mediator's side sheet: plain-language notes for the current question,
-// the answers so far and what the service requires. Mediator-facing, so
-// always left-to-right in the mediator's language.
+// The mediator's side sheet: what the service requires (first, whole), plain-language
+// notes for the current question and the answers so far. Mediator-facing, so always
+// left-to-right in the mediator's language, at the citizen screen's text sizes (Theme).
 Rectangle {
     id: panel
     objectName: "mediatorPanel"
@@ -16,8 +16,8 @@ Rectangle {
 
     ColumnLayout {
         anchors.fill: parent
-        anchors.margins: 16
-        spacing: 10
+        anchors.margins: Theme.gap
+        spacing: Theme.gap / 2
 
         RowLayout {
             Layout.fillWidth: true
@@ -25,11 +25,13 @@ Rectangle {
                 objectName: "panelTitle"
                 Layout.fillWidth: true
                 text: mediator.t["m.panel.title"].replace("{name}", mediator.signIn.mediatorName)
-                font.pixelSize: 24; font.bold: true; color: Theme.band
-                elide: Text.ElideRight
+                font.pixelSize: Theme.body; font.bold: true; color: Theme.band
+                wrapMode: Text.Wrap
             }
             MediatorButton {
                 objectName: "panelHide"
+                Layout.alignment: Qt.AlignTop
+                fontSize: Theme.small
                 text: mediator.t["m.panel.hide"]
                 onClicked: mediator.hidePanel()
             }
@@ -39,7 +41,7 @@ Rectangle {
             Layout.fillWidth: true
             text: panel.p.mode
             wrapMode: Text.Wrap
-            font.pixelSize: 20; font.bold: true
+            font.pixelSize: Theme.small; font.bold: true
             color: mediator.assist.mayFill ? Theme.primary : Theme.secondaryText
         }
 
@@ -49,7 +51,7 @@ Rectangle {
             visible: mediator.notice !== ""
             text: mediator.notice
             wrapMode: Text.Wrap
-            font.pixelSize: 18; color: Theme.error
+            font.pixelSize: Theme.small; color: Theme.error
         }
         Flickable {
             objectName: "panelScroll"
@@ -58,72 +60,77 @@ Rectangle {
             clip: true
             contentHeight: body.implicitHeight
             boundsBehavior: Flickable.StopAtBounds
-            ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded; width: 12 }
+            ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded; width: Math.round(12 * Theme.u) }
 
             ColumnLayout {
                 id: body
-                width: parent.width - 14
-                spacing: 8
+                width: parent.width - Math.round(14 * Theme.u)
+                spacing: Theme.gap / 2
 
                 Text {
                     visible: !panel.p.hasJourney
                     text: mediator.t["m.panel.no_journey"]
-                    font.pixelSize: 20; color: Theme.secondaryText
+                    font.pixelSize: Theme.body; color: Theme.secondaryText
                     Layout.fillWidth: true; wrapMode: Text.Wrap
                 }
                 Text {
                     objectName: "panelService"
                     visible: panel.p.service !== ""
                     text: panel.p.service
-                    font.pixelSize: 22; font.bold: true; color: Theme.text
+                    font.pixelSize: Theme.body; font.bold: true; color: Theme.text
                     Layout.fillWidth: true; wrapMode: Text.Wrap
                 }
+                // What to have at hand comes first and whole (wrapped, never cut), above the notes.
                 Text {
-                    visible: panel.p.question !== ""
-                    text: mediator.t["m.panel.question"] + ": " + panel.p.question
-                    font.pixelSize: 20; color: Theme.text
-                    Layout.fillWidth: true; wrapMode: Text.Wrap
-                }
-                Rectangle {
-                    visible: panel.p.hasJourney && panel.p.question !== ""
-                    Layout.fillWidth: true
-                    implicitHeight: notes.implicitHeight + 20
-                    color: "#fff7bf"; radius: 6; border.color: "#c9a800"
-                    Column {
-                        id: notes
-                        anchors.left: parent.left; anchors.right: parent.right; anchors.top: parent.top
-                        anchors.margins: 10
-                        spacing: 4
-                        Text { text: mediator.t["m.panel.notes"]; font.pixelSize: 18; font.bold: true; color: Theme.text }
-                        Text {
-                            objectName: "panelNotes"
-                            width: parent.width
-                            text: panel.p.notes !== "" ? panel.p.notes : mediator.t["m.panel.no_notes"]
-                            font.pixelSize: 20; color: Theme.text; wrapMode: Text.Wrap
-                        }
-                    }
-                }
-                Text {
+                    objectName: "panelRequirementsTitle"
                     visible: panel.p.hasJourney
                     text: mediator.t["m.panel.requirements"]
-                    font.pixelSize: 18; font.bold: true; color: Theme.text
+                    font.pixelSize: Theme.small; font.bold: true; color: Theme.text
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
                 }
                 Text {
                     objectName: "panelRequirements"
                     visible: panel.p.hasJourney
                     text: panel.p.requirements !== "" ? panel.p.requirements : mediator.t["m.panel.no_requirements"]
-                    font.pixelSize: 20; color: Theme.text
+                    font.pixelSize: Theme.body; color: Theme.text
                     Layout.fillWidth: true; wrapMode: Text.Wrap
+                }
+                Text {
+                    visible: panel.p.question !== ""
+                    text: mediator.t["m.panel.question"] + ": " + panel.p.question
+                    font.pixelSize: Theme.body; color: Theme.text
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
+                }
+                Rectangle {
+                    visible: panel.p.hasJourney && panel.p.question !== ""
+                    Layout.fillWidth: true
+                    implicitHeight: notes.implicitHeight + 2 * Theme.gap
+                    color: "#fff7bf"; radius: Theme.radius / 2; border.color: "#c9a800"
+                    Column {
+                        id: notes
+                        anchors.left: parent.left; anchors.right: parent.right; anchors.top: parent.top
+                        anchors.margins: Theme.gap
+                        spacing: Theme.gap / 4
+                        Text { width: parent.width; text: mediator.t["m.panel.notes"]; font.pixelSize: Theme.small; font.bold: true; color: Theme.text; wrapMode: Text.Wrap }
+                        Text {
+                            objectName: "panelNotes"
+                            width: parent.width
+                            text: panel.p.notes !== "" ? panel.p.notes : mediator.t["m.panel.no_notes"]
+                            font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
+                        }
+                    }
                 }
                 Text {
                     visible: panel.p.hasJourney
                     text: mediator.t["m.panel.answers"]
-                    font.pixelSize: 18; font.bold: true; color: Theme.text
+                    font.pixelSize: Theme.small; font.bold: true; color: Theme.text
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
                 }
                 Text {
                     visible: panel.p.hasJourney && panel.p.answers.length === 0
                     text: mediator.t["m.panel.no_answers"]
-                    font.pixelSize: 20; color: Theme.secondaryText
+                    font.pixelSize: Theme.body; color: Theme.secondaryText
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
                 }
                 Repeater {
                     objectName: "panelAnswers"
@@ -131,24 +138,25 @@ Rectangle {
                     Column {
                         required property var modelData
                         Layout.fillWidth: true
-                        Text { width: parent.width; text: modelData.question; font.pixelSize: 16; color: Theme.secondaryText; wrapMode: Text.Wrap }
-                        Text { width: parent.width; text: modelData.answer; font.pixelSize: 20; font.bold: true; color: Theme.text; wrapMode: Text.Wrap }
+                        Text { width: parent.width; text: modelData.question; font.pixelSize: Theme.small; color: Theme.secondaryText; wrapMode: Text.Wrap }
+                        Text { width: parent.width; text: modelData.answer; font.pixelSize: Theme.body; font.bold: true; color: Theme.text; wrapMode: Text.Wrap }
                     }
                 }
                 Text {
                     text: mediator.t["m.panel.identity"]
-                    font.pixelSize: 18; font.bold: true; color: Theme.text
+                    font.pixelSize: Theme.small; font.bold: true; color: Theme.text
+                    Layout.fillWidth: true; wrapMode: Text.Wrap
                 }
                 Flow {
                     Layout.fillWidth: true
-                    spacing: 6
+                    spacing: Theme.gap / 2
                     Repeater {
                         model: mediator.assist.documentKinds
                         MediatorButton {
                             required property var modelData
                             objectName: "identity_" + modelData.code
                             text: modelData.label
-                            fontSize: 18
+                            fontSize: Theme.small
                             selected: panel.p.identity === modelData.code
                             onClicked: mediator.assist.checkIdentity(modelData.code)
                         }
@@ -181,9 +189,10 @@ Rectangle {
         GridLayout {
             Layout.fillWidth: true
             columns: 2
-            columnSpacing: 8; rowSpacing: 8
+            columnSpacing: Theme.gap / 2; rowSpacing: Theme.gap / 2
             MediatorButton { // a signature question that allows it: the citizen agreed out loud instead
                 objectName: "panelOralConfirm"
+                fontSize: Theme.small
                 Layout.fillWidth: true; Layout.columnSpan: 2
                 visible: mediator.assist.oralAllowed
                 text: mediator.t["m.oral.confirm"]
@@ -191,6 +200,7 @@ Rectangle {
             }
             MediatorButton {
                 objectName: "panelAskConsent"
+                fontSize: Theme.small
                 Layout.fillWidth: true; Layout.columnSpan: 2
                 text: mediator.t["m.panel.ask_consent"]
                 fill: Theme.primary; ink: Theme.primaryText
@@ -200,12 +210,14 @@ Rectangle {
             }
             MediatorButton {
                 objectName: "panelHandBack"
+                fontSize: Theme.small
                 Layout.fillWidth: true
                 text: mediator.t["m.panel.hand_back"]
                 onClicked: mediator.handBack()
             }
             MediatorButton {
                 objectName: "panelConsole"
+                fontSize: Theme.small
                 Layout.fillWidth: true
                 text: mediator.t["m.panel.console"]
                 onClicked: mediator.openConsole()

@@ -4,14 +4,10 @@ import QtQuick.Layouts
 
 // The service's start page (GOV.UK "start page"): what it does, what to have with you,
 // about how long, what it costs, and who receives the answers. Start is the footer's Next.
-Flickable {
-    id: flick
-    objectName: "startPage"
-    contentWidth: width
-    contentHeight: column.implicitHeight + 2 * Theme.margin
-    clip: true
-    boundsBehavior: Flickable.StopAtBounds
-    ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
+// Who receives the answers and "Read what happens to my data" sit in a bar at the foot of
+// the page, outside the scrolling part: in view on every screen size without scrolling.
+Item {
+    id: page
 
     component Section: ColumnLayout {
         property string heading
@@ -40,66 +36,87 @@ Flickable {
         }
     }
 
-    ColumnLayout {
-        id: column
-        x: Theme.margin; y: Theme.margin
-        width: flick.width - 2 * Theme.margin
-        spacing: Theme.margin * 0.75
-        Text {
-            objectName: "screenTitle"
-            Layout.fillWidth: true
-            text: kiosk.serviceTitle
-            font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
-            horizontalAlignment: Text.AlignLeft
-            Accessible.role: Accessible.Heading
-            Accessible.name: text
-        }
-        GridLayout {
-            Layout.fillWidth: true
-            columns: width > 1000 * Theme.u ? 2 : 1
-            columnSpacing: 2 * Theme.margin; rowSpacing: Theme.margin * 0.75
-            ColumnLayout {
+    Flickable {
+        id: flick
+        objectName: "startPage"
+        anchors.left: parent.left; anchors.right: parent.right
+        anchors.top: parent.top; anchors.bottom: dataBar.top
+        contentWidth: width
+        contentHeight: column.implicitHeight + Theme.margin + Theme.gap
+        clip: true
+        boundsBehavior: Flickable.StopAtBounds
+        ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
+
+        ColumnLayout {
+            id: column
+            x: Theme.margin; y: Theme.margin
+            width: flick.width - 2 * Theme.margin
+            spacing: Theme.margin * 0.75
+            Text {
+                objectName: "screenTitle"
                 Layout.fillWidth: true
-                Layout.preferredWidth: 1
-                Layout.alignment: Qt.AlignTop
-                spacing: Theme.margin * 0.75
-                Text {
-                    objectName: "startDescription"
-                    Layout.fillWidth: true
-                    text: kiosk.serviceDescription
-                    font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
-                    horizontalAlignment: Text.AlignLeft
-                    Accessible.role: Accessible.StaticText
-                    Accessible.name: text
-                }
-                Section { name: "startDuration"; heading: kiosk.t["start.how_long"]; body: kiosk.duration }
-                Section { name: "startCost"; heading: kiosk.t["start.cost"]; body: kiosk.cost }
+                text: kiosk.serviceTitle
+                font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignLeft
+                Accessible.role: Accessible.Heading
+                Accessible.name: text
             }
-            ColumnLayout {
+            GridLayout {
                 Layout.fillWidth: true
-                Layout.preferredWidth: 1
-                Layout.alignment: Qt.AlignTop
-                spacing: Theme.margin * 0.75
-                Section { name: "startRequirements"; heading: kiosk.t["start.bring"]; body: kiosk.requirements }
-                // Who receives the answers, in one line; the whole notice one touch away.
-                Rectangle {
+                columns: width > 1000 * Theme.u ? 2 : 1
+                columnSpacing: 2 * Theme.margin; rowSpacing: Theme.margin * 0.75
+                ColumnLayout {
                     Layout.fillWidth: true
-                    implicitHeight: dataColumn.implicitHeight + 2 * Theme.gap
-                    color: Theme.secondary; radius: Theme.radius
-                    ColumnLayout {
-                        id: dataColumn
-                        anchors.fill: parent; anchors.margins: Theme.gap
-                        spacing: Theme.gap
-                        Section { name: "startReceiver"; heading: kiosk.t["data.title"]; body: kiosk.receiver }
-                        BigButton {
-                            objectName: "startDataNoticeButton"
-                            text: kiosk.t["data.read"]
-                            fill: Theme.background
-                            Layout.maximumWidth: dataColumn.width
-                            onClicked: kiosk.showDataNotice(true)
-                        }
+                    Layout.preferredWidth: 1
+                    Layout.alignment: Qt.AlignTop
+                    spacing: Theme.margin * 0.75
+                    Text {
+                        objectName: "startDescription"
+                        Layout.fillWidth: true
+                        text: kiosk.serviceDescription
+                        font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
+                        horizontalAlignment: Text.AlignLeft
+                        Accessible.role: Accessible.StaticText
+                        Accessible.name: text
                     }
+                    Section { name: "startDuration"; heading: kiosk.t["start.how_long"]; body: kiosk.duration }
+                    Section { name: "startCost"; heading: kiosk.t["start.cost"]; body: kiosk.cost }
                 }
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    Layout.preferredWidth: 1
+                    Layout.alignment: Qt.AlignTop
+                    spacing: Theme.margin * 0.75
+                    Section { name: "startRequirements"; heading: kiosk.t["start.bring"]; body: kiosk.requirements }
+                }
+            }
+        }
+    }
+
+    // Who receives the answers, in one line; the whole notice one touch away.
+    Rectangle {
+        id: dataBar
+        objectName: "startDataBar"
+        anchors.left: parent.left; anchors.right: parent.right; anchors.bottom: parent.bottom
+        anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.margin; anchors.bottomMargin: Theme.gap
+        implicitHeight: dataGrid.implicitHeight + 2 * Theme.gap
+        height: implicitHeight
+        color: Theme.secondary; radius: Theme.radius
+        GridLayout {
+            id: dataGrid
+            anchors.fill: parent; anchors.margins: Theme.gap
+            // Text and button side by side when the button leaves the text at least 320 px.
+            columns: width - dataButton.implicitWidth - Theme.margin >= 320 * Theme.u ? 2 : 1
+            columnSpacing: Theme.margin; rowSpacing: Theme.gap
+            Section { name: "startReceiver"; heading: kiosk.t["data.title"]; body: kiosk.receiver }
+            BigButton {
+                id: dataButton
+                objectName: "startDataNoticeButton"
+                text: kiosk.t["data.read"]
+                fill: Theme.background
+                Layout.maximumWidth: dataGrid.width
+                Layout.alignment: Qt.AlignVCenter
+                onClicked: kiosk.showDataNotice(true)
             }
         }
     }

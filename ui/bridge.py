@@ -138,8 +138,10 @@ class KioskBridge(QObject):
         help_settings = config.help
         self.help = HelpCall(kiosk_id=config.kiosk_id, notify_url=help_settings.notify_url,
                              remind_seconds=help_settings.remind_seconds, timeout=help_settings.timeout,
-                             chime_path=config.data_dir / "sounds" / "help-chime.wav", parent=self)
+                             chime_path=config.data_dir / "sounds" / "help-chime.wav", parent=self,
+                             **self._clock_args)
         self.help.changed.connect(self.helpChanged)
+        self.help.minuteChanged.connect(self.changed)  # the flag's "waiting for N minutes"
         # The person at the screen (assistance and consent; journey to follow), replaced whole at the wipe.
         self.citizen = CitizenSession()
         self._submitDone.connect(self._on_submit_done)
@@ -460,6 +462,12 @@ class KioskBridge(QObject):
     @Property(str, notify=changed)
     def helpWaitingText(self) -> str:
         return tr(self._language, "help.waiting")
+
+    @Property(str, notify=changed)
+    def helpWaitedText(self) -> str:
+        """How long the citizen has waited for a helper, in whole minutes, for the flag."""
+        minutes = self.help.minutes_waiting()
+        return tr(self._language, "help.waited", count=minutes) if minutes else tr(self._language, "help.waited_now")
 
     @Slot()
     def callHelper(self) -> None:

@@ -167,7 +167,7 @@ def digest(body: bytes) -> bytes:
 
 # -- schema ---------------------------------------------------------------------------------------------------
 def _migrate_1(db: "sqlite_utils.Database") -> None:
-    db["submissions"].create({
+    db.table("submissions").create({
         "id": str,               # submission UUID = idempotency key
         "reference": str,        # the citizen's reference number, not personal on its own
         "service_id": str, "service_version": str,
@@ -184,13 +184,13 @@ def _migrate_1(db: "sqlite_utils.Database") -> None:
         "payload_sealed": bytes,  # payload sealed for the backend key when body is device-sealed
     }, pk="id", not_null={"reference", "destination", "kind", "state", "created_at"},
         defaults={"attempts": 0})
-    db["submissions"].create_index(["state", "next_attempt_at"], index_name="idx_state_due")
-    db["submissions"].create_index(["reference"], index_name="idx_reference")
+    db.table("submissions").create_index(["state", "next_attempt_at"], index_name="idx_state_due")
+    db.table("submissions").create_index(["reference"], index_name="idx_reference")
 
 
 def _migrate_2(db: "sqlite_utils.Database") -> None:
     """Bodies in their own table: a state change then rewrites a small row, not the sealed body with it."""
-    db["bodies"].create({"id": str, "body": bytes, "payload_sealed": bytes}, pk="id", not_null={"body"})
+    db.table("bodies").create({"id": str, "body": bytes, "payload_sealed": bytes}, pk="id", not_null={"body"})
     db.execute("INSERT INTO bodies (id, body, payload_sealed) SELECT id, body, payload_sealed FROM submissions "
                "WHERE body IS NOT NULL")
     db.execute("ALTER TABLE submissions DROP COLUMN body")
@@ -1276,9 +1276,10 @@ class Outbox:
         a page at a time: what a day-closing manifest digests (kiosk.closeday). Reads no body."""
         after = 0
         while True:
-            rows = self._run(lambda c, after=after: c.execute(
+            params = (after, page_size)
+            rows: list[tuple] = self._run(lambda c: c.execute(
                 "SELECT s.seq, s.id, s.state, s.service_id, b.digest FROM submissions s LEFT JOIN bodies b "
-                "ON b.seq = s.seq WHERE s.seq > ? ORDER BY s.seq LIMIT ?", (after, page_size)).fetchall(), write=False)
+                "ON b.seq = s.seq WHERE s.seq > ? ORDER BY s.seq LIMIT ?", params).fetchall(), write=False)
             yield from (tuple(r[1:]) for r in rows)
             if len(rows) < page_size:
                 return
@@ -1292,9 +1293,10 @@ class Outbox:
         found: dict[str, list[tuple[str, str]]] = {}
         after = 0
         while True:
-            rows = self._run(lambda c, after=after: c.execute(
+            params = (after, page_size)
+            rows: list[tuple] = self._run(lambda c: c.execute(
                 "SELECT rowid, submission_id, name, body FROM attachments WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                (after, page_size)).fetchall(), write=False)
+                params).fetchall(), write=False)
             for _, sid, name, body in rows:
                 found.setdefault(sid, []).append((name, hashlib.sha256(body).hexdigest()))
             if len(rows) < page_size:

@@ -162,3 +162,14 @@ def test_aPageThatMayBeSkipped_alsoBringsTheOneAfterIt(qtbot, kiosk):
     expected = [service.text(service.page(pid).question, "en") for pid in ("yearly_income", "people_home")]
     assert [screen.title for screen in bridge.likely_next_screens()] == expected
     assert bridge.pageId == "benefits" and bridge.screen == QUESTION  # looking ahead changed nothing
+
+
+def test_fromTheWelcomeScreen_theLanguageList_thenTheServicesInTheLanguageShown(qtbot, kiosk):
+    bridge, _voice, _prefetch = kiosk
+    ahead = bridge.likely_next_screens()
+    assert [s.kind for s in ahead] == ["language"] and ahead[0].title == bridge.t["language.title"]
+    bridge.start()
+    ahead = bridge.likely_next_screens()
+    assert [s.kind for s in ahead] == ["services"]
+    assert [o.label for o in ahead[0].options] == [s["title"] for s in bridge.services]
+    assert bridge.screen == "language"  # looking ahead changed nothing

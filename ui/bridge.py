@@ -819,7 +819,8 @@ class KioskBridge(QObject):
     def likely_next_screens(self) -> list[ScreenContent]:
         """What the next screen will most likely say, for speech made ahead (ui/voice_prefetch.py).
 
-        The welcome screen leads to the language list, a start page to its first question, a
+        The welcome screen leads to the language list, the language list to the services (in
+        the language shown), a start page to its first question, a
         question to the next question that may be asked (and the one after it when that one
         may be skipped, depending on an answer). Never a page that already has an answer: its
         words would include the citizen's own."""
@@ -827,6 +828,8 @@ class KioskBridge(QObject):
             return []
         if self._screen == ATTRACT:
             return [self._peek(LANGUAGE)]
+        if self._screen == LANGUAGE and self.journey is None:  # the list of services, if they keep this language
+            return [self._peek(SERVICES)]
         page = self._page()
         if page is None or self._screen not in (START, QUESTION):
             return []

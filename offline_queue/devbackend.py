@@ -20,6 +20,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from offline_queue.connectors.rest import open_envelope_with_ack
 from offline_queue.keys import ensure_keypair, key_id, load_private_key
@@ -330,7 +331,7 @@ def _multipart(content_type: str, body: bytes) -> list[tuple[str, str, bytes]] |
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             data = part.get_payload(decode=True)
-            if not isinstance(name, str) or data is None:
+            if not isinstance(name, str) or not isinstance(data, bytes):
                 return None
             parts.append((name, part.get_content_type(), data))
         return parts
@@ -341,6 +342,17 @@ def _multipart(content_type: str, body: bytes) -> list[tuple[str, str, bytes]] |
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Set by DevBackend before serving; read by each request's handler.
+    store: "Store"
+    private_keys: dict[str | None, Any]  # key id -> private key (None: a key that names no id)
+    faults: "Faults"
+    rng: random.Random
+    lock: threading.Lock
+    requests: int
+    prefills: int
+    stopping: threading.Event
+    token: str | None
+    sign_acks: bool
 
     def handle_error(self, request, client_address) -> None:
         # Clients that vanish mid-answer (killed kiosks, timeouts) are normal here; other errors are logged.
@@ -407,7 +419,8 @@ class DevBackend:
                 (payload.get("manifest") or {}).get("audit_head") if row["service_id"] == "ponte-close-day" else None
             if isinstance(head, dict) and isinstance(head.get("seq"), int):
                 heads.append(head)
-        problems, newest = [], {}
+        problems: list = []
+        newest: dict = {}
         for head in sorted(heads, key=lambda h: (str(h.get("ts")), h["seq"])):  # signing order, not arrival
             kiosk = str(head.get("kiosk"))
             try:

@@ -208,8 +208,8 @@ Flickable {
             active: kiosk.questionType === "signature" && !documents.oralDone && !documents.oralAsked
             visible: active
             Layout.fillWidth: true
-            // As tall as the screen leaves (Clear in view without scrolling), between 280 and 340.
-            Layout.preferredHeight: Math.max(280 * Theme.u, Math.min(340 * Theme.u, flick.height - 2 * Theme.margin - y))
+            // As tall as the screen leaves down to its bottom edge (Clear in view without scrolling), 200 to 340.
+            Layout.preferredHeight: Math.max(200 * Theme.u, Math.min(340 * Theme.u, flick.height - Theme.margin - y))
             sourceComponent: Item {
                 SignaturePad {
                     anchors.fill: parent
@@ -242,7 +242,7 @@ Flickable {
             active: kiosk.questionType === "document"
             visible: active
             Layout.fillWidth: true  // and as tall as the pages need (the Loader takes its item's implicit height)
-            sourceComponent: DocumentQuestion { room: flick.height - 2 * Theme.margin - documentLoader.y }
+            sourceComponent: DocumentQuestion { room: flick.height - Theme.margin - documentLoader.y }
         }
 
         // Dates: day, month, year in three boxes with a numeric keypad.

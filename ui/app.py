@@ -177,6 +177,9 @@ class KioskApp:
                                        stats=self.mediator.stores.stats, parent=self.bridge)
         self.bridge.restarted.connect(self.feedback.clear)  # Finish, Start again, idle: the next journey asks anew
         ctx.setContextProperty("feedback", self.feedback)
+        from ui.drafts_bridge import open_drafts  # "Pause and come back later", "I have a code" (docs/resume.md)
+        self.drafts = open_drafts(config, self.bridge)  # None without drafts.db: the screens then hide both
+        ctx.setContextProperty("drafts", self.drafts)
         from ui.documents_bridge import PROVIDER, DocumentsBridge, PrivateImages  # document pages, oral signing
         self.documents = DocumentsBridge(config, self.bridge, tasks=self.mediator.tasks, parent=self.bridge)
         self.bridge.file_providers.append(self.documents.attachments)
@@ -293,4 +296,6 @@ class KioskApp:
             self._audit_timer.stop()
         if self.sync_worker is not None:
             self.sync_worker.stop()
+        if getattr(self, "drafts", None) is not None:
+            self.drafts.close()
         self.writer.close()

@@ -27,6 +27,7 @@ from kiosk.screen import (ATTRACT, LANGUAGE, QUESTION, SERVICES, START, STOPPED,
                           error_text)
 from kiosk.session import ACTIVE, EXPIRED, InactivityTimer
 from kiosk.submission import SubmitError, build_payload, check_ready, write
+from ui.drafts_bridge import PAUSED, RESUME
 from ui.help_call import HelpCall
 from translations import table
 from translations import text as tr
@@ -107,6 +108,7 @@ class KioskBridge(QObject):
     displayChanged = Signal()  # text size or contrast
     restarted = Signal()  # the session was wiped (Start again, idle, Finish): listeners forget too
     helpRequested = Signal()  # the citizen asked for a helper (button or voice): the mediator layer shows its card
+    pauseRequested = Signal()  # "Pause and come back later": the drafts bridge seals the journey now (ui/app.py)
     _submitDone = Signal(object)  # from the writer thread back to the GUI thread
 
     def __init__(self, config: Config, catalogue: Catalogue, writer: QueueWriter, *,
@@ -131,6 +133,8 @@ class KioskBridge(QObject):
         # Files of this citizen's document and signature answers (page id -> files), in memory only: written
         # with the submission (sealed), forgotten at the wipe.
         self._files: dict[str, tuple] = {}
+        # The pause card and the code entry as ScreenContent, from the drafts bridge (set in ui/app.py).
+        self.draft_screen: Callable[[str, str], ScreenContent | None] | None = None
         # Further files the submission carries (a document's pages, read from the session's private folder),
         # and thumbnails for check answers: set by the documents bridge (ui/documents_bridge.py).
         self.file_providers: list[Callable[[Journey], list]] = []
@@ -525,7 +529,7 @@ class KioskBridge(QObject):
 
     @Property(bool, notify=changed)
     def canGoBack(self) -> bool:
-        return self._screen in (LANGUAGE, SERVICES, START, QUESTION, CHECK, STOPPED)
+        return self._screen in (LANGUAGE, SERVICES, START, QUESTION, CHECK, STOPPED, RESUME)
 
     @Property(bool, notify=changed)
     def busy(self) -> bool:
@@ -582,6 +586,8 @@ class KioskBridge(QObject):
             if code in self.journey.service.languages:
                 self.journey.set_language(code)
             self._refresh()
+        elif self._screen == RESUME:
+            self._refresh()  # the code entry stays, in the new language
         else:
             self._show(SERVICES)
 
@@ -693,6 +699,10 @@ class KioskBridge(QObject):
             return self._show(ATTRACT)
         if self._screen == SERVICES:
             return self._show(LANGUAGE)
+        if self._screen == RESUME:
+            return self._show(SERVICES)
+        if self._screen == PAUSED:
+            return self.cancelPause()
         if not self.journey or self.journey.step == DONE:
             return
         if self._screen == START:
@@ -768,6 +778,58 @@ class KioskBridge(QObject):
     @Slot()
     def finish(self) -> None:
         self.wipe()
+
+    # --- pausing and resuming with a code (ui/drafts_bridge.py) ------------------------------
+
+    @Slot()
+    def enterCode(self) -> None:
+        """"I have a code": the code entry, from the services screen."""
+        if self._screen == SERVICES and self.journey is None:
+            self._show(RESUME)
+
+    @Slot()
+    def pause(self) -> None:
+        """"Pause and come back later", from a question or check answers: sealed, then the code card."""
+        if self._busy or not self.journey or self._screen not in (QUESTION, CHECK):
+            return
+        self.pauseRequested.emit()  # the snapshot is taken now, before anything else can change the journey
+        self._data_notice_open = False
+        self._show(PAUSED)
+
+    @Slot()
+    def paused(self) -> None:
+        """The code is on screen: this citizen's answers leave the screen and the memory (the draft keeps them)."""
+        if self._screen != PAUSED:
+            return
+        self.journey = None
+        self._files.clear()
+        self._refresh()
+
+    @Slot()
+    def cancelPause(self) -> None:
+        """The answers could not be kept: back to them, nothing lost."""
+        if self._screen == PAUSED and self.journey is not None:
+            self._show(CHECK if self.journey.step == CHECK else QUESTION)
+
+    @Slot()
+    def draftChanged(self) -> None:
+        """The pause card or the code entry has something new to say (a code, an error)."""
+        if self._screen in (PAUSED, RESUME):
+            self._refresh()
+
+    def adopt(self, journey: Journey) -> None:
+        """A paused journey taken back with its code: on at the page where it stopped, every answer kept."""
+        if self.journey is not None or self._busy:
+            log.warning("a resumed journey arrived during another one; not taken")
+            return
+        self.journey = journey
+        self._files.clear()  # files are never in a draft: signatures and pages are given again
+        self._submit_error = ""
+        if self._language in journey.service.languages:
+            journey.set_language(self._language)  # the language chosen just now, if the service has it
+        else:
+            self._language = journey.language
+        self._show(CHECK if journey.step == CHECK else QUESTION)
 
     @Slot()
     def moreTime(self) -> None:
@@ -905,7 +967,7 @@ class KioskBridge(QObject):
                 return self.giveConsent(name == "yes")
             if name == "next":
                 return self.submit()
-        if self._screen == DONE and name == "next":
+        if self._screen in (DONE, PAUSED) and name == "next":
             return self.finish()
         if name == "next":
             self.next()
@@ -914,6 +976,10 @@ class KioskBridge(QObject):
 
     def screen_content(self) -> ScreenContent:
         lang = self._language
+        if self._screen in (PAUSED, RESUME) and self.draft_screen is not None:
+            content = self.draft_screen(self._screen, lang)
+            if content is not None:
+                return content
         if self._data_notice_open:
             # "What happens to my data" is read aloud like any screen when the citizen asks.
             body = "\n".join(f"{part['heading']}. {part['text']}" for part in self.dataNotice)

@@ -99,13 +99,28 @@ ApplicationWindow {
                     spacing: Theme.gap
                     BigButton {
                         objectName: "startAgainButton"
-                        readonly property bool wanted: kiosk.screen !== "attract" && kiosk.screen !== "done"
+                        readonly property bool wanted: kiosk.screen !== "attract" && kiosk.screen !== "done" && kiosk.screen !== "paused"
                         visible: wanted
                         text: kiosk.t["nav.start_again"]
                         fontSize: Theme.small
                         sidePadding: Theme.gap
                         fill: Theme.background
                         onClicked: startAgainPopup.open()
+                    }
+                    BigButton {  // "Pause and come back later" (ui/drafts_bridge.py): on every question and check answers
+                        objectName: "pauseButton"
+                        readonly property bool wanted: (kiosk.screen === "question" || kiosk.screen === "check") && drafts !== null
+                        visible: wanted
+                        text: kiosk.t["drafts.pause_short"]
+                        Accessible.name: kiosk.t["drafts.pause"]
+                        fontSize: Theme.small
+                        sidePadding: Theme.gap
+                        // As wide as its word: the header keeps one row at 1366x768 in English and Arabic.
+                        readonly property TextMetrics word: TextMetrics { text: kiosk.t["drafts.pause_short"]; font.pixelSize: Theme.small; font.bold: true }
+                        implicitWidth: Math.max(Theme.touch, Math.ceil(word.advanceWidth) + 2 * sidePadding + 2)
+                        fill: Theme.background
+                        enabled: !kiosk.busy
+                        onClicked: kiosk.pause()
                     }
                     BigButton {
                         objectName: "dataNoticeButton"
@@ -131,7 +146,7 @@ ApplicationWindow {
                     }
                     BigButton {
                         objectName: "languageButton"
-                        readonly property bool wanted: root.inJourney || kiosk.screen === "services"
+                        readonly property bool wanted: root.inJourney || kiosk.screen === "services" || kiosk.screen === "resume"
                         visible: wanted
                         text: kiosk.t["nav.change_language"]
                         fontSize: Theme.small
@@ -210,6 +225,8 @@ ApplicationWindow {
                 case "question": return "QuestionScreen.qml"
                 case "check": return "CheckScreen.qml"
                 case "done": return "DoneScreen.qml"
+                case "paused": return "PauseCard.qml"
+                case "resume": return "ResumeScreen.qml"
                 }
                 return ""
             }
@@ -295,6 +312,8 @@ ApplicationWindow {
     DataNotice { anchors.fill: citizenArea; z: 40 }
 
     IdleOverlay { anchors.fill: citizenArea; z: 50 }
+
+    ResumedNotice {}  // after a journey is taken back with its code, when there is something to say
 
     // "Start again": one question before everything is deleted, then deleted at once.
     Popup {

@@ -97,6 +97,17 @@ Item {
                         }
                     }
                 }
+                // A journey paused earlier goes on with its code (ResumeScreen.qml): one more tile.
+                BigButton {
+                    objectName: "haveCodeButton"
+                    visible: drafts !== null
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    Layout.preferredWidth: 1
+                    text: kiosk.t["drafts.have_code"]
+                    fill: Theme.secondary
+                    onClicked: kiosk.enterCode()
+                }
             }
         }
     }

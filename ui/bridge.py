@@ -42,6 +42,23 @@ _T_CACHE: dict[str, dict] = {}
 
 # Qt Virtual Keyboard layout per session language.
 KEYBOARD_LOCALES = {"en": "en_GB", "pt": "pt_PT", "fr": "fr_FR", "es": "es_ES", "ar": "ar_AR"}
+# Postcode formats made of digits only (a dash, where there is one, is put in by the validator).
+DIGIT_POSTCODES = frozenset({"PT", "ES", "FR"})
+# Keys shown above the on-screen keyboard: email pieces, and each language's accented letters on
+# keys of their own (the keyboard hides them behind a long press).
+EMAIL_KEYS = ("@", ".", "-", "_", ".com", ".pt", ".fr", ".es", "gmail.com", "sapo.pt")
+ACCENT_KEYS = {"pt": ("á", "à", "â", "ã", "é", "ê", "í", "ó", "ô", "õ", "ú", "ç"),
+               "fr": ("é", "è", "ê", "ë", "à", "â", "ç", "î", "ï", "ô", "ù", "û", "œ"),
+               "es": ("á", "é", "í", "ó", "ú", "ñ", "ü", "¿", "¡")}
+
+
+def wants_latin_script(page) -> bool:
+    """A name typed as on an identity card: in Latin letters whatever the session's script.
+
+    The sample definitions have no field for it yet; a short text whose id ends in "name"
+    (full_name, person_name) is such a question.
+    """
+    return page.type == "short_text" and page.id.endswith("name")
 
 
 def _url(path: Path | None) -> str:
@@ -130,6 +147,7 @@ class KioskBridge(QObject):
         self._data_notice_open = False
         self._text_scale = 1.0
         self._high_contrast = False
+        self._native_script_page: str | None = None  # a Latin-name page switched to the session's letters
         # Files of this citizen's document and signature answers (page id -> files), in memory only: written
         # with the submission (sealed), forgotten at the wipe.
         self._files: dict[str, tuple] = {}
@@ -179,7 +197,40 @@ class KioskBridge(QObject):
 
     @Property(str, notify=changed)
     def keyboardLocale(self) -> str:
+        page = self._page()
+        if (page is not None and wants_latin_script(page) and self._language in RIGHT_TO_LEFT
+                and self._native_script_page != page.id):
+            return KEYBOARD_LOCALES["en"]  # the name as on the card; the script switch goes back
         return KEYBOARD_LOCALES.get(self._language, "en_GB")
+
+    @Property(bool, notify=changed)
+    def scriptSwitch(self) -> bool:
+        """Show the switch between Latin and the session's own letters (a name, in Arabic)."""
+        page = self._page()
+        return page is not None and wants_latin_script(page) and self._language in RIGHT_TO_LEFT
+
+    @Property(str, notify=changed)
+    def scriptSwitchLabel(self) -> str:
+        """What the switch changes to: Latin letters, or the session's own."""
+        latin = self.keyboardLocale == KEYBOARD_LOCALES["en"]
+        return tr(self._language, "keyboard.own_letters" if latin else "keyboard.latin_letters")
+
+    @Slot()
+    def switchScript(self) -> None:
+        page = self._page()
+        if page is not None:
+            self._native_script_page = None if self._native_script_page == page.id else page.id
+            self.changed.emit()
+
+    @Property("QStringList", notify=changed)
+    def extraKeys(self) -> list[str]:
+        """Keys above the on-screen keyboard for this question: email pieces or accented letters."""
+        keypad = self._keypad()
+        if keypad == "email":
+            return list(EMAIL_KEYS)
+        if keypad in ("text", "name") and self.keyboardLocale == KEYBOARD_LOCALES.get(self._language):
+            return list(ACCENT_KEYS.get(self._language, ()))
+        return []
 
     @Property("QVariantList", constant=True)
     def languages(self) -> list:
@@ -262,13 +313,22 @@ class KioskBridge(QObject):
 
     @Property(str, notify=changed)
     def keypad(self) -> str:
-        """Which on-screen keyboard: digits, number, phone, id, email, postcode or text."""
+        """Which on-screen keyboard: digits, phone, id, email, postcode, name or text."""
+        return self._keypad()
+
+    def _keypad(self) -> str:
         page = self._page()
         if not page:
             return "text"
         if page.type == "national_id":
             return "digits" if self.journey.service.national_id in DIGITS_ONLY else "id"
-        return page.type if page.type in ("number", "phone", "email", "postcode") else "text"
+        if page.type == "number":
+            return "digits"  # a count or an amount: digits only, no sums or signs
+        if page.type == "postcode":
+            return "digits" if self.journey.service.postcode in DIGIT_POSTCODES else "postcode"
+        if wants_latin_script(page):
+            return "name"
+        return page.type if page.type in ("phone", "email") else "text"
 
     @Property(int, notify=changed)
     def maxLength(self) -> int:
@@ -851,6 +911,7 @@ class KioskBridge(QObject):
         self.journey = None
         self._files.clear()  # signatures and pages: nothing of this citizen stays
         self._data_notice_open = False
+        self._native_script_page = None
         self.help.end(cancelled=True)  # nobody is waiting any more
         if self._text_scale != 1.0 or self._high_contrast:  # the next citizen starts with the usual display
             self._text_scale, self._high_contrast = 1.0, False

@@ -232,6 +232,24 @@ ApplicationWindow {
             }
         }
 
+        // Keys that fit the question (email pieces, accented letters, Latin/Arabic) and the
+        // on-screen keyboard, under the page and above the footer: never over the field, and
+        // Back and Next stay where they were when the keyboard opens.
+        KeyStrip {
+            Layout.fillWidth: true
+            Layout.preferredHeight: keyboard.active ? implicitHeight : 0
+            visible: keyboard.active && wanted
+        }
+        InputPanel {
+            id: keyboard
+            objectName: "keyboard"
+            Layout.alignment: Qt.AlignHCenter
+            // Width drives height; cap it so a 768 px tall screen keeps room for the question.
+            Layout.preferredWidth: Math.min(citizenArea.width, root.height * 1.1)
+            Layout.preferredHeight: active ? implicitHeight : 0
+            visible: active
+        }
+
         // Footer: Back and Next, always in the same place, always big. The voice controls sit
         // between them when they fit, else on their own row above, so nothing overlaps.
         Rectangle {
@@ -295,17 +313,6 @@ ApplicationWindow {
                 height: implicitHeight
                 width: Math.min(implicitWidth, parent.width)
             }
-        }
-
-        // The on-screen keyboard sits below everything, never over the field.
-        InputPanel {
-            id: keyboard
-            objectName: "keyboard"
-            Layout.alignment: Qt.AlignHCenter
-            // Width drives height; cap it so a 768 px tall screen keeps room for the question.
-            Layout.preferredWidth: Math.min(citizenArea.width, root.height * 1.2)
-            Layout.preferredHeight: active ? implicitHeight : 0
-            visible: active
         }
     }
 

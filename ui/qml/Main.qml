@@ -309,6 +309,7 @@ ApplicationWindow {
             VoiceBar {
                 id: voiceBar
                 parent: footer.narrow ? voiceRow : voiceSlot
+                ownRow: footer.narrow
                 anchors.centerIn: parent
                 height: implicitHeight
                 width: Math.min(implicitWidth, parent.width)

@@ -18,7 +18,10 @@ Item {
     function shown(b) { return b.objectName === "voiceMicrophone" ? bar.ready && voice.micAvailable
                              : b.objectName === "voiceReadAnswer" ? bar.ready && voice.canReadPersonal
                              : (b.objectName === "voiceQuieter" || b.objectName === "voiceLouder") ? bar.volumeShown
+                             : b.objectName === "voiceHeadphonesInline" ? false  // wraps under the buttons
                              : true }
+    // On a row of its own (Main.qml sets it): the headphones hint goes in the row, never over the page.
+    property bool ownRow: false
     // Volume only while there is something to hear: the footer stays as short as it was otherwise.
     readonly property bool volumeShown: bar.ready && (voice.enabled || voice.speaking)
     implicitWidth: { var w = -row.spacing; for (var i = 0; i < row.children.length; ++i) if (shown(row.children[i])) w += row.children[i].implicitWidth + row.spacing; return Math.max(0, w) }
@@ -134,13 +137,30 @@ Item {
         fontSize: Math.max(24, Theme.small)
         onClicked: voice.readPersonalAnswer()
     }
+    Rectangle {
+        objectName: "voiceHeadphonesInline"
+        visible: bar.ready && voice.headphonesHint && bar.ownRow
+        width: Math.min(inlineHint.implicitWidth + 2 * Theme.gap, bar.width)
+        height: Math.max(Theme.touch * 0.75, inlineHint.implicitHeight + Theme.gap)
+        radius: Theme.radius
+        color: Theme.band
+        Text {
+            id: inlineHint
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, bar.width - 2 * Theme.gap)
+            text: "🎧 " + bar.tr("voice.headphones", "Use headphones")
+            color: Theme.bandText
+            font.pixelSize: Math.max(24, Theme.small)
+            wrapMode: Text.Wrap
+        }
+    }
 
   }
 
     // "Use headphones" while voice is on: floats just above the bar.
     Rectangle {
         objectName: "voiceHeadphonesHint"
-        visible: bar.ready && voice.headphonesHint
+        visible: bar.ready && voice.headphonesHint && !bar.ownRow
         anchors.horizontalCenter: parent.horizontalCenter
         y: -height - Math.round(6 * Theme.u) - Theme.gap
         width: hint.implicitWidth + 2 * Theme.gap

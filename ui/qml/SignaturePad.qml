@@ -26,7 +26,7 @@ ColumnLayout {
     Rectangle {
         Layout.fillWidth: true
         Layout.fillHeight: true
-        Layout.minimumHeight: 160 * Theme.u
+        Layout.minimumHeight: 120 * Theme.u  // lower on a small screen with a long question: Clear stays in view
         color: "white"
         border.color: Theme.text; border.width: 2 * Theme.u
         radius: Theme.radius

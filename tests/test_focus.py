@@ -239,3 +239,16 @@ def _inside(item: QQuickItem, root: QQuickItem) -> bool:
             return True
         item = item.parentItem()
     return False
+
+
+def test_pin_pad_takes_the_focus_and_keeps_it(kiosk):
+    to_question(kiosk)
+    kiosk.click("callHelperButton")
+    kiosk.click("helpHelperHere")  # the helper arrives: the PIN pad
+    kiosk.qtbot.waitUntil(lambda: kiosk.has("pinPad"), timeout=2000)
+    pad = kiosk.item("pinPad")
+    kiosk.qtbot.waitUntil(lambda: focused(kiosk) is not None and _inside(focused(kiosk), pad), timeout=2000)
+    for _ in range(20):
+        press(kiosk, Qt.Key.Key_Tab)
+        assert _inside(focused(kiosk), pad), name(kiosk)
+    assert not kiosk.item("nextButton").isEnabled()

@@ -34,6 +34,8 @@ Rectangle {
             text: pad.title
             font.pixelSize: 30; font.bold: true; color: Theme.text
             Layout.fillWidth: true; wrapMode: Text.Wrap
+            Accessible.role: Accessible.Heading
+            Accessible.name: text
         }
         Flow {
             Layout.fillWidth: true

@@ -118,7 +118,7 @@ def check_question(app, lang: str, page_id: str) -> list[str]:
     after = [scene_rect(b) for b in (back, nxt)]
     if after != before:
         problems.append(f"{where}: Back/Next moved from {before} to {after} when the keyboard opened")
-    extra = [k for k in (app.bridge.extraKeys or [])]
+    extra = list(app.bridge.extraKeys or [])
     strip_shown = find(app, "keyStrip") is not None
     switch = find(app, "scriptSwitch")
     if want_keys == "email":

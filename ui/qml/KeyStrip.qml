@@ -1,5 +1,4 @@
 import QtQuick
-import QtQuick.Controls
 import QtQuick.VirtualKeyboard
 
 // Keys above the on-screen keyboard that fit the question: the pieces of an email address,

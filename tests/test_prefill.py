@@ -313,9 +313,10 @@ def _shot(d, name: str, show: str = "") -> None:
     d.app.window.grabWindow().save(str(out / f"{name}.png"))
 
 
+@pytest.mark.slow  # a whole assisted journey through the QML: about a minute on a loaded machine
 @pytest.mark.parametrize("language, title, mark", [
     ("en", "Fill in what the office already knows?", "From Civil Registry"),
-    pytest.param("ar", "هل نملأ ما تعرفه الإدارة مسبقًا؟", "من: السجل المدني", marks=pytest.mark.slow),
+    ("ar", "هل نملأ ما تعرفه الإدارة مسبقًا؟", "من: السجل المدني"),
 ])
 def test_panel_online_citizenAgrees_answersMarkedOnCheck(qtbot, tmp_path, monkeypatch, language, title, mark):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)

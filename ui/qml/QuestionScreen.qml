@@ -43,6 +43,8 @@ Flickable {
         return maxColumns
     }
 
+    // Keep the field being typed in in view when the page gets shorter (the keyboard opened).
+    onHeightChanged: if (field.activeFocus) ensureVisible(field); else if (area.activeFocus) ensureVisible(area)
     // Keep the field in view when the on-screen keyboard takes the bottom half.
     function ensureVisible(item) {
         var p = item.mapToItem(column, 0, 0)
@@ -129,7 +131,9 @@ Flickable {
                     Layout.fillWidth: true
                     Layout.fillHeight: true
                     Layout.preferredWidth: 1  // equal columns whatever the labels
-                    text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ") : "") + modelData.label
+                    // A mark as well as the colour: colour is never the only sign of the chosen answer.
+                    text: (kiosk.questionType === "multiple_choice" ? (modelData.selected ? "☑  " : "☐  ")
+                                                                    : (modelData.selected ? "◉  " : "○  ")) + modelData.label
                     Accessible.name: modelData.label
                     iconSource: modelData.pictogram
                     // A white plate behind a chosen answer's pictogram: blue on the blue selected fill would vanish.

@@ -13,15 +13,15 @@ QtObject {
     readonly property color background: highContrast ? "#000000" : "#ffffff"
     readonly property color text: highContrast ? "#ffffff" : "#0b0c0c"
     readonly property color secondaryText: highContrast ? "#ffffff" : "#383f43"
-    readonly property color primary: highContrast ? "#ffdd00" : "#00703c"      // go / next / send
+    readonly property color primary: highContrast ? "#ffdd00" : "#005a30"      // go / next / send (8.4:1 with white)
     readonly property color primaryText: highContrast ? "#000000" : "#ffffff"
     readonly property color secondary: highContrast ? "#000000" : "#e6e8ea"
     readonly property color border: highContrast ? "#ffffff" : "#0b0c0c"
     readonly property color focus: "#ffdd00"
     readonly property color focusText: "#0b0c0c"      // text on the yellow "Call a helper" and the flag
-    readonly property color error: highContrast ? "#ff9a9a" : "#b0151f"
+    readonly property color error: highContrast ? "#ff9a9a" : "#9b1320"         // 7.3:1 on errorBackground
     readonly property color errorBackground: highContrast ? "#000000" : "#fdecee"
-    readonly property color selected: highContrast ? "#ffffff" : "#1d70b8"
+    readonly property color selected: highContrast ? "#ffffff" : "#0b3d91"      // 10:1 with white (text 7:1, tests/test_contrast.py)
     readonly property color selectedText: highContrast ? "#000000" : "#ffffff"
     readonly property color band: highContrast ? "#000000" : "#1d3f5e"         // header band
     readonly property color bandText: "#ffffff"

@@ -24,7 +24,9 @@ Rectangle {
             visible: kiosk.scriptSwitch
             focusPolicy: Qt.NoFocus
             height: Math.round(Theme.touch * 0.8)
-            implicitWidth: Math.max(height, contentItem.implicitWidth + 2 * sidePadding)
+            // As wide as its words, unwrapped (the label wraps to the button's width otherwise).
+            readonly property TextMetrics word: TextMetrics { text: kiosk.scriptSwitchLabel; font.pixelSize: Theme.small; font.bold: true }
+            implicitWidth: Math.max(height, Math.ceil(word.advanceWidth) + 2 * sidePadding + Theme.gap)
             fontSize: Theme.small
             sidePadding: Theme.gap
             fill: Theme.band; ink: Theme.bandText
@@ -39,7 +41,8 @@ Rectangle {
                 objectName: "extraKey_" + index
                 focusPolicy: Qt.NoFocus
                 height: Math.round(Theme.touch * 0.8)
-                implicitWidth: Math.max(height, contentItem.implicitWidth + 2 * sidePadding)
+                readonly property TextMetrics word: TextMetrics { text: modelData; font.pixelSize: Theme.body; font.bold: true }
+                implicitWidth: Math.max(height, Math.ceil(word.advanceWidth) + 2 * sidePadding + Theme.gap)
                 fontSize: Theme.body
                 sidePadding: Theme.gap
                 fill: Theme.background

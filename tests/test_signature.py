@@ -266,3 +266,37 @@ def test_signature_question_on_the_kiosk_screen_is_queued_with_its_png_and_svg(q
     assert all(gray.getpixel((round(ax + (bx - ax) * k / 10), round(ay + (by - ay) * k / 10))) < 128
                for k in range(11))
     assert b"<path" in stored["signature.svg"]
+
+
+def test_a_steep_stroke_on_a_page_that_scrolls_draws_and_does_not_scroll(qtbot, tmp_path):
+    """On a small screen the question page scrolls; a finger drawing downwards must draw, not scroll it."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QObject, QUrl
+    from PySide6.QtQuick import QQuickView
+    from PySide6.QtTest import QTest
+    qml_dir = (Path(__file__).resolve().parents[1] / "ui" / "qml").as_uri()
+    page = tmp_path / "Page.qml"
+    page.write_text(f'''import QtQuick
+import "{qml_dir}"
+Flickable {{
+    objectName: "page"
+    contentHeight: 3 * height
+    SignaturePad {{ objectName: "pad"; width: {W}; height: {H} + 120; clearLabel: "Clear"; padLabel: "Sign" }}
+}}
+''', encoding="utf-8")
+    view = QQuickView()
+    view.setResizeMode(QQuickView.ResizeMode.SizeRootObjectToView)
+    view.setSource(QUrl.fromLocalFile(str(page)))
+    assert view.status() == QQuickView.Status.Ready, [e.toString() for e in view.errors()]
+    view.resize(W, H + 120)
+    view.show()
+    assert QTest.qWaitForWindowExposed(view)
+    flick = view.rootObject()
+    pad = flick.findChild(QObject, "pad")
+    _touch_draw(view, [[(W // 2, 10), (W // 2 + 4, H - 10)]])  # straight down: what a flick looks like
+    strokes = _strokes(pad)
+    assert len(strokes) == 1 and len(strokes[0]) > 3, strokes
+    assert flick.property("contentY") == 0
+    view.close()
+    view.deleteLater()

@@ -59,6 +59,8 @@ ColumnLayout {
             anchors.fill: parent
             maximumTouchPoints: 1
             mouseEnabled: true
+            // On a page that scrolls, a steep stroke must draw, not scroll the page: keep the finger.
+            onGestureStarted: (gesture) => gesture.grab()
             onPressed: (points) => {
                 pad._current = [[points[0].x, points[0].y]]
                 canvas.requestPaint()

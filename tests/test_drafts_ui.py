@@ -65,7 +65,8 @@ def answer_pages(driver: Driver, service, count: int) -> dict:
 
 
 def pause(driver: Driver) -> str:
-    """Touch Pause; wait for the code card; the code as shown."""
+    """Start again, then Pause and come back later; wait for the code card; the code as shown."""
+    driver.click("startAgainButton")
     driver.click("pauseButton")
     assert driver.app.bridge.screen == "paused"
     driver.qtbot.waitUntil(lambda: driver.has("pauseCode") and driver.text_of("pauseCode") != "", timeout=10000)
@@ -213,6 +214,7 @@ def test_a_pause_that_cannot_be_kept_goes_back_to_the_answers(kiosk):
     entered = answer_pages(kiosk, ADDRESS, 2)
     page_id = kiosk.app.bridge.pageId
     kiosk.app.drafts._keeper.store.close()  # drafts.db can no longer be written
+    kiosk.click("startAgainButton")
     kiosk.click("pauseButton")
     kiosk.qtbot.waitUntil(lambda: kiosk.has("pauseError"), timeout=10000)
     assert kiosk.text_of("pauseError") == "Saving does not work right now. Please ask a helper."

@@ -110,21 +110,6 @@ ApplicationWindow {
                         fill: Theme.background
                         onClicked: startAgainPopup.open()
                     }
-                    BigButton {  // "Pause and come back later" (ui/drafts_bridge.py): on every question and check answers
-                        objectName: "pauseButton"
-                        readonly property bool wanted: (kiosk.screen === "question" || kiosk.screen === "check") && drafts !== null
-                        visible: wanted
-                        text: kiosk.t["drafts.pause_short"]
-                        Accessible.name: kiosk.t["drafts.pause"]
-                        fontSize: Theme.small
-                        sidePadding: Theme.gap
-                        // As wide as its word: the header keeps one row at 1366x768 in English and Arabic.
-                        readonly property TextMetrics word: TextMetrics { text: kiosk.t["drafts.pause_short"]; font.pixelSize: Theme.small; font.bold: true }
-                        implicitWidth: Math.max(Theme.touch, Math.ceil(word.advanceWidth) + 2 * sidePadding + 2)
-                        fill: Theme.background
-                        enabled: !kiosk.busy
-                        onClicked: kiosk.pause()
-                    }
                     BigButton {
                         objectName: "dataNoticeButton"
                         readonly property bool wanted: kiosk.hasDataNotice
@@ -374,6 +359,16 @@ ApplicationWindow {
                     fill: Theme.background
                     onClicked: { startAgainPopup.close(); kiosk.restart() }
                 }
+            }
+            // Or keep the answers for later (ui/drafts_bridge.py): from every question and Check your answers.
+            BigButton {
+                objectName: "pauseButton"
+                visible: (kiosk.screen === "question" || kiosk.screen === "check") && drafts !== null
+                Layout.fillWidth: true
+                text: kiosk.t["drafts.pause"]
+                fill: Theme.background
+                enabled: !kiosk.busy
+                onClicked: { startAgainPopup.close(); kiosk.pause() }
             }
         }
     }

@@ -324,10 +324,8 @@ class KeyNavigator(QObject):
     def _focus_trap(self, trap: QQuickItem) -> None:
         controls = self.focusables(trap)
         if controls:
-            self.focus(controls[0], speak=self._trap_should_speak(trap))
-
-    def _trap_should_speak(self, trap: QQuickItem) -> bool:
-        return trap.objectName() != "idleOverlay"  # the warning itself is spoken (announce) instead
+            # The idle warning is spoken whole when it comes (_on_idle_changed): its button would cut it off.
+            self.focus(controls[0], speak=trap.objectName() != "idleOverlay")
 
     def _trap_maybe_changed(self) -> None:
         QTimer.singleShot(0, self._check_trap)
@@ -450,8 +448,10 @@ class KeyNavigator(QObject):
             self.repeat()
             return True
         if key in LOUDER_KEYS | QUIETER_KEYS and not (in_text and key in (Qt.Key.Key_Plus, Qt.Key.Key_Minus)):
-            if self.voice is not None:
-                self.voice.louder() if key in LOUDER_KEYS else self.voice.quieter()
+            if self.voice is not None and key in LOUDER_KEYS:
+                self.voice.louder()
+            elif self.voice is not None:
+                self.voice.quieter()
             return True
         if key in ACTIVATE_KEYS and not in_text:
             if not repeat and focused is not None:

@@ -460,9 +460,17 @@ def test_screenshots(kiosk, tmp_path):
 
 
 def _overlap(a, b) -> bool:
-    pa, pb = a.mapToScene(QPointF(0, 0)), b.mapToScene(QPointF(0, 0))
-    return not (pa.x() + a.width() <= pb.x() or pb.x() + b.width() <= pa.x()
-                or pa.y() + a.height() <= pb.y() or pb.y() + b.height() <= pa.y())
+    """Whether `a` lies over the part of `b` that can be seen (a page scrolled under its clip is not)."""
+    from PySide6.QtCore import QRectF
+    ra = a.mapRectToScene(QRectF(0, 0, a.width(), a.height()))
+    rb = b.mapRectToScene(QRectF(0, 0, b.width(), b.height()))
+    node = b.parentItem()
+    while node is not None:
+        if node.clip():
+            rb = rb.intersected(node.mapRectToScene(QRectF(0, 0, node.width(), node.height())))
+        node = node.parentItem()
+    inter = ra.intersected(rb)
+    return inter.width() > 0.5 and inter.height() > 0.5
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1024, 768), (800, 1280)])

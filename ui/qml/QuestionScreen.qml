@@ -44,9 +44,8 @@ Flickable {
     }
 
     // Keep the field being typed in in view when the page gets shorter (the keyboard opened).
-    onHeightChanged: if (field.activeFocus) ensureVisible(field); else if (area.activeFocus) ensureVisible(area)
-    // Keep the field being typed in in view when the page gets shorter (the keyboard opened).
-    onHeightChanged: if (field.activeFocus) ensureVisible(field); else if (area.activeFocus) ensureVisible(area)
+    onHeightChanged: if (Qt.inputMethod.visible) keepFocusedFieldInView()  // qmllint disable missing-property
+    function keepFocusedFieldInView() { if (field.activeFocus) ensureVisible(field); else if (area.activeFocus) ensureVisible(area) }
     // Keep the field in view when the on-screen keyboard takes the bottom half.
     function ensureVisible(item) {
         var p = item.mapToItem(column, 0, 0)

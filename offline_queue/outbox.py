@@ -1276,10 +1276,10 @@ class Outbox:
         a page at a time: what a day-closing manifest digests (kiosk.closeday). Reads no body."""
         after = 0
         while True:
-            params = (after, page_size)
-            rows: list[tuple] = self._run(lambda c: c.execute(
-                "SELECT s.seq, s.id, s.state, s.service_id, b.digest FROM submissions s LEFT JOIN bodies b "
-                "ON b.seq = s.seq WHERE s.seq > ? ORDER BY s.seq LIMIT ?", params).fetchall(), write=False)
+            def read(c: sqlite3.Connection, params: tuple = (after, page_size)) -> list[tuple]:
+                return c.execute("SELECT s.seq, s.id, s.state, s.service_id, b.digest FROM submissions s LEFT JOIN "
+                                 "bodies b ON b.seq = s.seq WHERE s.seq > ? ORDER BY s.seq LIMIT ?", params).fetchall()
+            rows = self._run(read, write=False)
             yield from (tuple(r[1:]) for r in rows)
             if len(rows) < page_size:
                 return
@@ -1293,10 +1293,10 @@ class Outbox:
         found: dict[str, list[tuple[str, str]]] = {}
         after = 0
         while True:
-            params = (after, page_size)
-            rows: list[tuple] = self._run(lambda c: c.execute(
-                "SELECT rowid, submission_id, name, body FROM attachments WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                params).fetchall(), write=False)
+            def read_files(c: sqlite3.Connection, params: tuple = (after, page_size)) -> list[tuple]:
+                return c.execute("SELECT rowid, submission_id, name, body FROM attachments WHERE rowid > ? "
+                                 "ORDER BY rowid LIMIT ?", params).fetchall()
+            rows = self._run(read_files, write=False)
             for _, sid, name, body in rows:
                 found.setdefault(sid, []).append((name, hashlib.sha256(body).hexdigest()))
             if len(rows) < page_size:

@@ -149,12 +149,12 @@ class KioskApp:
         self.voice.intent.connect(self.bridge.applyIntent)
         self.qt.aboutToQuit.connect(self.voice.close)
         self.extras["voice"] = self.voice
-        from ui.keynav import KeyNavigator  # keys, keypads and focus (EZ Access conventions)
-        self.keynav = KeyNavigator(self.bridge, self.voice)
-        ctx.setContextProperty("keynav", self.keynav)
         from ui.voice_prefetch import SpeechPrefetch  # the likely next screen's speech, made ahead
         self.voice_prefetch = SpeechPrefetch(self.voice, self.bridge, parent=self.bridge)
         self.qt.aboutToQuit.connect(self.voice_prefetch.close)
+        from ui.keynav import KeyNavigator  # keys, keypads and focus (EZ Access conventions)
+        self.keynav = KeyNavigator(self.bridge, self.voice)
+        ctx.setContextProperty("keynav", self.keynav)
         # MEDIATOR: create the MediatorController here
         from ui.mediator_bridge import MediatorController
 
@@ -207,6 +207,13 @@ class KioskApp:
         from ui.watchdog import Watchdog
         self.watchdog = Watchdog(self.window)
         self.watchdog.start()
+        # Delivery (requests, the connectors, Qt's network watcher) starts once the citizen has a screen:
+        # after the first frame, or after a moment if no frame comes (a hidden window in a test).
+        from PySide6.QtCore import QTimer
+        self._screen_up = False
+        self._pending_outbox = None
+        self.window.frameSwapped.connect(self._first_frame)
+        QTimer.singleShot(2000, self.window, self._first_frame)  # dies with the window
         self.catalogue_watch.start()
 
     def _catalogue_adopted(self, version: int) -> None:
@@ -230,8 +237,23 @@ class KioskApp:
                 self.bridge.helperArrived()
         layer.viewChanged.connect(on_view)
 
+    def _first_frame(self) -> None:
+        if self._screen_up:
+            return
+        self._screen_up = True
+        try:
+            self.window.frameSwapped.disconnect(self._first_frame)
+        except (RuntimeError, TypeError):  # already gone (the timer came first)
+            pass
+        if self._pending_outbox is not None:
+            outbox, self._pending_outbox = self._pending_outbox, None
+            self._start_sync(outbox)
+
     def _start_sync(self, outbox) -> None:
         """Deliver in the background whatever is queued, woken by every new submission."""
+        if not getattr(self, "_screen_up", True):
+            self._pending_outbox = outbox  # started by _first_frame
+            return
         from offline_queue.sync import start_sync
         if self.sync_worker is None:
             # Never a silent stand-in backend here: `kiosk demo` starts its own on purpose.
@@ -280,6 +302,7 @@ class KioskApp:
     def close(self) -> None:
         from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
+        self._screen_up, self._pending_outbox = True, None  # a late first-frame timer starts nothing now
         self.catalogue_watch.close()
         self.voice_prefetch.close()
         self.watchdog.stop()

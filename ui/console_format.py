@@ -51,8 +51,6 @@ def console_snapshot(config, lang: str, queue, device, today, probes: dict, audi
         "clockWrong": offset is not None and abs(offset) > 60,
         "catalogue": tr(lang, "m.console.catalogue", version=d.catalogue_version)
         if getattr(d, "catalogue_version", None) is not None else tr(lang, "m.console.catalogue_none"),
-        "catalogue": tr(lang, "m.console.catalogue", version=d.catalogue_version)
-        if getattr(d, "catalogue_version", None) is not None else tr(lang, "m.console.catalogue_none"),
     }
     return {"queue": queue_view, "device": device_view, "stats": _today(lang, today), "audit": audit,
             "settings": _settings(config, export_dir)}

@@ -58,7 +58,7 @@ class VoiceController(QObject):
         self.speaker.spoke.connect(self.spoke)
         self.speaker.speakingChanged.connect(self.changed)
         self.speaker.failed.connect(
-            lambda reason: self._tell_mediator(tr(self._language, "voice.mediator.no_tts", reason=reason)))
+            lambda reason: self._tell_mediator(tr(config.default_language, "voice.mediator.no_tts", reason=reason)))
         self.models = models or ModelStore(config.data_dir)
         self._model_listener = lambda lang, state, msg: self._modelState.emit(lang, state, msg)
         self.models.listeners.append(self._model_listener)
@@ -68,7 +68,8 @@ class VoiceController(QObject):
         self.listener = Listener(audio_input, self.models, self)
         self.listener.listeningChanged.connect(self.changed)
         self.listener.finished.connect(self._on_finished)
-        self.mediator_notices = VoiceNotices(self.synth, self.models, lambda: self.listener.audio_input, self)
+        self.mediator_notices = VoiceNotices(self.synth, self.models, lambda: self.listener.audio_input, self,
+                                             language=config.default_language)
         self.mediator_notices.told.connect(self.mediatorNotice)
         self.mediator_notices.told.connect(self.changed)
         self._enabled = voice_cfg.on_by_default if enabled is None else enabled

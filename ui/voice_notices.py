@@ -21,9 +21,11 @@ class VoiceNotices(QObject):
 
     told = Signal(str)
 
-    def __init__(self, synth: Synthesizer, models: ModelStore, audio_input: Any, parent: QObject | None = None):
+    def __init__(self, synth: Synthesizer, models: ModelStore, audio_input: Any, parent: QObject | None = None,
+                 language: str = "en"):
         super().__init__(parent)
         self.synth, self.models = synth, models
+        self.language = language  # the mediator's: the kiosk's default language, whatever the citizen's is
         self._audio_input = audio_input  # a callable giving the current audio source
         self._sent: set[str] = set()
         self.notice = ""
@@ -45,18 +47,18 @@ class VoiceNotices(QObject):
         try:
             choice = self.synth.voice_for(language)
         except Exception as exc:  # noqa: BLE001 - the engine itself is missing
-            return self.tell(tr(language, "voice.mediator.no_tts", reason=str(exc)))
+            return self.tell(tr(self.language, "voice.mediator.no_tts", reason=str(exc)))
         if choice.fallback:
             fallback = choice.voice.name if choice.voice else "-"
-            self.tell(tr(language, "voice.mediator.no_voice", lang=language, fallback=fallback))
+            self.tell(tr(self.language, "voice.mediator.no_voice", lang=language, fallback=fallback))
 
     def check_microphone(self, language: str) -> None:
         """Is there a recognition model for `language`, and a microphone?"""
         # The model first: the mediator can fix that, whatever the microphone does.
         state, message = self.models.state(language)
         if state == ABSENT and not self.models.has_model(language):
-            self.tell(tr(language, "voice.mediator.no_model", lang=language))
+            self.tell(tr(self.language, "voice.mediator.no_model", lang=language))
         elif state == FAILED:
-            self.tell(tr(language, "voice.mediator.model_failed", lang=language, reason=message))
+            self.tell(tr(self.language, "voice.mediator.model_failed", lang=language, reason=message))
         if not self._audio_input().available()[0]:
-            self.tell(tr(language, "voice.mediator.no_microphone"))
+            self.tell(tr(self.language, "voice.mediator.no_microphone"))

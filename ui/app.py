@@ -303,6 +303,8 @@ class KioskApp:
         from PySide6.QtCore import QCoreApplication, QEvent
         self.state.set_allow_exit(True)
         self._screen_up, self._pending_outbox = True, None  # a late first-frame timer starts nothing now
+        if getattr(self.bridge, "help", None) is not None:
+            self.bridge.help.stop()  # its reminders outlived closed apps and called a webhook across tests
         self.catalogue_watch.close()
         self.voice_prefetch.close()
         self.watchdog.stop()

@@ -173,6 +173,12 @@ class HelpCall(QObject):
         self._since = None
         self.changed.emit()
 
+    def stop(self) -> None:
+        """The kiosk is closing: no more reminders or minute checks, nothing sent (a closed app must not keep
+        calling the staff's device)."""
+        self._reminder.stop()
+        self._minute_timer.stop()
+
     def _notify(self, event: str) -> None:
         if not self.notify_url:
             self.notified.emit(event, 0)

@@ -64,6 +64,7 @@ Rectangle {
             Layout.alignment: Qt.AlignHCenter
             Layout.preferredHeight: 28
             spacing: 12
+            Accessible.role: Accessible.StaticText
             Accessible.name: pad.pin.digitsTyped
             Repeater {
                 model: pad.pin.length
@@ -84,7 +85,10 @@ Rectangle {
                     Layout.preferredWidth: 120; Layout.preferredHeight: 64
                     text: pad.pin.keypad[index]
                     fontSize: 30
-                    Accessible.name: mediator.t["m.pin.key"].replace("{n}", index + 1)
+                    // Named by the digit it shows (the keys move, so "key 3" tells a reader nothing); a
+                    // digit is read in the reader's own language.
+                    Accessible.role: Accessible.Button
+                    Accessible.name: text
                     onClicked: pad.pin.pressKey(index)
                 }
             }
@@ -92,6 +96,8 @@ Rectangle {
                 objectName: "pinClear"
                 Layout.preferredWidth: 120; Layout.preferredHeight: 64
                 text: mediator.t["m.pin.clear"]
+                Accessible.role: Accessible.Button
+                Accessible.name: text
                 onClicked: pad.pin.clear()
             }
             MediatorButton {
@@ -99,14 +105,16 @@ Rectangle {
                 Layout.preferredWidth: 120; Layout.preferredHeight: 64
                 text: pad.pin.keypad[9]
                 fontSize: 30
-                Accessible.name: mediator.t["m.pin.key"].replace("{n}", 10)
+                Accessible.role: Accessible.Button
+                Accessible.name: text
                 onClicked: pad.pin.pressKey(9)
             }
             MediatorButton {
                 objectName: "pinDelete"
                 Layout.preferredWidth: 120; Layout.preferredHeight: 64
                 text: "⌫ " + mediator.t["m.pin.delete"]
-                Accessible.name: mediator.t["m.pin.delete"]
+                Accessible.role: Accessible.Button
+                Accessible.name: mediator.t["m.pin.delete"]  // what it does, without the glyph
                 onClicked: pad.pin.deleteDigit()
             }
         }

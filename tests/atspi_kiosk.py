@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--service", required=True)
     parser.add_argument("--language", default="en")
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--camera", default="",
+                        help='[documents] camera for document questions, e.g. "files:FOLDER" (the file-fed camera)')
     parser.add_argument("--watch", action="store_true",
                         help="touch nothing: report each new screen while an AT-SPI reader drives")
     args = parser.parse_args(argv)
@@ -66,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
     config, _private_key = make_queue_config(args.data_dir)
+    if args.camera:  # "Take a photo" on document questions, from a folder of images (documents/camera.py)
+        from kiosk.config import config_from_dict
+        config = config_from_dict({**config.raw, "documents": {"camera": args.camera, "scanner": "none",
+                                                               "usb_dirs": []}})
     app = KioskApp(config, windowed=True, size=(1366, 768))
     bot = _Bot()
     driver = Driver(app, bot)

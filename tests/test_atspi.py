@@ -100,12 +100,26 @@ def desktop(tmp_path_factory):
         xvfb.wait(10)
 
 
+def _camera_folder(folder: Path) -> Path:
+    """Photos for the file-fed camera (documents/camera.py): the walk adds pages to a document question
+    with "Take a photo", as a citizen would (this machine has no camera)."""
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, colour in enumerate(((20, 80, 160), (160, 40, 40)), start=1):
+        image = Image.new("RGB", (640, 480), colour)
+        image.paste((250, 250, 250), (160, 120, 320, 240))
+        image.save(folder / f"{n}.jpg", "JPEG", quality=90)
+    return folder
+
+
 class Kiosk:
     """The kiosk walking one journey in its own process, stopping on each screen until told."""
 
     def __init__(self, env: dict, service: str, data_dir: Path, watch: bool = False):
+        camera = _camera_folder(data_dir.parent / "camera")
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.atspi_kiosk", "--service", service,
-                                      "--data-dir", str(data_dir)] + (["--watch"] if watch else []),
+                                      "--data-dir", str(data_dir), "--camera", f"files:{camera}"]
+                                     + (["--watch"] if watch else []),
                                      cwd=ROOT, env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: queue.Queue[str] = queue.Queue()

@@ -21,27 +21,35 @@ import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.config import Config
 from kiosk.definition import Catalogue, load_catalogue
 from kiosk.screen import ATTRACT
-from operations.catalogue_update import (
-    CatalogueError,
-    KioskCatalogue,
-    UpdateResult,
-    VersionHold,
-    find_stick_catalogues,
-    hold_version,
-    stick_fingerprint,
-    update_from_config,
-    version_of_folder,
-)
 from ui.tasks import TaskManager
 
+if TYPE_CHECKING:
+    from operations.catalogue_update import UpdateResult, VersionHold
+
+# operations.catalogue_update (python-tuf, urllib3, securesystemslib, cryptography) is imported only by a
+# kiosk whose services come from the signed catalogue, and then only in the calls below: the first frame
+# of every other kiosk does without it (issue 16).
+
 log = logging.getLogger(__name__)
+
+
+def _may_be_catalogue(data_dir: Path, folder: Path) -> bool:
+    """Whether `folder` could be a version of the signed catalogue (`version_of_folder` says for sure):
+    a path under `data_dir/catalogue`, as given or resolved, without importing TUF."""
+    base = Path(data_dir) / "catalogue"
+    try:
+        candidates = {Path(folder), Path(folder).resolve()}
+        bases = {base, base.resolve(), (base / "versions").resolve()}
+    except OSError:
+        return False
+    return any(c.is_relative_to(b) for c in candidates for b in bases)
 
 
 @dataclass
@@ -71,14 +79,17 @@ class CatalogueWatcher(QObject):
         self.config = config
         self.bridge = bridge
         self.settings = config.catalogue
-        self.paths = KioskCatalogue.under(config.data_dir)
         self.tasks = tasks or TaskManager(self)
         self.dirs: tuple[Path, ...] = tuple(config.services_dirs)
-        self._slot = next((i for i, d in enumerate(self.dirs) if version_of_folder(config.data_dir, d) is not None),
-                          None)
+        self._slot: int | None = None
+        if any(_may_be_catalogue(config.data_dir, d) for d in self.dirs):
+            from operations.catalogue_update import version_of_folder
+            self._slot = next((i for i, d in enumerate(self.dirs)
+                               if version_of_folder(config.data_dir, d) is not None), None)
         self.version: int | None = None  # the version the screen offers now
         self._hold: VersionHold | None = None
         if self._slot is not None:
+            from operations.catalogue_update import hold_version, version_of_folder
             self.version = version_of_folder(config.data_dir, self.dirs[self._slot])
             # Pin the folder the screen reads (pictograms are read from it while the kiosk runs).
             self._hold = hold_version(config.data_dir, self.version)
@@ -152,10 +163,12 @@ class CatalogueWatcher(QObject):
         config = self.config
 
         def run() -> UpdateResult:
+            from operations.catalogue_update import update_from_config
             return update_from_config(config, source)
         self.tasks.run_in_background(run, self._on_updated)
 
     def _on_updated(self, future: Future) -> None:
+        from operations.catalogue_update import CatalogueError  # imported already: an update ran
         self._updating = False
         try:
             result = future.result()
@@ -179,6 +192,7 @@ class CatalogueWatcher(QObject):
         """Look for a newly plugged stick (update from it once), and for a switch made by another process."""
         if not self.active:
             return
+        from operations.catalogue_update import find_stick_catalogues, stick_fingerprint
         sticks = find_stick_catalogues(self.settings.usb_roots, self.settings.usb_folder) \
             if self.settings.usb_folder else []
         present = set()
@@ -201,7 +215,8 @@ class CatalogueWatcher(QObject):
         slot = self._slot
         if slot is None or self._preparing or self._updating:
             return
-        newest = self.paths.version()
+        from operations.catalogue_update import KioskCatalogue, hold_version
+        newest = KioskCatalogue.under(self.config.data_dir).version()
         known = self._prepared.version if self._prepared else self.version
         if newest is None or (known is not None and newest <= known):
             return

@@ -31,7 +31,6 @@ from PySide6.QtQuick import QQuickImageProvider
 
 from documents.camera import CameraAdapter, camera_from_setting, image_bytes
 from documents.capture import IMAGE_SUFFIXES, MAX_FILE_BYTES, CaptureError, FileSource, ScannerSource, scanners
-from documents.imaging import process_image
 from kiosk.config import Config
 from kiosk.definition import Page
 from kiosk.documents import ORAL, Attachment, DocumentError, DocumentRules, page_name
@@ -360,6 +359,7 @@ class DocumentsBridge(QObject):
         self.changed.emit()
 
         def work() -> bytes:
+            from documents.imaging import process_image  # PIL: imported on the first page, not at start-up
             return process_image(read(), rules)
 
         def done(future: Future) -> None:

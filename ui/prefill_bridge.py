@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 ONLINE_FOR_SECONDS = 30.0  # a health answer older than this is checked again before offering
 
 
+def _default_client(destination: Any) -> Any:
+    from offline_queue.prefill import PrefillClient
+    return PrefillClient(destination)
+
+
 class PrefillController(QObject):
     """Offers the prefill for the citizen session in progress; one fetch at a time."""
 
@@ -35,10 +40,9 @@ class PrefillController(QObject):
                  client_factory: Callable[[Any], Any] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.bridge, self.audit, self.tasks, self.language = bridge, audit, tasks, language
-        if client_factory is None:
-            from offline_queue.prefill import PrefillClient
-            client_factory = PrefillClient
-        self._client_factory = client_factory
+        # The HTTP client (requests) is imported on first use: most kiosks start without a prefill, and
+        # none needs it before the first frame.
+        self._client_factory = client_factory or _default_client
         self.asking = False  # the consent screen shows the prefill question
         self._online: tuple[str, bool, float] | None = None  # (destination, answered, when)
         self._probing = False

@@ -16,7 +16,12 @@ after an update does; the "cold" line shows a start with an empty cache.
 
 Goals (issue 16): (a) <= 1.5x the bare window, (b) <= 2x.
 
-    .venv/bin/python benchmarks/bench_start.py [--runs 7]
+--compare DIR adds the same two kiosk starts from another checkout (e.g. `git archive HEAD~1 | tar -x -C DIR`),
+taken in the same turns, so that a change is measured against what it changes under the same load. The
+load average is printed at the start and the end: the machine is shared, and ratios are only comparable
+within one run.
+
+    .venv/bin/python benchmarks/bench_start.py [--runs 7] [--compare DIR]
 """
 from __future__ import annotations
 
@@ -90,7 +95,8 @@ def write_config(folder: Path, services: Path | None) -> Path:
     return path
 
 
-def time_to_first_frame(command: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
+def time_to_first_frame(command: list[str], env: dict[str, str], cwd: Path = ROOT,
+                        timeout: float = 60.0) -> float:
     """Seconds from spawning `command` to its READY=1 on a fresh notify socket; then it is ended."""
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp:
         address = str(Path(tmp) / "notify")
@@ -98,7 +104,7 @@ def time_to_first_frame(command: list[str], env: dict[str, str], timeout: float 
         sock.bind(address)
         sock.settimeout(timeout)
         start = time.perf_counter()
-        child = subprocess.Popen(command, env={**env, "NOTIFY_SOCKET": address}, cwd=ROOT,
+        child = subprocess.Popen(command, env={**env, "NOTIFY_SOCKET": address}, cwd=cwd,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             while True:
@@ -125,10 +131,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="starts of each kind (median reported)")
     parser.add_argument("--services", type=int, default=100, help="size of the generated catalogue")
+    parser.add_argument("--compare", metavar="DIR", type=Path,
+                        help="another checkout whose kiosk starts are measured in the same turns")
     parser.add_argument("--bare", metavar="QML", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         return bare_window(args.bare)
+    load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp:
         tmp_path = Path(tmp)
@@ -144,24 +153,36 @@ def main() -> int:
         small = write_config(tmp_path / "samples", None)
         large = write_config(tmp_path / "large", tmp_path / "services")
         kiosk = [PYTHON, "-m", "commands", "run", "--windowed"]
+        # (command, environment, working directory): the kiosk is `python -m commands` in its checkout.
         commands = {
-            "bare": ([PYTHON, __file__, "--bare", str(qml)], env),
-            "samples": (kiosk, {**env, "PONTE_CONFIG": str(small)}),
-            "large": (kiosk, {**env, "PONTE_CONFIG": str(large)}),
+            "bare": ([PYTHON, __file__, "--bare", str(qml)], env, ROOT),
+            "samples": (kiosk, {**env, "PONTE_CONFIG": str(small)}, ROOT),
+            "large": (kiosk, {**env, "PONTE_CONFIG": str(large)}, ROOT),
         }
+        rows = [("samples", "kiosk, 3 sample services", 1.5),
+                ("large", f"kiosk, {args.services} generated services", 2.0)]
+        if args.compare is not None:
+            other = args.compare.resolve()
+            # Its own data folders: its catalogue cache must not be filled by this checkout's code.
+            small_other = write_config(tmp_path / "samples-other", None)
+            large_other = write_config(tmp_path / "large-other", tmp_path / "services")
+            commands["samples@other"] = (kiosk, {**env, "PONTE_CONFIG": str(small_other)}, other)
+            commands["large@other"] = (kiosk, {**env, "PONTE_CONFIG": str(large_other)}, other)
+            rows += [("samples@other", f"  the same, {other.name}", 1.5),
+                     ("large@other", f"  the same ({args.services}), {other.name}", 2.0)]
         time_to_first_frame(*commands["bare"])  # compiles PySide6's Python parts for both sides
         # First starts: they fill the catalogue cache (and the bytecode of our modules).
-        cold = {name: time_to_first_frame(*commands[name]) for name in ("samples", "large")}
+        cold = {name: time_to_first_frame(*commands[name]) for name, _, _ in rows}
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
-            for name, (command, run_env) in commands.items():
-                times[name].append(time_to_first_frame(command, run_env))
+            for name, (command, run_env, cwd) in commands.items():
+                times[name].append(time_to_first_frame(command, run_env, cwd))
     median = {name: statistics.median(values) for name, values in times.items()}
+    load_after = os.getloadavg()
     print(f"start-up to first frame, offscreen, median of {args.runs} (python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs)")
+          f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end)")
     print(f"  baseline  bare QML window, one button       {median['bare']:.3f} s")
-    for name, label, goal in (("samples", "kiosk, 3 sample services", 1.5),
-                              ("large", f"kiosk, {args.services} generated services", 2.0)):
+    for name, label, goal in rows:
         ratio = median[name] / median["bare"]
         print(f"  {label:<40}  {median[name]:.3f} s  {ratio:.2f}x  (goal <= {goal}x: "
               f"{'met' if ratio <= goal else 'NOT met'}; first start, empty cache: {cold[name]:.3f} s)")

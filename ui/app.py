@@ -214,7 +214,6 @@ class KioskApp:
         self._pending_outbox = None
         self.window.frameSwapped.connect(self._first_frame)
         QTimer.singleShot(2000, self.window, self._first_frame)  # dies with the window
-        self.catalogue_watch.start()
 
     def _catalogue_adopted(self, version: int) -> None:
         self.catalogue = self.bridge.catalogue  # screenshots and tests read the app's catalogue
@@ -245,6 +244,7 @@ class KioskApp:
             self.window.frameSwapped.disconnect(self._first_frame)
         except (RuntimeError, TypeError):  # already gone (the timer came first)
             pass
+        self.catalogue_watch.start()  # a catalogue update (TUF, HTTPS) would compete with the first frame
         if self._pending_outbox is not None:
             outbox, self._pending_outbox = self._pending_outbox, None
             self._start_sync(outbox)

@@ -16,6 +16,9 @@ after an update does; the "cold" line shows a start with an empty cache.
 
 Goals (issue 16): (a) <= 1.5x the bare window, (b) <= 2x.
 
+Beside each wall-clock median, the CPU time the process had used by its first frame (all threads, from
+/proc) is printed as a second opinion: it moves less than wall time when other work shares the cores.
+
 --compare DIR adds the same two kiosk starts from another checkout (e.g. `git archive HEAD~1 | tar -x -C DIR`),
 taken in the same turns, so that a change is measured against what it changes under the same load. The
 load average is printed at the start and the end: the machine is shared, and ratios are only comparable
@@ -95,9 +98,19 @@ def write_config(folder: Path, services: Path | None) -> Path:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process has used so far; NaN where /proc cannot tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def time_to_first_frame(command: list[str], env: dict[str, str], cwd: Path = ROOT,
-                        timeout: float = 60.0) -> float:
-    """Seconds from spawning `command` to its READY=1 on a fresh notify socket; then it is ended."""
+                        timeout: float = 60.0) -> tuple[float, float]:
+    """Seconds from spawning `command` to its READY=1 on a fresh notify socket, and the CPU seconds it had
+    used by then (less disturbed by other work on a shared machine); then it is ended."""
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp:
         address = str(Path(tmp) / "notify")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -111,6 +124,7 @@ def time_to_first_frame(command: list[str], env: dict[str, str], cwd: Path = ROO
                 message = sock.recv(4096)
                 if message.startswith(b"READY=1"):
                     elapsed = time.perf_counter() - start
+                    cpu = cpu_seconds(child.pid)
                     break
         except socket.timeout:
             child.kill()
@@ -124,7 +138,7 @@ def time_to_first_frame(command: list[str], env: dict[str, str], cwd: Path = ROO
         except subprocess.TimeoutExpired:
             child.kill()
             child.communicate()
-        return elapsed
+        return elapsed, cpu
 
 
 def main() -> int:
@@ -172,12 +186,16 @@ def main() -> int:
                      ("large@other", f"  the same ({args.services}), {other.name}", 2.0)]
         time_to_first_frame(*commands["bare"])  # compiles PySide6's Python parts for both sides
         # First starts: they fill the catalogue cache (and the bytecode of our modules).
-        cold = {name: time_to_first_frame(*commands[name]) for name, _, _ in rows}
+        cold = {name: time_to_first_frame(*commands[name])[0] for name, _, _ in rows}
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpus: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, (command, run_env, cwd) in commands.items():
-                times[name].append(time_to_first_frame(command, run_env, cwd))
+                elapsed, cpu = time_to_first_frame(command, run_env, cwd)
+                times[name].append(elapsed)
+                cpus[name].append(cpu)
     median = {name: statistics.median(values) for name, values in times.items()}
+    cpu_median = {name: statistics.median(values) for name, values in cpus.items()}
     load_after = os.getloadavg()
     print(f"start-up to first frame, offscreen, median of {args.runs} (python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end)")
@@ -186,6 +204,9 @@ def main() -> int:
         ratio = median[name] / median["bare"]
         print(f"  {label:<40}  {median[name]:.3f} s  {ratio:.2f}x  (goal <= {goal}x: "
               f"{'met' if ratio <= goal else 'NOT met'}; first start, empty cache: {cold[name]:.3f} s)")
+    print("  CPU time to the first frame (user + system, all threads; median): "
+          + ", ".join(f"{name} {cpu_median[name]:.2f} s ({cpu_median[name] / cpu_median['bare']:.2f}x)"
+                      for name in commands))
     spread = {name: (min(v), max(v)) for name, v in times.items()}
     print("  spread (min-max): " + ", ".join(f"{n} {lo:.2f}-{hi:.2f}" for n, (lo, hi) in spread.items()))
     return 0

@@ -294,7 +294,13 @@ def test_console_actions(kiosk):
     assert d.ctrl.layer.view == "console" and d.has("consoleScreen")
     wait_idle(d)
     text = d.all_text()
-    assert "failed: 1" in text and "dead: 1" in text and "HTTP 422: postcode rejected" in text
+    # In the mediator's words, with an action; the state names stay out, the connector's reason only for support.
+    from translations import text as tr
+    lang = d.ctrl.console.language
+    assert tr(lang, "m.console.count.failed", n=1) in text and tr(lang, "m.console.count.dead", n=1) in text
+    assert tr(lang, "m.console.problem.refused_said", said="postcode rejected") in text
+    assert "dead: 1" not in text and "failed: 1" not in text
+    assert tr(lang, "m.console.for_support", detail="HTTP 422: postcode rejected") in text
     d.click("consoleRetry_0")
     wait_idle(d)
     assert d.ctrl.console.message.startswith("Done")

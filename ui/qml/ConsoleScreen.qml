@@ -19,7 +19,7 @@ Rectangle {
     readonly property var s: m.stats || ({})
     readonly property bool settingsView: mediator.layer.view === "settings"
     readonly property bool receiptsView: !settingsView && ops.receiptsShown
-    // Three cards side by side on a landscape screen; one above the other on a narrow or portrait one.
+    // Three cards side by side on a landscape screen; on a narrow or portrait one the queue above the other two.
     readonly property bool wide: width >= 1000 && width > height
 
     component Heading: Text { font.pixelSize: 22; font.bold: true; color: Theme.band; Layout.fillWidth: true; wrapMode: Text.Wrap }
@@ -130,8 +130,9 @@ Rectangle {
                                 id: recentText
                                 Layout.fillWidth: true
                                 textFormat: Text.PlainText
-                                text: recentRow.modelData.service + "\n" + recentRow.modelData.state + " · "
-                                      + recentRow.modelData.when
+                                text: recentRow.modelData.service + "\n"
+                                      + (mediator.t["m.console.is." + recentRow.modelData.state] || recentRow.modelData.state)
+                                      + " · " + recentRow.modelData.when
                                 font.pixelSize: 18; color: Theme.text; wrapMode: Text.Wrap
                             }
                             MediatorButton {
@@ -151,19 +152,26 @@ Rectangle {
         GridLayout {
             visible: !con.settingsView && !con.receiptsView
             Layout.fillWidth: true; Layout.fillHeight: true
-            columns: con.wide ? 3 : 1
+            // Portrait: the queue across the top, as tall as the screen leaves; device and today side by side
+            // under it (one above the other they left the queue's problems no room at 800x1280).
+            columns: con.wide ? 3 : 2
             columnSpacing: 12; rowSpacing: 12
 
             // --- queue ---------------------------------------------------------------
             Card {
                 objectName: "consoleQueue"
                 Layout.fillWidth: true; Layout.fillHeight: true
+                Layout.columnSpan: con.wide ? 1 : 2
                 Layout.preferredWidth: 3
                 ColumnLayout {
                     anchors.fill: parent; anchors.margins: 12
                     spacing: 6
                     Heading { text: mediator.t["m.console.queue"] }
-                    Line { visible: !con.q.available; text: con.q.reason || ""; color: Theme.error }
+                    Line { objectName: "consoleQueueReason"; visible: !con.q.available; text: con.q.reason || ""; color: Theme.error }
+                    Line {  // the exception, for whoever the mediator calls: small, below the words
+                        visible: !con.q.available && (con.q.reasonDetail || "") !== ""
+                        text: con.q.reasonDetail || ""; color: Theme.secondaryText; font.pixelSize: 14
+                    }
                     Flow {
                         Layout.fillWidth: true
                         spacing: 8
@@ -172,12 +180,13 @@ Rectangle {
                             model: con.q.counts || []
                             Rectangle {
                                 required property var modelData
+                                objectName: "consoleCount_" + modelData.state
                                 width: countText.implicitWidth + 16; height: 36; radius: 6
                                 color: modelData.needsPerson && modelData.count > 0 ? "#f6d7d2" : Theme.secondary
                                 Text {
                                     id: countText
                                     anchors.centerIn: parent
-                                    text: modelData.state + ": " + modelData.count
+                                    text: modelData.label  // "2 waiting to be sent", "1 refused: needs you"
                                     font.pixelSize: 18; font.bold: true; color: Theme.text
                                 }
                             }
@@ -191,7 +200,7 @@ Rectangle {
                         Line {
                             required property var modelData
                             text: "● " + modelData.name + ": " + modelData.state
-                            color: modelData.online ? Theme.primary : Theme.error
+                            color: modelData.online ? Theme.primary : modelData.known ? Theme.error : Theme.secondaryText
                         }
                     }
                     Heading { text: mediator.t["m.console.failed"]; font.pixelSize: 18 }
@@ -210,11 +219,28 @@ Rectangle {
                             required property int index
                             width: ListView.view.width
                             spacing: 8
-                            Text {
+                            // What happened and what to do; the service and attempts; the connector's words for support.
+                            ColumnLayout {
                                 Layout.fillWidth: true
-                                text: modelData.state + " · " + modelData.service + " · " + modelData.id.substring(0, 8)
-                                      + " · " + modelData.attempts + "×\n" + modelData.reason
-                                font.pixelSize: 16; color: Theme.text; wrapMode: Text.Wrap
+                                spacing: 2
+                                Text {
+                                    objectName: "consoleProblem_" + index
+                                    Layout.fillWidth: true
+                                    text: modelData.title
+                                    font.pixelSize: 18; font.bold: true; wrapMode: Text.Wrap
+                                    color: modelData.state === "dead" ? Theme.error : Theme.text
+                                }
+                                Text {
+                                    Layout.fillWidth: true
+                                    text: modelData.line
+                                    font.pixelSize: 16; color: Theme.text; wrapMode: Text.Wrap
+                                }
+                                Text {
+                                    objectName: "consoleProblemDetail_" + index
+                                    Layout.fillWidth: true
+                                    text: modelData.detail
+                                    font.pixelSize: 14; color: Theme.secondaryText; wrapMode: Text.Wrap
+                                }
                             }
                             MediatorButton {
                                 objectName: "consoleRetry_" + index

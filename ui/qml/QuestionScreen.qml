@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.VirtualKeyboard.Settings
 
 // One question per screen. Which input appears depends only on the question
 // type the bridge reports; checking the answer happens in Python.
@@ -152,6 +153,14 @@ Flickable {
             }
         }
 
+        // A phone number or a number typed in an Arabic session: digits and spaces have no direction of their own,
+        // so the field takes the keyboard's (right to left) and "+351 912 345 678" would show as "678 345 912 351+".
+        // The digit pad of a left-to-right keyboard (the same keys) keeps the number in the order it is typed and
+        // read; the answer itself is untouched (no direction marks in it).
+        Binding {
+            target: VirtualKeyboardSettings; property: "locale"; value: "en_GB"
+            when: kiosk.rtl && field.visible && ["phone", "digits"].indexOf(kiosk.keypad) >= 0
+        }
         // Text, numbers, phone, email, postcode, ID number.
         TextField {
             id: field

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Property, Signal, Slot
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeyEvent
 from PySide6.QtQuick import QQuickItem, QQuickWindow
@@ -133,9 +134,13 @@ def outermost_flickable(item: QQuickItem) -> QQuickItem | None:
 
 
 def descendants(root: QQuickItem) -> Iterable[QQuickItem]:
+    """`root` and every item below it. An item QML destroyed in this turn of the event loop can come back
+    from childItems() as a stale wrapper of another type (seen: QMetaObject); it is skipped, never touched."""
     stack = [root]
     while stack:
         item = stack.pop()
+        if not isinstance(item, QQuickItem):
+            continue
         yield item
         stack.extend(item.childItems())
 
@@ -194,7 +199,9 @@ class KeyNavigator(QObject):
         self._last_error = ""
         self._last_idle = ""
         self._followed: set[int] = set()
-        self._keep: list[QQuickItem] = []
+        self._keep: list[QQuickItem] = []  # the dialogs (TRAPS) found so far, followed for visibility
+        self._trap_check_pending = False
+        self._loader: QQuickItem | None = None
 
     def attach(self, window: QQuickWindow, items: Callable[[], Iterable[QQuickItem]] | None = None) -> None:
         """Start working on the loaded window (`items` walks every item, popups included)."""
@@ -218,16 +225,30 @@ class KeyNavigator(QObject):
             signal.disconnect(slot)
         self.window, self._items = None, lambda: ()
         self._keep.clear()
+        self._loader = None
         self._follow_traps()
 
     def _follow_traps(self) -> None:
         """Dialogs open from many places (Python, QML, the mediator layer): follow their visibility
-        (a popup's content may only be made when it first opens, so this runs again on focus changes)."""
+        (a popup's content may only be made when it first opens, so this runs again on focus changes).
+
+        The whole item tree (thousands of items) is walked only while some dialog has not been found yet:
+        walking it on every focus change cost about 0.15 s a time, hundreds of times a journey."""
+        if {i.objectName() for i in self._trap_items()} >= set(TRAPS):
+            return
         for item in self.items():
             if item.objectName() in TRAPS and id(item) not in self._followed:
                 self._followed.add(id(item))
                 self._keep.append(item)  # the wrapper stays alive, so its id is never reused
                 item.visibleChanged.connect(self._trap_maybe_changed)
+
+    def _trap_items(self) -> list[QQuickItem]:
+        """The dialogs found so far that still exist (one QML destroyed is forgotten, and looked for again)."""
+        alive = [i for i in self._keep if shiboken6.isValid(i)]
+        if len(alive) != len(self._keep):
+            self._keep = alive
+            self._followed = {id(i) for i in alive}
+        return alive
 
     # --- QML ----------------------------------------------------------------------
 
@@ -258,7 +279,10 @@ class KeyNavigator(QObject):
 
     def trap(self) -> QQuickItem | None:
         """The topmost dialog showing, which holds the focus, or None."""
-        shown = {i.objectName(): i for i in self.items() if i.objectName() in TRAPS and i.isVisible()}
+        if self.window is None:
+            return None
+        self._follow_traps()
+        shown = {i.objectName(): i for i in self._trap_items() if i.isVisible()}
         return next((shown[name] for name in TRAPS if name in shown), None)
 
     def scope(self) -> QQuickItem:
@@ -280,7 +304,9 @@ class KeyNavigator(QObject):
         return ordered[0] if ordered else None
 
     def screen_root(self) -> QQuickItem:
-        loader = next((i for i in self.items() if i.objectName() == "screenLoader"), None)
+        loader = self._loader if self._loader is not None and shiboken6.isValid(self._loader) else None
+        if loader is None:  # found once: the page Loader lives as long as the window
+            loader = self._loader = next((i for i in self.items() if i.objectName() == "screenLoader"), None)
         item = loader.property("item") if loader is not None else None
         return item if isinstance(item, QQuickItem) else self._root()
 
@@ -328,12 +354,18 @@ class KeyNavigator(QObject):
             self.focus(controls[0], speak=trap.objectName() != "idleOverlay")
 
     def _trap_maybe_changed(self) -> None:
-        QTimer.singleShot(0, self._check_trap)
+        self._schedule_trap_check()
+
+    def _schedule_trap_check(self) -> None:
+        """One check after this turn of the event loop, however many focus and visibility changes asked."""
+        if not self._trap_check_pending:
+            self._trap_check_pending = True
+            QTimer.singleShot(0, self._check_trap)
 
     def _check_trap(self) -> None:
+        self._trap_check_pending = False
         if self.window is None:
             return
-        self._follow_traps()
         trap = self.trap()
         name = trap.objectName() if trap is not None else ""
         if name == self._trap:
@@ -380,10 +412,10 @@ class KeyNavigator(QObject):
     def _on_focus_changed(self) -> None:
         item = self.focused()
         # A dialog may have opened (popups take the focus), and the focus may not leave an open one.
-        QTimer.singleShot(0, self._check_trap)
+        self._schedule_trap_check()
         if item is not None and item.objectName() and item.activeFocusOnTab():
             self._last_name = item.objectName()
-            if not any(is_within(item, t) for t in self.items() if t.objectName() in TRAPS and t.isVisible()):
+            if not any(is_within(item, t) for t in self._trap_items() if t.isVisible()):
                 self._outside, self._outside_name = item, item.objectName()
             scroll_into_view(item)
             return

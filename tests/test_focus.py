@@ -12,31 +12,17 @@ from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
 
 from tests.queue_fixtures import make_queue_config
-from tests.ui_driver import Driver
+from tests.ui_driver import Driver, open_kiosk
 
 pytestmark = pytest.mark.timeout(240)
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def kiosk(qtbot, tmp_path):
-    from ui.app import KioskApp
-
     config, _ = make_queue_config(tmp_path)
-    clock = FakeClock()
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=clock)
-    qtbot.waitExposed(app.window)
-    driver = Driver(app, qtbot)
-    driver.clock = clock
+    driver = open_kiosk(qtbot, config)
     yield driver
-    app.close()
+    driver.app.close()
 
 
 def press(driver: Driver, key: Qt.Key) -> None:

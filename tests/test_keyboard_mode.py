@@ -12,30 +12,17 @@ from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
 
 from tests.queue_fixtures import make_queue_config
-from tests.ui_driver import Driver
+from tests.ui_driver import Driver, open_kiosk
 from translations import text as tr
 
 pytestmark = pytest.mark.timeout(180)
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def kiosk(qtbot, tmp_path):
-    from ui.app import KioskApp
-
     config, _ = make_queue_config(tmp_path)
-    clock = FakeClock()
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=clock)
-    qtbot.waitExposed(app.window)
-    driver = Driver(app, qtbot)
-    driver.clock = clock
+    driver = open_kiosk(qtbot, config)
+    app = driver.app
     driver.said = []
     app.voice.speaker.spoke.connect(driver.said.append)
     # What the kiosk asked to say (before synthesis): spoken text arrives later, or not at all offscreen.

@@ -16,7 +16,7 @@ from kiosk.reference import is_valid
 from kiosk.validators import validate
 from offline_queue import open_outbox
 from tests.queue_fixtures import make_queue_config
-from tests.ui_driver import Driver
+from tests.ui_driver import Driver, open_kiosk
 from translations import text as tr
 
 pytestmark = pytest.mark.timeout(300)
@@ -38,31 +38,16 @@ def _camera_folder(tmp_path: Path) -> Path:
     return folder
 
 
-class FakeClock:
-    """Monotonic seconds we move by hand, so the inactivity test takes no real minute."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def kiosk(qtbot, tmp_path):
-    from ui.app import KioskApp
-
     config, private_key = make_queue_config(tmp_path)
     # Document pages come from the file-fed camera: no scanner or stick is looked for.
     config = config_from_dict({**config.raw, "documents": {"scanner": "none", "usb_dirs": [],
                                                            "camera": f"files:{_camera_folder(tmp_path)}"}})
-    clock = FakeClock()
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=clock)
-    qtbot.waitExposed(app.window)
-    driver = Driver(app, qtbot)
-    driver.config, driver.private_key, driver.clock = config, private_key, clock
+    driver = open_kiosk(qtbot, config)
+    driver.private_key = private_key
     yield driver
-    app.close()
+    driver.app.close()
 
 
 def start(driver: Driver, language: str, service_id: str) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from tests.queue_fixtures import make_queue_config
-from tests.ui_driver import Driver
+from tests.ui_driver import open_kiosk
 from translations import text as tr
 
 pytestmark = pytest.mark.timeout(180)
@@ -62,22 +62,12 @@ def test_volume_setting_is_checked():
         parse_settings({"voice": {"volume": 0}})  # silent by configuration: refused at start-up
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def kiosk(qtbot, tmp_path):
-    from ui.app import KioskApp
     config, _ = make_queue_config(tmp_path)
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=FakeClock())
-    qtbot.waitExposed(app.window)
-    yield Driver(app, qtbot)
-    app.close()
+    driver = open_kiosk(qtbot, config)
+    yield driver
+    driver.app.close()
 
 
 def test_volume_on_screen_with_words_and_by_key_then_reset_at_the_wipe(kiosk):

@@ -10,6 +10,28 @@ from kiosk.journey import CHECK
 from kiosk.samples import sample_answer
 
 
+class FakeClock:
+    """Monotonic seconds moved by hand (`clock.now += 61`), so idle and timeout tests take no real minute."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def open_kiosk(qtbot, config, *, size: tuple[int, int] = (1366, 768), clock: FakeClock | None = None) -> Driver:
+    """The real kiosk in a window of `size`, on a hand-moved clock, with a Driver; close with
+    `driver.app.close()`. The driver carries `config` and `clock`."""
+    from ui.app import KioskApp
+    clock = clock or FakeClock()
+    app = KioskApp(config, windowed=True, size=size, clock=clock)
+    qtbot.waitExposed(app.window)
+    driver = Driver(app, qtbot)
+    driver.config, driver.clock = config, clock
+    return driver
+
+
 class Driver:
     def __init__(self, app, qtbot):
         self.app = app

@@ -14,7 +14,10 @@ LANGUAGES = languages()
 # CLDR's "many" in Portuguese, French and Spanish is for exact millions ("1 000 000 de questions"); a form
 # for it is written where a count could conceivably reach it, and "other" stands in otherwise.
 OPTIONAL = {"many"}
-COUNT_WORDS = re.compile(r"\{(count|seconds|minutes|left|hours|days|pages|entries)\}")
+# A count that a word follows ("{count} questions") needs plural forms; a count shown as a figure after a
+# label, at the end or as "N of M" ("Pages: {count}", "option {n} of {count}", "{count} of {max}") reads the same
+# for every number.
+COUNTED_WORD = re.compile(r"\{(count|seconds|minutes|left|hours|days|pages|entries)\}\s*(?![^\W\d_]+\s*\{)[^\W\d_]")
 
 
 def plural_keys() -> set[str]:
@@ -39,9 +42,16 @@ def test_every_plural_text_has_the_forms_its_language_needs(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_count_is_written_without_plural_forms(language):
-    """A plain text that takes a count would read "1 questions": it must be a plural object."""
-    plain = [k for k, v in entries(language).items() if isinstance(v, str) and COUNT_WORDS.search(v)]
+    """A plain text where a word follows the count would read "1 questions": it must be a plural object."""
+    plain = [k for k, v in entries(language).items() if isinstance(v, str) and COUNTED_WORD.search(v)]
     assert plain == []
+
+
+def test_a_counted_word_is_caught_and_a_figure_after_a_label_is_not():
+    assert COUNTED_WORD.search("{count} questions") and COUNTED_WORD.search("{minutes} دقائق")
+    assert not COUNTED_WORD.search("Pages: {count}") and not COUNTED_WORD.search("option {n} of {count}")
+    assert not COUNTED_WORD.search("Answers filled in: {count}. The citizen sees each one")
+    assert not COUNTED_WORD.search("Pages added: {count} of {max}") and not COUNTED_WORD.search("{count} من {max}")
 
 
 def test_english_one_and_other():

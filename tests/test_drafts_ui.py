@@ -17,8 +17,8 @@ from kiosk.drafts import ALPHABET
 from kiosk.journey import CHECK, QUESTION
 from offline_queue.drafts import SQLiteDraftStore
 from tests.queue_fixtures import make_queue_config
-from tests.test_ui_journey import CATALOGUE, FakeClock, queued, start, submit
-from tests.ui_driver import Driver
+from tests.test_ui_journey import CATALOGUE, queued, start, submit
+from tests.ui_driver import Driver, FakeClock
 
 pytestmark = pytest.mark.timeout(300)
 

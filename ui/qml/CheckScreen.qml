@@ -6,6 +6,27 @@ import QtQuick.Layouts
 // view whatever the number of answers, the consent and the one "Accept and send".
 Item {
     id: screen
+    // With bigger text the statement, the error and both buttons would leave the answers a line or less: the
+    // statement then ends the list of answers (read just before I agree), and only the buttons stay below it.
+    readonly property bool statementInList: Theme.textScale > 1
+        && statementHeight.implicitHeight + consentButtons.implicitHeight + 3 * Theme.gap > 0.4 * height
+    Text { // the statement's height at the page's width, wherever it is shown
+        id: statementHeight
+        visible: false
+        width: screen.width - 2 * Theme.margin
+        text: kiosk.consentText
+        font.pixelSize: Theme.body; wrapMode: Text.Wrap
+    }
+
+    component Statement: Text {
+        objectName: "consentText"
+        Layout.fillWidth: true
+        text: kiosk.consentText
+        font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
+        horizontalAlignment: Text.AlignLeft
+        Accessible.role: Accessible.StaticText
+        Accessible.name: text
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -118,6 +139,7 @@ Item {
                         }
                     }
                 }
+                Statement { visible: screen.statementInList; Layout.topMargin: Theme.gap }
             }
         }
 
@@ -134,15 +156,7 @@ Item {
                 anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.margin
                 anchors.topMargin: Theme.gap; anchors.bottomMargin: Theme.gap
                 spacing: Theme.gap / 2
-                Text {
-                    objectName: "consentText"
-                    Layout.fillWidth: true
-                    text: kiosk.consentText
-                    font.pixelSize: Theme.body; color: Theme.text; wrapMode: Text.Wrap
-                    horizontalAlignment: Text.AlignLeft
-                    Accessible.role: Accessible.StaticText
-                    Accessible.name: text
-                }
+                Statement { visible: !screen.statementInList }
                 Rectangle {
                     visible: kiosk.submitError !== ""
                     Layout.fillWidth: true
@@ -159,6 +173,7 @@ Item {
                     }
                 }
                 GridLayout {
+                    id: consentButtons
                     Layout.fillWidth: true
                     // Side by side when both fit, else one above the other.
                     columns: consentButton.implicitWidth + submitButton.implicitWidth + Theme.gap <= width ? 2 : 1
@@ -167,6 +182,7 @@ Item {
                         id: consentButton
                         objectName: "consentButton"
                         Layout.fillWidth: true
+                        fontSize: Theme.chromeBody  // the actions, like Back and Next: the statement above grows
                         text: (kiosk.consentGiven ? "☑  " : "☐  ") + kiosk.t["consent.agree"]
                         alignStart: true
                         selected: kiosk.consentGiven
@@ -180,6 +196,7 @@ Item {
                         id: submitButton
                         objectName: "submitButton"
                         Layout.fillWidth: true
+                        fontSize: Theme.chromeBody
                         text: kiosk.busy ? "…" : kiosk.t["submit.accept_and_send"]
                         Accessible.name: kiosk.t["submit.accept_and_send"]
                         fill: Theme.primary; ink: Theme.primaryText

@@ -41,7 +41,9 @@ Rectangle {
                 ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
                 GridLayout {
                     id: parts
-                    width: flick.width
+                    // A few pixels inside the clip: a line of Arabic can overhang its box by a pixel or two.
+                    x: Math.round(Theme.gap / 4)
+                    width: flick.width - 2 * x
                     // Two columns on a wide screen, so the whole notice fits without scrolling.
                     columns: width > 1000 * Theme.u ? 2 : 1
                     columnSpacing: Theme.margin; rowSpacing: Theme.gap

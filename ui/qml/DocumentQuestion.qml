@@ -156,7 +156,7 @@ ColumnLayout {
         spacing: Theme.gap
         Text {
             objectName: "docAddTitle"
-            height: Theme.touch
+            height: Math.max(Theme.touch, implicitHeight)  // a line of bigger text is taller than a button
             width: Math.min(implicitWidth, parent.width)
             text: documents.count > 0 ? kiosk.t["doc.add_another"] : kiosk.t["doc.add_first"]
             font.pixelSize: Theme.body; font.bold: true; color: Theme.text

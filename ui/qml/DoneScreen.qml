@@ -19,7 +19,8 @@ Item {
             clip: true
             boundsBehavior: Flickable.StopAtBounds
             ScrollIndicator.vertical: ScrollIndicator { active: flick.contentHeight > flick.height }
-            readonly property bool wide: width > 1100 * Theme.u
+            // Side by side only while both columns hold their words: bigger text goes one under the other.
+            readonly property bool wide: width > 1100 * Theme.u * Theme.textScale
 
             GridLayout {
                 id: grid

@@ -43,7 +43,7 @@ Rectangle {
             BigButton {
                 objectName: "moreTimeButton"
                 Layout.fillWidth: true
-                Layout.preferredHeight: Theme.touch * 1.5
+                Layout.preferredHeight: Math.max(Theme.touch * 1.5, implicitHeight)  // Arabic's tall lines at x2
                 text: kiosk.t["idle.more_time"]
                 fill: Theme.primary; ink: Theme.primaryText
                 fontSize: Theme.large

@@ -28,9 +28,11 @@ Item {
                     required property var modelData
                     objectName: "lang_" + modelData.code
                     Layout.fillWidth: true
-                    Layout.preferredHeight: Theme.touch * 1.4
+                    Layout.preferredHeight: Math.max(Theme.touch * 1.4, implicitHeight)  // Arabic's tall glyphs at bigger text
                     text: modelData.name
-                    fontSize: Theme.large
+                    // Grows like the header (x1.25 at most): five names in their own scripts stay on one page
+                    // on a portrait screen with x2 text.
+                    fontSize: Theme.chromeLarge
                     selected: kiosk.language === modelData.code
                     LayoutMirroring.enabled: modelData.rtl
                     onClicked: kiosk.chooseLanguage(modelData.code)

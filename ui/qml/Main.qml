@@ -78,7 +78,7 @@ ApplicationWindow {
                         objectName: "serviceTitle"
                         Layout.fillWidth: true
                         text: kiosk.serviceTitle !== "" ? kiosk.serviceTitle : "Ponte"
-                        color: Theme.bandText; font.pixelSize: Theme.small; font.bold: true
+                        color: Theme.bandText; font.pixelSize: Theme.chromeSmall; font.bold: true
                         wrapMode: Text.Wrap
                         Accessible.role: Accessible.Heading
                         Accessible.name: text
@@ -88,7 +88,7 @@ ApplicationWindow {
                         Layout.fillWidth: true
                         visible: text !== ""
                         text: kiosk.progressText
-                        color: Theme.bandText; font.pixelSize: Theme.small
+                        color: Theme.bandText; font.pixelSize: Theme.chromeSmall
                         wrapMode: Text.Wrap
                         Accessible.role: Accessible.StaticText
                         Accessible.name: text
@@ -105,7 +105,7 @@ ApplicationWindow {
                         readonly property bool wanted: kiosk.screen !== "attract" && kiosk.screen !== "done" && kiosk.screen !== "paused"
                         visible: wanted
                         text: kiosk.t["nav.start_again"]
-                        fontSize: Theme.small
+                        fontSize: Theme.chromeSmall
                         sidePadding: Theme.gap
                         fill: Theme.background
                         onClicked: startAgainPopup.open()
@@ -116,7 +116,7 @@ ApplicationWindow {
                         visible: wanted
                         text: kiosk.t["data.button"]
                         Accessible.name: kiosk.t["data.title"]
-                        fontSize: Theme.small
+                        fontSize: Theme.chromeSmall
                         sidePadding: Theme.gap
                         fill: Theme.background
                         onClicked: kiosk.showDataNotice(true)
@@ -127,7 +127,7 @@ ApplicationWindow {
                         visible: wanted
                         text: "Aa  " + kiosk.t["display.button"]
                         Accessible.name: kiosk.t["display.title"]
-                        fontSize: Theme.small
+                        fontSize: Theme.chromeSmall
                         sidePadding: Theme.gap
                         fill: Theme.background
                         onClicked: displayPopup.open()
@@ -137,7 +137,7 @@ ApplicationWindow {
                         readonly property bool wanted: root.inJourney || kiosk.screen === "services" || kiosk.screen === "resume"
                         visible: wanted
                         text: kiosk.t["nav.change_language"]
-                        fontSize: Theme.small
+                        fontSize: Theme.chromeSmall
                         sidePadding: Theme.gap
                         onClicked: languagePopup.open()
                     }
@@ -146,7 +146,7 @@ ApplicationWindow {
                         readonly property bool wanted: true
                         visible: wanted
                         text: kiosk.t["nav.call_mediator"]
-                        fontSize: Theme.small
+                        fontSize: Theme.chromeSmall
                         sidePadding: Theme.gap
                         fill: Theme.focus; ink: Theme.focusText
                         onClicked: kiosk.callHelper()
@@ -177,7 +177,7 @@ ApplicationWindow {
                 width: parent.width - 2 * Theme.margin
                 horizontalAlignment: Text.AlignHCenter
                 text: "✋  " + kiosk.helpWaitingText + "  ·  " + kiosk.helpWaitedText  // minutes, seen from the counter
-                font.pixelSize: Theme.body; font.bold: true; color: Theme.focusText
+                font.pixelSize: Theme.chromeBody; font.bold: true; color: Theme.focusText
                 wrapMode: Text.Wrap
                 Accessible.role: Accessible.AlertMessage
                 Accessible.name: kiosk.helpWaitingText + " " + kiosk.helpWaitedText
@@ -274,6 +274,7 @@ ApplicationWindow {
                         Layout.preferredWidth: footer.buttonWidth
                         Layout.fillHeight: true
                         text: (kiosk.rtl ? "→  " : "←  ") + kiosk.t["nav.back"]
+                        fontSize: Theme.chromeBody
                         Accessible.name: kiosk.t["nav.back"]
                         fill: Theme.background
                         visible: kiosk.canGoBack
@@ -286,6 +287,7 @@ ApplicationWindow {
                         Layout.preferredWidth: footer.buttonWidth
                         Layout.fillHeight: true
                         text: kiosk.screen === "start" ? kiosk.t["start.button"] : kiosk.t["nav.next"] + (kiosk.rtl ? "  ←" : "  →")
+                        fontSize: Theme.chromeBody
                         Accessible.name: kiosk.screen === "start" ? kiosk.t["start.button"] : kiosk.t["nav.next"]
                         fill: Theme.primary; ink: Theme.primaryText
                         visible: kiosk.screen === "question" || kiosk.screen === "start"
@@ -387,7 +389,9 @@ ApplicationWindow {
             Text {
                 Layout.fillWidth: true
                 text: kiosk.t["display.title"]
-                font.pixelSize: Theme.large; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
+                // The dialog that sets the size grows no more than the header (the three choices show their own
+                // size), so that x2 can always be undone on a 768 px tall screen.
+                font.pixelSize: Theme.chromeLarge; font.bold: true; color: Theme.text; wrapMode: Text.Wrap
                 horizontalAlignment: Text.AlignLeft
                 Accessible.role: Accessible.Heading
                 Accessible.name: text
@@ -423,6 +427,7 @@ ApplicationWindow {
                 Accessible.checkable: true
                 Accessible.checked: kiosk.highContrast
                 alignStart: true
+                fontSize: Theme.chromeBody
                 selected: kiosk.highContrast
                 onClicked: kiosk.setHighContrast(!kiosk.highContrast)
             }
@@ -430,6 +435,7 @@ ApplicationWindow {
                 objectName: "displayClose"
                 Layout.alignment: Qt.AlignHCenter
                 text: kiosk.t["data.close"]
+                fontSize: Theme.chromeBody
                 fill: Theme.primary; ink: Theme.primaryText
                 onClicked: displayPopup.close()
             }

@@ -5,9 +5,13 @@ import QtQuick.Layouts
 // The service's start page (GOV.UK "start page"): what it does, what to have with you,
 // about how long, what it costs, and who receives the answers. Start is the footer's Next.
 // Who receives the answers and "Read what happens to my data" sit in a bar at the foot of
-// the page, outside the scrolling part: in view on every screen size without scrolling.
+// the page, outside the scrolling part: in view on every screen size without scrolling (with text so big that
+// it would leave the page above it a line or two, it ends the page instead).
 Item {
     id: page
+    // With bigger text the bar would leave the page above it only a line or two: it then ends the page instead
+    // (scrolled to like the rest), so that the description is read whole.
+    readonly property bool barInline: Theme.textScale > 1 && dataBar.implicitHeight > 0.4 * height
 
     component Section: ColumnLayout {
         property string heading
@@ -40,7 +44,7 @@ Item {
         id: flick
         objectName: "startPage"
         anchors.left: parent.left; anchors.right: parent.right
-        anchors.top: parent.top; anchors.bottom: dataBar.top
+        anchors.top: parent.top; anchors.bottom: page.barInline ? page.bottom : dataBar.top
         contentWidth: width
         contentHeight: column.implicitHeight + Theme.margin + Theme.gap
         clip: true
@@ -90,6 +94,12 @@ Item {
                     Section { name: "startRequirements"; heading: kiosk.t["start.bring"]; body: kiosk.requirements }
                 }
             }
+            Item {
+                id: inlineSlot
+                Layout.fillWidth: true
+                Layout.preferredHeight: page.barInline ? dataBar.height : 0
+                visible: page.barInline
+            }
         }
     }
 
@@ -97,16 +107,18 @@ Item {
     Rectangle {
         id: dataBar
         objectName: "startDataBar"
+        parent: page.barInline ? inlineSlot : page
         anchors.left: parent.left; anchors.right: parent.right; anchors.bottom: parent.bottom
-        anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.margin; anchors.bottomMargin: Theme.gap
+        anchors.leftMargin: page.barInline ? 0 : Theme.margin; anchors.rightMargin: page.barInline ? 0 : Theme.margin
+        anchors.bottomMargin: page.barInline ? 0 : Theme.gap
         implicitHeight: dataGrid.implicitHeight + 2 * Theme.gap
         height: implicitHeight
         color: Theme.secondary; radius: Theme.radius
         GridLayout {
             id: dataGrid
             anchors.fill: parent; anchors.margins: Theme.gap
-            // Text and button side by side when the button leaves the text at least 320 px.
-            columns: width - dataButton.implicitWidth - Theme.margin >= 320 * Theme.u ? 2 : 1
+            // Text and button side by side when the button leaves the text at least 320 px (more with bigger text).
+            columns: width - dataButton.implicitWidth - Theme.margin >= 320 * Theme.u * Theme.textScale ? 2 : 1
             columnSpacing: Theme.margin; rowSpacing: Theme.gap
             Section { name: "startReceiver"; heading: kiosk.t["data.title"]; body: kiosk.receiver }
             BigButton {

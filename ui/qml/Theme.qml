@@ -30,6 +30,13 @@ QtObject {
     readonly property real body: Math.round(28 * u * textScale)
     readonly property real large: Math.round(36 * u * textScale)
     readonly property real huge: Math.round(64 * u * textScale)
+    // What frames every screen (the header, the helper flag, the voice bar, Back/Next, I agree/Send and the
+    // text size dialog) grows with bigger text only up to x1.25, so that at x2 on a 768 px tall screen the
+    // question, its answers and the answers to check keep the room between them (tests/test_text_scale.py).
+    readonly property real chromeScale: Math.min(textScale, 1.25)
+    readonly property real chromeSmall: Math.round(24 * u * chromeScale)
+    readonly property real chromeBody: Math.round(28 * u * chromeScale)
+    readonly property real chromeLarge: Math.round(36 * u * chromeScale)
     readonly property real touch: Math.round(72 * u)               // minimum height of anything touchable
     readonly property real gap: Math.round(16 * u)
     readonly property real margin: Math.round(32 * u)

@@ -39,7 +39,7 @@ Item {
         Layout.minimumHeight: 64
         text: "🔊 " + bar.tr("voice.listen_again", "Listen again")
         Accessible.name: bar.tr("voice.listen_again", "Listen again")
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         fill: bar.ready && voice.speaking ? Theme.selected : Theme.background
         ink: bar.ready && voice.speaking ? Theme.selectedText : Theme.text
         onClicked: voice.listenAgain()
@@ -59,7 +59,7 @@ Item {
         checkable: false
         checked: bar.ready && voice.enabled
         selected: bar.ready && voice.enabled
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         onClicked: voice.toggle()
     }
     BigButton {
@@ -69,7 +69,7 @@ Item {
         Layout.minimumHeight: 64
         text: "−  " + bar.tr("voice.slower", "Slower")
         Accessible.name: bar.tr("voice.slower", "Slower")
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         enabled: bar.ready && voice.rate > voice.minRate
         onClicked: voice.slower()
     }
@@ -80,7 +80,7 @@ Item {
         Layout.minimumHeight: 64
         text: "+  " + bar.tr("voice.faster", "Faster")
         Accessible.name: bar.tr("voice.faster", "Faster")
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         enabled: bar.ready && voice.rate < voice.maxRate
         onClicked: voice.faster()
     }
@@ -93,7 +93,7 @@ Item {
         text: "🔉 " + bar.tr("voice.quieter", "Quieter")
         Accessible.name: bar.tr("voice.quieter", "Quieter")
         Accessible.description: bar.ready ? bar.tr("voice.volume_is", "Volume {percent}%").replace("{percent}", voice.volume) : ""
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         enabled: bar.ready && voice.volume > voice.minVolume
         onClicked: voice.quieter()
     }
@@ -106,7 +106,7 @@ Item {
         text: "🔊 " + bar.tr("voice.louder", "Louder")
         Accessible.name: bar.tr("voice.louder", "Louder")
         Accessible.description: bar.ready ? bar.tr("voice.volume_is", "Volume {percent}%").replace("{percent}", voice.volume) : ""
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         enabled: bar.ready && voice.volume < voice.maxVolume
         onClicked: voice.louder()
     }
@@ -121,7 +121,7 @@ Item {
                                                     : bar.tr("voice.microphone", "Speak"))
         Accessible.name: bar.ready && voice.listening ? bar.tr("voice.listening", "Listening")
                                                       : bar.tr("voice.microphone", "Speak")
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         fill: bar.ready && voice.listening ? Theme.error : Theme.primary
         ink: Theme.primaryText
         onClicked: voice.listening ? voice.stopListening() : voice.startListening()
@@ -134,7 +134,7 @@ Item {
         visible: bar.ready && voice.canReadPersonal
         text: bar.tr("voice.read_answer", "Read my answer aloud")
         Accessible.name: text
-        fontSize: Math.max(24, Theme.small)
+        fontSize: Math.max(24, Theme.chromeSmall)
         onClicked: voice.readPersonalAnswer()
     }
     Rectangle {
@@ -150,7 +150,7 @@ Item {
             width: Math.min(implicitWidth, bar.width - 2 * Theme.gap)
             text: "🎧 " + bar.tr("voice.headphones", "Use headphones")
             color: Theme.bandText
-            font.pixelSize: Math.max(24, Theme.small)
+            font.pixelSize: Math.max(24, Theme.chromeSmall)
             wrapMode: Text.Wrap
         }
     }
@@ -172,7 +172,7 @@ Item {
             anchors.centerIn: parent
             text: "🎧 " + bar.tr("voice.headphones", "Use headphones")
             color: Theme.bandText
-            font.pixelSize: Math.max(24, Theme.small)
+            font.pixelSize: Math.max(24, Theme.chromeSmall)
         }
     }
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from commands.base import BadInput, Failure, pass_config
+from kiosk import LANGUAGES, audit_check, signing
 from kiosk import audit as audit_mod
-from kiosk import audit_check, signing
 from kiosk.config import Config
 from kiosk.mediators import ROLES, MediatorError, MediatorStore
 from kiosk.pin import PinError, check_pin_format
@@ -49,28 +49,52 @@ def mediators() -> None:
 @click.argument("account_id", metavar="ID")
 @click.option("--name", required=True, help="Display name shown to the citizen.")
 @click.option("--role", type=click.Choice(ROLES), default="mediator", show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
+              help="The language of this mediator's panel and console (default: the kiosk's).")
 @pass_config
-def add(config: Config, account_id: str, name: str, role: str) -> None:
-    """Add an account; its PIN is asked for (or read from stdin), never passed as an argument.
+def add(config: Config, account_id: str, name: str, role: str, language: str | None) -> None:
+    """Add an account; its PIN is asked for (or read from stdin), never given as an argument.
 
     \b
     Example:
-      kiosk mediators add ana.s --name "Ana S." --role supervisor
+      kiosk mediators add ana.s --name "Ana S." --role supervisor --language pt
     """
     try:
         pin = read_pin()
         check_pin_format(pin)
-        m = MediatorStore.for_config(config).add(account_id, name, role, pin)
+        m = MediatorStore.for_config(config).add(account_id, name, role, pin, language=language or "")
     except (PinError, MediatorError) as exc:
         raise Failure(f"mediators add: {exc}") from None
-    click.echo(f"added {m.id} ({m.role})")
+    click.echo(f"added {m.id} ({m.role}, {_language_label(m.language)})")
+
+
+def _language_label(language: str) -> str:
+    return language or "kiosk default"
+
+
+@mediators.command("set-language")
+@click.argument("account_id", metavar="ID")
+@click.argument("language", type=click.Choice([*LANGUAGES, "default"]))
+@pass_config
+def set_language(config: Config, account_id: str, language: str) -> None:
+    """Set the language of an account's panel and console ("default": the kiosk's).
+
+    \b
+    Example:
+      kiosk mediators set-language ana.s pt
+    """
+    try:
+        MediatorStore.for_config(config).set_language(account_id, "" if language == "default" else language)
+    except MediatorError as exc:
+        raise Failure(f"mediators set-language: {exc}") from None
+    click.echo(f"{account_id}: language {language}")
 
 
 @mediators.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_config
 def list_(config: Config, as_json: bool) -> None:
-    """List the accounts: id, role, state, name.
+    """List the accounts: id, role, language, state, name.
 
     \b
     Example:
@@ -79,7 +103,8 @@ def list_(config: Config, as_json: bool) -> None:
     rows = MediatorStore.for_config(config).list()
     if as_json:
         click.echo(json.dumps([{"id": m.id, "name": m.name, "role": m.role, "active": m.active,
-                                "locked": m.locked_until > 0} for m in rows], ensure_ascii=False))
+                                "locked": m.locked_until > 0, "language": m.language or None}
+                               for m in rows], ensure_ascii=False))
         return
     if not rows:
         click.echo("no mediator accounts; add one with: kiosk mediators add ID --name NAME")
@@ -87,7 +112,7 @@ def list_(config: Config, as_json: bool) -> None:
         state = "active" if m.active else "disabled"
         if m.failures:
             state += f", {m.failures} wrong PIN(s)"
-        click.echo(f"{m.id:20} {m.role:10} {state:24} {m.name}")
+        click.echo(f"{m.id:20} {m.role:10} {_language_label(m.language):14} {state:24} {m.name}")
 
 
 def _account_command(action: str, summary: str) -> click.Command:

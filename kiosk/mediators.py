@@ -5,6 +5,12 @@ the submission queue. A row holds an id, a display name, a role (mediator or
 supervisor), the PIN's scrypt hash (see kiosk.pin) and the lock-out counters.
 `authenticate()` is the only way to test a PIN; it applies the lock-out rule
 and never says whether an unknown id or a wrong PIN was the problem.
+
+An account may also carry the language its mediator reads (`language`, one of
+kiosk.LANGUAGES): the panel, the console and the PIN messages speak it once
+that mediator is signed in; "" means the kiosk's ([mediator] language, else its
+default language). Files made before the column existed get it, empty, when
+they are opened.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kiosk import LANGUAGES
 from kiosk import pin as pins
 
 ROLES = ("mediator", "supervisor")
@@ -38,6 +45,7 @@ class Mediator:
     active: bool
     failures: int = 0
     locked_until: float = 0.0
+    language: str = ""  # the mediator's own language; "" = the kiosk's
 
     @property
     def is_supervisor(self) -> bool:
@@ -76,11 +84,23 @@ class MediatorStore:
             " id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
             " pin_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
             " failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0,"
-            " created_at REAL NOT NULL)")
+            " created_at REAL NOT NULL, language TEXT NOT NULL DEFAULT '')")
+        self._migrate()
         try:
             self.path.chmod(0o600)
         except OSError:
             pass
+
+    def _migrate(self) -> None:
+        """Bring a file made by an older version up to this schema (columns added with a default)."""
+        with self._lock:
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(mediators)")}
+            if "language" not in columns:
+                try:
+                    self._db.execute("ALTER TABLE mediators ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     @classmethod
     def for_config(cls, config, **kwargs) -> "MediatorStore":
@@ -96,17 +116,19 @@ class MediatorStore:
 
     # --- accounts -------------------------------------------------------------
 
-    def add(self, mediator_id: str, name: str, role: str, pin: str, *, pin_hash: str | None = None) -> Mediator:
+    def add(self, mediator_id: str, name: str, role: str, pin: str, *, pin_hash: str | None = None,
+            language: str = "") -> Mediator:
         if not ID_PATTERN.match(mediator_id or ""):
             raise MediatorError("an id has 2 to 32 lower-case letters, digits, '.', '_' or '-'")
         if not name.strip():
             raise MediatorError("give a display name")
         if role not in ROLES:
             raise MediatorError(f"role must be one of {', '.join(ROLES)}")
+        _check_language(language)
         hashed = pin_hash or pins.hash_pin(pin)
         try:
-            self._execute("INSERT INTO mediators (id, name, role, pin_hash, created_at) VALUES (?,?,?,?,?)",
-                          (mediator_id, name.strip(), role, hashed, self._clock()))
+            self._execute("INSERT INTO mediators (id, name, role, pin_hash, created_at, language) VALUES (?,?,?,?,?,?)",
+                          (mediator_id, name.strip(), role, hashed, self._clock(), language))
         except sqlite3.IntegrityError:
             raise MediatorError(f"'{mediator_id}' already exists") from None
         created = self.get(mediator_id)
@@ -140,6 +162,12 @@ class MediatorStore:
     def set_pin(self, mediator_id: str, pin: str) -> None:
         if self._execute("UPDATE mediators SET pin_hash=?, failures=0, locked_until=0 WHERE id=?",
                          (pins.hash_pin(pin), mediator_id)).rowcount == 0:
+            raise MediatorError(f"no mediator '{mediator_id}'")
+
+    def set_language(self, mediator_id: str, language: str) -> None:
+        """The language the mediator's side speaks for this account; "" = the kiosk's."""
+        _check_language(language)
+        if self._execute("UPDATE mediators SET language=? WHERE id=?", (language, mediator_id)).rowcount == 0:
             raise MediatorError(f"no mediator '{mediator_id}'")
 
     # --- PIN check ------------------------------------------------------------
@@ -191,7 +219,12 @@ class MediatorStore:
     @staticmethod
     def _row(row: sqlite3.Row) -> Mediator:
         return Mediator(row["id"], row["name"], row["role"], bool(row["active"]),
-                        row["failures"], row["locked_until"])
+                        row["failures"], row["locked_until"], row["language"] or "")
+
+
+def _check_language(language: str) -> None:
+    if language and language not in LANGUAGES:
+        raise MediatorError(f"language must be one of {', '.join(LANGUAGES)} (or empty for the kiosk's)")
 
 
 _DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32

@@ -29,6 +29,7 @@ class AssistController(QObject):
     panelChanged = Signal()  # the panel's contents (follow the journey)
     speak = Signal(object)  # the consent screen as a ScreenContent, for voice guidance
     problem = Signal(str)  # a refused action, in the mediator's words
+    languageChanged = Signal()  # the mediator's language changed (documentKinds)
 
     def __init__(self, bridge: Any, audit, language: str, *, default_language: str = "en",
                  now: Callable[[], dt.datetime] | None = None, parent: QObject | None = None):
@@ -254,7 +255,7 @@ class AssistController(QObject):
         """Citizen-facing strings in the citizen's language, with the helper's name and the service."""
         return self._citizen_texts()
 
-    @Property("QVariantList", constant=True)
+    @Property("QVariantList", notify=languageChanged)
     def documentKinds(self) -> list:
         return [{"code": k, "label": tr(self.language, f"m.doc.{k}")} for k in DOCUMENT_KINDS]
 

@@ -49,6 +49,7 @@ class MediatorController(QObject):
     """Moves between the mediator's views; its parts do the rest."""
 
     noticeChanged = Signal()
+    languageChanged = Signal()  # a mediator with a language of their own signed in, or out
 
     def __init__(self, config, bridge: Any = None, *, stores: MediatorStores | None = None,
                  quit: Callable[[int], None] | None = None, voice: Any = None,
@@ -57,7 +58,9 @@ class MediatorController(QObject):
         self.config, self.bridge = config, bridge
         self.stores = stores or MediatorStores.for_config(config)
         self.audit = self.stores.audit
-        self.ui_language = config.mediator.language or config.default_language
+        # The mediator side's language: the signed-in account's own (kiosk.mediators), else this one.
+        self.default_ui_language = config.mediator.language or config.default_language
+        self.ui_language = self.default_ui_language
         self._quit = quit or (lambda code: QCoreApplication.exit(code))
         self._notice = ""
         self._reauth_for: Mediator | None = None
@@ -81,6 +84,7 @@ class MediatorController(QObject):
         self._assist.panelChanged.connect(self._prefill.follow)  # a new screen, an ID checked: offer or not
 
         self._pin.succeeded.connect(self._signed_in)
+        self._sign_in.changed.connect(self._follow_language)
         self._sign_in.idleSignedOut.connect(lambda: self._sign_out("idle"))
         self._sign_in.reauthDue.connect(self._ask_again)
         self._assist.problem.connect(self._set_notice)
@@ -118,10 +122,34 @@ class MediatorController(QObject):
     def prefill(self) -> PrefillController:
         return self._prefill
 
-    @Property("QVariantMap", constant=True)
+    @Property("QVariantMap", notify=languageChanged)
     def t(self) -> dict:
         """Mediator-facing strings, in the mediator's language."""
         return {**table("en"), **table(self.ui_language)}
+
+    @Property(str, notify=languageChanged)
+    def language(self) -> str:
+        """The mediator side's language code (the citizen's is `kiosk.language`)."""
+        return self.ui_language
+
+    def _follow_language(self) -> None:
+        """Signed in: the account's language, if it has one; signed out: the kiosk's again.
+
+        Only the mediator's side changes; the citizen's screens and the consent screen keep the
+        citizen's language.
+        """
+        mediator = self._sign_in.mediator
+        language = (mediator.language if mediator is not None else "") or self.default_ui_language
+        if language == self.ui_language:
+            return
+        self.ui_language = language
+        self._pin.language = self._assist.language = self._prefill.language = language
+        self._console.set_language(language)
+        self.languageChanged.emit()
+        self._pin.changed.emit()
+        self._assist.languageChanged.emit()
+        self._assist.panelChanged.emit()
+        self._prefill.changed.emit()
 
     @Property(str, notify=noticeChanged)
     def notice(self) -> str:

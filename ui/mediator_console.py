@@ -102,6 +102,10 @@ class ConsoleController(QObject):
         self._day_pin = ConfirmPin(store, audit, tasks, language, parent=self)
         self._day_pin.succeeded.connect(self._day_confirmed)
 
+    def set_language(self, language: str) -> None:
+        """The signed-in mediator's language (their account's, else the kiosk's): texts made from now on."""
+        self.language = self._day_pin.language = language
+
     # --- properties for QML ---------------------------------------------------------
 
     @Property("QVariantMap", notify=snapshotChanged)

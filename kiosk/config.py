@@ -131,6 +131,18 @@ def _choice(*options: str) -> Kind:
     return Kind("choice", "one of " + ", ".join(f'"{o}"' for o in options), convert)
 
 
+def _headphones(value: Any) -> str:
+    if value in ("auto", "none", "pulse"):
+        return value
+    if isinstance(value, str) and value.startswith("evdev:/") and len(value) > len("evdev:/"):
+        return value
+    raise ValueError
+
+
+HEADPHONES = Kind("headphones", '"auto", "none", "pulse" or "evdev:" and a device, like "evdev:/dev/input/event5"',
+                  _headphones)
+
+
 def _between(low: int, high: int) -> Kind:
     def convert(value: Any) -> int:
         number = _integer(value)
@@ -230,6 +242,10 @@ class VoiceSettings:
     microphone: str = setting("", 'the microphone by the name Qt gives it ("" = the system default)', TEXT)
     cache_max_mb: float = setting(200.0, "size cap of the shared speech cache, in MB (least recently used "
                                   "clips are deleted first)", NUMBER)
+    headphones: str = setting("auto", 'where headphones are detected (speech turns on when they are plugged in; '
+                              'private texts are said only through them): "auto" (the jack switch of the '
+                              'sound card, else PulseAudio), "none", "pulse" or "evdev:/dev/input/eventN"',
+                              HEADPHONES)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import pytest
 
 from kiosk.config import Config
 from kiosk.screen import ATTRACT, DONE, QUESTION, ScreenContent, SpokenOption
+from voice.headphones import FakeHeadphones
 from voice.models import bundled_korean_model, install_model, models_dir
 from voice.testing import speech_wav, tools_missing
 
@@ -48,10 +49,10 @@ def make(qtbot, data_dir, store):
     from voice.audio_qt import WavFileSource
     made = []
 
-    def build(enabled=True, data=None, source=None, raw=None):
+    def build(enabled=True, data=None, source=None, raw=None, headphones=None):
         config = Config(data_dir=data or data_dir, raw=raw or {})
         controller = VoiceController(config, audio_input=source or WavFileSource(realtime=False),
-                                     enabled=enabled, models=store if data is None else None)
+                                     enabled=enabled, models=store if data is None else None, headphones=headphones)
         controller.spoken, controller.notices, controller.intents = [], [], []
         controller.spoke.connect(controller.spoken.append)
         controller.mediatorNotice.connect(controller.notices.append)
@@ -149,7 +150,7 @@ def test_slower_and_faster_are_bounded(qtbot, make):
 
 
 def test_personal_answers_are_read_only_on_request(qtbot, make):
-    c = make()
+    c = make(headphones=FakeHeadphones(plugged=True))  # private: only through headphones (test_headphones.py)
     screen = ScreenContent(QUESTION, "en", "Your tax number", personal=True, answer="123456789",
                            question_type="national_id")
     c.show(screen)
@@ -160,7 +161,7 @@ def test_personal_answers_are_read_only_on_request(qtbot, make):
 
 
 def test_reference_is_spelled_on_the_done_screen(qtbot, make):
-    c = make()
+    c = make(headphones=FakeHeadphones(plugged=True))
     c.show(ScreenContent(DONE, "en", "Thank you.", reference="K7Q2M9"))
     qtbot.waitUntil(lambda: bool(c.spoken), timeout=10000)
     assert "K, 7, Q, 2, M, 9" in c.spoken[-1]

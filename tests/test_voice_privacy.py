@@ -43,10 +43,11 @@ def controller(qtbot, tmp_path):
     from kiosk.config import Config
     from ui.voice_bridge import VoiceController
     from voice.audio_qt import WavFileSource
+    from voice.headphones import FakeHeadphones
     from voice.recognizer import ModelStore
     config = Config(data_dir=tmp_path / "data", raw={})
     c = VoiceController(config, audio_input=WavFileSource(realtime=False), models=ModelStore(tmp_path / "data"),
-                        enabled=True)
+                        enabled=True, headphones=FakeHeadphones(plugged=True))  # private speech needs them
     c.spoken = []
     c.spoke.connect(c.spoken.append)
     yield c

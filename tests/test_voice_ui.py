@@ -13,6 +13,8 @@ import pytest
 from tests.queue_fixtures import make_queue_config
 from tests.ui_driver import Driver
 from translations import table
+from translations import text as tr
+from voice.headphones import EV_SW, SW_HEADPHONE_INSERT, encode_event
 from voice.models import bundled_korean_model, install_model
 from voice.testing import speech_wav, tools_missing
 
@@ -77,9 +79,11 @@ def kiosk(qtbot, tmp_path, korean_words_for_english):
         (services / f"{sid}.yaml").write_text(
             SERVICE.replace("id: voice-test", f"id: {sid}").replace("Tell us about your home", sid), encoding="utf-8")
     config, private_key = make_queue_config(tmp_path)
+    jack = tmp_path / "jack"  # the headphone switch: input_event records appended by the test (voice.headphones)
+    jack.write_bytes(b"")
     # English third, so that it is "셋" (three): espeak-ng's "하나" (one) is heard as "넷" (four).
     config = dataclasses.replace(config, services_dirs=(services,), languages=("pt", "fr", "en", "es", "ar"),
-                                 raw={**config.raw, "voice": {"on_by_default": True}})
+                                 raw={**config.raw, "voice": {"on_by_default": True, "headphones": f"evdev:{jack}"}})
     install_model(KO, "en", config.data_dir, check=False)
     app = KioskApp(config, windowed=True, size=(1366, 768))
     app.voice.audio_input = WavFileSource(realtime=False, parent=app.voice)  # the hardware edge
@@ -89,6 +93,7 @@ def kiosk(qtbot, tmp_path, korean_words_for_english):
     app.voice.spoke.connect(driver.spoken.append)
     driver.speech_dir = tmp_path / "speech"
     driver.speech_dir.mkdir()
+    driver.jack = jack
     yield driver
     app.voice.close()
     app.close()
@@ -157,6 +162,13 @@ def test_a_journey_answered_by_voice(kiosk, qtbot):
     answer(d, "계속", "계속")
     qtbot.waitUntil(lambda: bridge.screen == "done", timeout=10000)
     spelled = ", ".join(c for c in bridge.reference if c.isalnum())
+    # The reference is the citizen's own: on the loudspeaker only where it is; through headphones, itself.
+    qtbot.waitUntil(lambda: tr("en", "voice.private_reference") in d.spoken[-1], timeout=10000)
+    assert not any(spelled in s for s in d.spoken)
+    with open(d.jack, "ab") as jack:
+        jack.write(encode_event(EV_SW, SW_HEADPHONE_INSERT, 1) + encode_event(0, 0, 0))
+    qtbot.waitUntil(lambda: voice.headphones.plugged, timeout=10000)
+    voice.listenAgain()
     qtbot.waitUntil(lambda: spelled in d.spoken[-1], timeout=10000)
 
 

@@ -13,8 +13,9 @@ The lead's bridge calls `show(screen)` on every screen change and connects
 from __future__ import annotations
 
 import logging
+import re
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk.config import Config
 from kiosk.screen import ATTRACT, ScreenContent
@@ -25,6 +26,7 @@ from ui.voice_notices import VoiceNotices
 from ui.voice_speaker import Speaker
 from voice import script as scripts
 from voice.grammar import Grammar, Intent, build_grammar, confirmation_grammar
+from voice.headphones import HeadphoneSource, open_headphones
 from voice.recognizer import ABSENT, FAILED, READY, ModelStore
 from voice.cache import SharedCache
 from voice.tts import MAX_RATE, MIN_RATE, Synthesizer
@@ -46,7 +48,7 @@ class VoiceController(QObject):
 
     def __init__(self, config: Config, *, synthesizer: Synthesizer | None = None,
                  models: ModelStore | None = None, audio_input=None, enabled: bool | None = None,
-                 parent: QObject | None = None):
+                 headphones: HeadphoneSource | None = None, parent: QObject | None = None):
         super().__init__(parent)
         voice_cfg = config.voice  # typed and checked when the configuration was loaded
         self.config = config
@@ -81,7 +83,15 @@ class VoiceController(QObject):
         self._heard_text = ""
         self._pending: Intent | None = None
         self._headphones_said = False
+        self._private_aloud = False  # what is being said holds private data (only ever through headphones)
         self._modelState.connect(self._on_model_state)
+        # Headphones (voice.headphones): plugging them in turns speech on; private texts only through them.
+        self.headphones = headphones if headphones is not None else open_headphones(voice_cfg.headphones)
+        self.headphones.listeners.append(self._on_headphones)
+        self._headphones_timer = QTimer(self, interval=self.headphones.poll_ms)
+        self._headphones_timer.timeout.connect(self.headphones.poll)
+        if self.headphones.poll_ms:
+            self._headphones_timer.start()
 
     # --- properties for QML ---------------------------------------------------
 
@@ -170,7 +180,7 @@ class VoiceController(QObject):
 
     @Property(bool, notify=changed)
     def headphonesHint(self) -> bool:
-        return self._enabled
+        return self._enabled and not self.headphones.plugged
 
     @Property(str, notify=changed)
     def notice(self) -> str:
@@ -204,7 +214,7 @@ class VoiceController(QObject):
 
     def _with_headphones_hint(self, text: str) -> str:
         """The first thing said to each citizen: use headphones (others may hear)."""
-        if self._headphones_said or not text:
+        if self._headphones_said or not text or self.headphones.plugged:
             return text
         self._headphones_said = True
         return tr(self._language, "voice.headphones") + " " + text
@@ -230,11 +240,38 @@ class VoiceController(QObject):
         screen = self._screen
         answer = screen.answer if screen is not None else ""
         private = private or bool(answer and answer in text) or bool(screen is not None and screen.reference)
+        if private and not self.headphones.plugged:
+            text = self._for_loudspeaker(text, private)
+        self._private_aloud = private and self.headphones.plugged
         if text:
             self._check_voice_notice()
         self.speaker.say(text, self._language, self._rate, private)
 
+    def _for_loudspeaker(self, text: str, asked: bool) -> str:
+        """`text` without the citizen's personal answer or reference: a neutral phrase says where they are."""
+        screen, lang = self._screen, self._language
+        if screen is None:
+            return text
+        if screen.answer and (screen.personal or asked):
+            hidden = tr(lang, "voice.private_answer")
+            text = text.replace(tr(lang, "voice.answer_is", answer=screen.answer), hidden)
+            if screen.answer in text:  # said some other way (a focused field, "you said"): none of it aloud
+                text = hidden
+        signs = [re.escape(c) for c in screen.reference if c.isalnum()]
+        if signs:  # the reference, or a paused journey's code: spelled, whole or with dashes
+            text = re.sub(r"[\W_]*".join(signs), tr(lang, "voice.private_reference"), text)
+        return text
+
+    def _on_headphones(self, plugged: bool) -> None:
+        """Plugged in: speech on (said through them). Unplugged: nothing private goes on to the loudspeaker."""
+        self.changed.emit()
+        if plugged and not self._enabled:
+            self.toggle()
+        elif not plugged and self._private_aloud:
+            self._stop_speech()
+
     def _stop_speech(self) -> None:
+        self._private_aloud = False
         self.speaker.stop()
 
     @Slot()
@@ -417,6 +454,8 @@ class VoiceController(QObject):
             self.changed.emit()
 
     def close(self) -> None:
+        self._headphones_timer.stop()
+        self.headphones.close()
         if self._model_listener in self.models.listeners:
             self.models.listeners.remove(self._model_listener)
         self._cancel_listening()

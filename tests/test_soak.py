@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-TOUCHES = int(os.environ.get("PONTE_SOAK_TOUCHES", "2000"))
+# 6.12.0 aborted at about touch 700: 1,000 touches still cross it (about 4 minutes on a busy two-core
+# machine); PONTE_SOAK_TOUCHES=3000 for a longer soak.
+TOUCHES = int(os.environ.get("PONTE_SOAK_TOUCHES", "1000"))
 # A few references may come and go with caches warming up; a leak of one per emit loses thousands.
 SLACK = 20
 

@@ -215,3 +215,23 @@ def test_panel_text_is_as_large_as_the_citizen_screen(kiosk_app):
     panel = scene_rect(find(kiosk_app, "mediatorPanel"))
     assert scene_rect(req).inside(panel), (scene_rect(req), panel)
     kiosk_app.bridge.wipe()
+
+
+def test_panel_at_1024x768_shows_what_the_citizen_needs_whole(kiosk_app):
+    """At 1024x768 the panel's strip is narrow: a notice (no microphone here) comes after what the citizen
+    needs, not above it, so that stays whole in view; the citizen's helper bar is as tall as its line."""
+    kiosk_app.window.resize(1024, 768)
+    settle(kiosk_app)
+    walk = journey_with_panel(kiosk_app, "en")
+    next(walk)
+    settle(kiosk_app, 10)
+    req, scroll = find(kiosk_app, "panelRequirements"), find(kiosk_app, "panelScroll")
+    assert req is not None and scroll is not None and req.property("text")
+    assert scene_rect(req).inside(scene_rect(scroll)), (scene_rect(req), scene_rect(scroll))
+    bar, header = find(kiosk_app, "assistBar"), find(kiosk_app, "headerBand")
+    assert bar is not None and not kiosk_app.mediator.assist.mayFill
+    text = find(kiosk_app, "assistBarText")
+    assert bar.height() <= text.implicitHeight() + 20, (bar.height(), text.implicitHeight())
+    assert scene_rect(bar).y >= scene_rect(header).bottom - 1  # under the header, not over it
+    kiosk_app.bridge.wipe()
+    kiosk_app.window.resize(1366, 768)

@@ -28,7 +28,10 @@ Item {
     // Like the panel, it steps aside while the on-screen keyboard is up: the page needs the room.
     readonly property bool assistBarShown: mediator.assist.assisted && !modal
                                            && !Qt.inputMethod.visible  // qmllint disable missing-property
-    readonly property real assistBarHeight: Theme.touch + Theme.gap / 2
+    // As tall as its line while the helper only guides; as tall as the Stop button beside it while they
+    // fill in. Every pixel counts for the citizen's page at 1024x768 (two-row header, panel at the side).
+    readonly property real assistBarHeight: mediator.assist.mayFill ? Theme.touch + Theme.gap / 2
+                                                                    : assistBarText.implicitHeight + Theme.gap
     property real assistBarTop: 0
     readonly property bool panelShown: view === "panel" && !keyboardUp
 
@@ -155,6 +158,7 @@ Item {
             anchors.leftMargin: Theme.margin; anchors.rightMargin: Theme.gap
             spacing: Theme.gap
             Text {
+                id: assistBarText
                 objectName: "assistBarText"
                 Layout.fillWidth: true
                 text: mediator.assist.mayFill ? mediator.assist.ct["m.citizen.filling"] : mediator.assist.ct["m.citizen.with_you"]

@@ -45,22 +45,20 @@ Rectangle {
             color: mediator.assist.mayFill ? Theme.primary : Theme.secondaryText
         }
 
-        Text {
-            objectName: "panelVoiceNotice"
-            Layout.fillWidth: true
-            visible: mediator.notice !== ""
-            text: mediator.notice
-            wrapMode: Text.Wrap
-            font.pixelSize: Theme.small; color: Theme.error
-        }
         Flickable {
+            id: panelScroll
             objectName: "panelScroll"
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
             contentHeight: body.implicitHeight
             boundsBehavior: Flickable.StopAtBounds
-            ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded; width: Math.round(12 * Theme.u) }
+            // Always shown when there is more below: a line cut at the edge must not look like the end.
+            ScrollBar.vertical: ScrollBar {
+                objectName: "panelScrollBar"
+                policy: panelScroll.contentHeight > panelScroll.height + 1 ? ScrollBar.AlwaysOn : ScrollBar.AlwaysOff
+                width: Math.round(12 * Theme.u)
+            }
 
             ColumnLayout {
                 id: body
@@ -94,6 +92,16 @@ Rectangle {
                     text: panel.p.requirements !== "" ? panel.p.requirements : mediator.t["m.panel.no_requirements"]
                     font.pixelSize: Theme.body; color: Theme.text
                     Layout.fillWidth: true; wrapMode: Text.Wrap
+                }
+                // A notice (no microphone, a refused action) comes after what the citizen needs, so that
+                // stays whole at 1024x768; it is still in view without scrolling at 1366x768.
+                Text {
+                    objectName: "panelVoiceNotice"
+                    Layout.fillWidth: true
+                    visible: mediator.notice !== ""
+                    text: mediator.notice
+                    wrapMode: Text.Wrap
+                    font.pixelSize: Theme.small; color: Theme.error
                 }
                 Text {
                     visible: panel.p.question !== ""

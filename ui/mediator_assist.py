@@ -242,12 +242,21 @@ class AssistController(QObject):
         lang = self.citizen_language()
         journey = self._journey()
         service = journey.service.text(journey.service.title, lang) if journey else ""
+        asking = self.prefill is not None and self.prefill.asking
+        # QML reads `ct` once per binding (dozens per screen change): build the map once per inputs.
+        key = (lang, self._helper, service, asking)
+        cached = getattr(self, "_citizen_texts_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         keys = [k for k in table("en") if k.startswith(("m.citizen.", "m.consent."))]
         # A right-to-left sentence that starts with a Latin name must still read right to left.
         mark = "\u200f" if lang in RIGHT_TO_LEFT else ""
         texts = {k: mark + tr(lang, k, name=self._helper, service=service) for k in keys}
-        if self.prefill is not None and self.prefill.asking:  # the consent screen puts the once-only question
+        if asking:  # the consent screen puts the once-only question
+            assert self.prefill is not None
             texts.update({k: mark + v for k, v in self.prefill.consent_texts(lang, self._helper, service).items()})
+            return texts  # depends on the prefill's own state: not kept
+        self._citizen_texts_cache = (key, texts)
         return texts
 
     @Property("QVariantMap", notify=changed)

@@ -188,7 +188,11 @@ class VoiceController(QObject):
 
     @Property("QVariantMap", notify=changed)
     def t(self) -> dict:
-        return {k: v for k, v in {**table("en"), **table(self._language)}.items() if k.startswith("voice.")}
+        cached = getattr(self, "_t_cache", None)  # read once per QML binding: built once per language
+        if cached is None or cached[0] != self._language:
+            cached = self._t_cache = (self._language, {k: v for k, v in {**table("en"), **table(self._language)}.items()
+                                                        if k.startswith("voice.")})
+        return cached[1]
 
     # --- screens --------------------------------------------------------------------
 

@@ -252,7 +252,7 @@ class VoiceSettings:
 class MediatorSettings:
     """[mediator]: the mediator's console."""
 
-    language: str | None = setting(None, "the console's language (default: the kiosk's default language)",
+    language: str | None = setting(None, "the mediator side's language for accounts without their own (kiosk mediators set-language; default: the kiosk's default language)",
                                    LANGUAGE)
     export_dir: Path | None = setting(None, "where exports are written, e.g. a USB stick's mount point "
                                       "(default: data_dir/exports)", PATH)

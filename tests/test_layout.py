@@ -177,6 +177,9 @@ def layout_problems(app, *, whole: bool, whole_size: bool = False) -> list[str]:
             problems.append(f"{label} {full} must be seen without scrolling (only {seen} is)")
         if full.w < MIN_TARGET - EPS or full.h < MIN_TARGET - EPS:
             problems.append(f"{label} is {full.w:.0f}x{full.h:.0f}, under {MIN_TARGET}x{MIN_TARGET}")
+        if item.inherits("QQuickTextInput") and item.height() + 1 < item.implicitHeight():
+            # A text field shorter than its own text cuts the typed answer (bigger text) with no sign of it.
+            problems.append(f"{label} is {item.height():.0f} px tall, its text needs {item.implicitHeight():.0f}")
         if flick is None or whole:
             if not full.inside(window):
                 problems.append(f"{label} {full} is outside the window {window}")

@@ -167,7 +167,8 @@ Flickable {
             objectName: "answerField"
             visible: flick.isText && kiosk.questionType !== "long_text"
             Layout.fillWidth: true
-            Layout.preferredHeight: Theme.touch
+            // As tall as its text at every text size (at x2 a fixed height cut the typed answer in half).
+            Layout.preferredHeight: Math.max(Theme.touch, implicitHeight)
             font.pixelSize: Theme.large
             text: kiosk.answerText
             maximumLength: kiosk.maxLength
@@ -281,8 +282,9 @@ Flickable {
                     TextField {
                         id: part
                         objectName: modelData.name + "Field"
-                        Layout.preferredWidth: (modelData.len === 4 ? 160 : 110) * Theme.u
-                        Layout.preferredHeight: Theme.touch
+                        // Never smaller than its own text, at every text size.
+                        Layout.preferredWidth: Math.max((modelData.len === 4 ? 160 : 110) * Theme.u, implicitWidth)
+                        Layout.preferredHeight: Math.max(Theme.touch, implicitHeight)
                         font.pixelSize: Theme.large
                         maximumLength: modelData.len
                         inputMethodHints: Qt.ImhDigitsOnly

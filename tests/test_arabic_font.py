@@ -13,8 +13,7 @@ import re
 
 import pytest
 
-from tests.test_layout import CATALOGUE, _ENGINE, screens, settle
-from tests.queue_fixtures import make_queue_config
+from tests.test_layout import CATALOGUE, open_walk_app, screens, settle
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -72,13 +71,7 @@ def walk_faces(app, lang: str) -> tuple[dict[str, set[str]], dict[str, set[str]]
 
 @pytest.fixture(scope="module")
 def kiosk_app(tmp_path_factory):
-    from ui.app import KioskApp
-    config, _ = make_queue_config(tmp_path_factory.mktemp("font"))
-    now = [1000.0]
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=lambda: now[0])
-    app.clock = now
-    _ENGINE[0] = app.engine
-    settle(app, 10)
+    app = open_walk_app(tmp_path_factory.mktemp("font"))
     yield app
     app.close()
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.queue_fixtures import make_queue_config
-from tests.test_layout import _ENGINE, scene_rect, screens, settle
+from tests.test_layout import open_walk_app, scene_rect, screens, settle
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -36,13 +35,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def kiosk_app(tmp_path_factory):
-    from ui.app import KioskApp
-    config, _ = make_queue_config(tmp_path_factory.mktemp("keyboards"))
-    now = [1000.0]
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=lambda: now[0])
-    app.clock = now
-    _ENGINE[0] = app.engine
-    settle(app, 10)
+    app = open_walk_app(tmp_path_factory.mktemp("keyboards"))
     yield app
     app.close()
 

@@ -373,16 +373,22 @@ def _popup(app, name: str, shown: bool) -> None:
     popup.setProperty("visible", shown)
 
 
-@pytest.fixture(scope="module")
-def kiosk_app(tmp_path_factory):
+def open_walk_app(tmp: Path):
+    """The kiosk a walk drives (module-scoped fixtures share one): a hand-moved clock in `app.clock[0]`, its
+    engine where the walk's helpers find it, the first layout settled. Close with `app.close()`."""
     from ui.app import KioskApp
-    tmp = tmp_path_factory.mktemp("layout")
     config, _ = make_queue_config(tmp)
     now = [1000.0]
     app = KioskApp(config, windowed=True, size=(1366, 768), clock=lambda: now[0])
     app.clock = now
     _ENGINE[0] = app.engine
     settle(app, 10)
+    return app
+
+
+@pytest.fixture(scope="module")
+def kiosk_app(tmp_path_factory):
+    app = open_walk_app(tmp_path_factory.mktemp("layout"))
     yield app
     app.close()
 

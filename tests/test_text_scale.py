@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.queue_fixtures import make_queue_config
-from tests.test_layout import _ENGINE, SERVICES, _qml, layout_problems, screens, settle, visible_items
+from tests.test_layout import SERVICES, _qml, layout_problems, open_walk_app, screens, settle, visible_items
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -37,14 +36,7 @@ READING_LINES = 1.5
 
 @pytest.fixture(scope="module")
 def kiosk_app(tmp_path_factory):
-    from ui.app import KioskApp
-    tmp = tmp_path_factory.mktemp("text-scale")
-    config, _ = make_queue_config(tmp)
-    now = [1000.0]
-    app = KioskApp(config, windowed=True, size=(1366, 768), clock=lambda: now[0])
-    app.clock = now
-    _ENGINE[0] = app.engine
-    settle(app, 10)
+    app = open_walk_app(tmp_path_factory.mktemp("text-scale"))
     yield app
     app.bridge.setTextScale(1.0)
     app.close()

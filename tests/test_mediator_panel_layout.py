@@ -235,3 +235,25 @@ def test_panel_at_1024x768_shows_what_the_citizen_needs_whole(kiosk_app):
     assert scene_rect(bar).y >= scene_rect(header).bottom - 1  # under the header, not over it
     kiosk_app.bridge.wipe()
     kiosk_app.window.resize(1366, 768)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_start_page_keeps_the_header_whole_at_1024x768_with_the_panel(kiosk_app, lang):
+    """The panel leaves the start page a few lines at 1024x768: its data bar then scrolls with the page instead
+    of standing at its foot, where it rose over the header and hid Language and Call a helper (Arabic)."""
+    kiosk_app.window.resize(1024, 768)
+    settle(kiosk_app)
+    walk = journey_with_panel(kiosk_app, lang)
+    assert next(walk) and kiosk_app.bridge.screen == "start"
+    settle(kiosk_app, 10)
+    from tests.test_layout import Rect, clip_of
+    window = Rect(0, 0, kiosk_app.window.width(), kiosk_app.window.height())
+    item = find(kiosk_app, "startDataBar")
+    bar = scene_rect(item).intersect(clip_of(item, window)[0])  # the part of it that is drawn
+    for name in ("languageButton", "callHelperButton", "assistBar", "headerBand"):
+        item = find(kiosk_app, name)
+        assert item is not None, name
+        covered = scene_rect(item).intersect(bar)
+        assert covered.empty() or covered.w < 1 or covered.h < 1, f"the data bar {bar} covers {name} {scene_rect(item)}"
+    kiosk_app.bridge.wipe()
+    kiosk_app.window.resize(1366, 768)

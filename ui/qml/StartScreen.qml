@@ -11,7 +11,11 @@ Item {
     id: page
     // With bigger text the bar would leave the page above it only a line or two: it then ends the page instead
     // (scrolled to like the rest), so that the description is read whole.
+    // A page squeezed to a few lines (the helper's panel open on a small screen) does the same: a bar pinned to
+    // its foot rose over the header and hid Language and Call a helper. This test reads the page's height alone
+    // (never the bar's own), so moving the bar cannot flip it back.
     readonly property bool barInline: Theme.textScale > 1 && dataBar.implicitHeight > 0.4 * height
+                                      || height > 0 && height < 4 * Theme.touch
 
     component Section: ColumnLayout {
         property string heading

@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent
 from kiosk.journey import CHECK
 from kiosk.samples import sample_answer
 from tests.queue_fixtures import make_queue_config
+from ui.screenshots import answer_with_sample
 
 PHONE = "+351 912 345 678"
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -50,14 +51,7 @@ def _to_page(app, page_id: str) -> None:
         page = bridge.journey.page
         if page is None or page.id == page_id:
             break
-        answer = sample_answer(page, service)
-        if page.type in ("single_choice", "yes_no"):
-            bridge.chooseOption(answer)
-        elif page.type == "multiple_choice":
-            for value in answer:
-                bridge.chooseOption(value)
-        else:
-            bridge.setAnswer(answer)
+        answer_with_sample(bridge, page, service)
         bridge.next()
     _settle(app)
     assert bridge.journey.page is not None and bridge.journey.page.id == page_id

@@ -17,6 +17,19 @@ from ui.app import prepare_environment
 Size = tuple[int, int]
 
 
+def answer_with_sample(bridge, page, service) -> None:
+    """Answer `page` through the screens' bridge as a citizen would, with the sample answer of kiosk.samples."""
+    from kiosk.samples import sample_answer
+    answer = sample_answer(page, service)
+    if page.type in ("single_choice", "yes_no"):
+        bridge.chooseOption(answer)
+    elif page.type == "multiple_choice":
+        for value in answer:
+            bridge.chooseOption(value)
+    else:
+        bridge.setAnswer(answer)
+
+
 def _settle(app, rounds: int = 6) -> None:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QThread
     for _ in range(rounds):
@@ -70,7 +83,6 @@ def render_all(config, outdir: Path, sizes: Size | Iterable[Size], *, languages=
 
 def _render_size(app, config, folder_for_size: Path, now: list, langs: list, services) -> list[Path]:
     from kiosk.journey import CHECK
-    from kiosk.samples import sample_answer
 
     bridge = app.bridge
     written: list[Path] = []
@@ -111,14 +123,7 @@ def _render_size(app, config, folder_for_size: Path, now: list, langs: list, ser
                     bridge.next()
                     written.append(_grab(app, folder / f"{step:02d}-{page.id}-stopped.png"))
                     bridge.back()
-                answer = sample_answer(page, service)
-                if page.type in ("single_choice", "yes_no"):
-                    bridge.chooseOption(answer)
-                elif page.type == "multiple_choice":
-                    for value in answer:
-                        bridge.chooseOption(value)
-                else:
-                    bridge.setAnswer(answer)
+                answer_with_sample(bridge, page, service)
                 bridge.changed.emit()
                 _settle(app)
                 # Show the on-screen keyboard as the citizen sees it while typing.
